@@ -1,0 +1,117 @@
+"""What the switchboard asks its adapter to do. Plain data; the adapter executes them in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from signaling.messages import ServerMessage
+from signaling.session import Leg
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send a message to one connection."""
+
+    conn_id: str
+    message: ServerMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """Close one connection with a WebSocket close code."""
+
+    conn_id: str
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticate:
+    """Check credentials, then call ``Switchboard.authenticated``."""
+
+    conn_id: str
+    role: str
+    username: str | None
+    password: str | None = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NegotiateMedia:
+    """Give a leg's SDP offer to the hub and send the answer back to ``conn_id``."""
+
+    conn_id: str
+    session_id: str
+    leg: Leg
+    sdp: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AddCandidate:
+    """Give a trickled ICE candidate to the hub."""
+
+    conn_id: str
+    session_id: str
+    leg: Leg
+    candidate: str = field(repr=False)
+    sdp_mid: str | None
+    sdp_mline_index: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenMedia:
+    """Prepare the hub for a session (before either side offers)."""
+
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CloseMedia:
+    """Close every peer connection, track and task of a session."""
+
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOpened:
+    """Persist a new session row."""
+
+    session_id: str
+    business: str
+    customer_name: str
+    teller_username: str
+    started_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SessionClosed:
+    """Persist the end of a session."""
+
+    session_id: str
+    ended_at: float
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    """Append one entry to the event log (server time ``at``)."""
+
+    at: float
+    kind: str
+    session_id: str | None = None
+    actor: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Effect = (
+    Send
+    | Close
+    | Authenticate
+    | NegotiateMedia
+    | AddCandidate
+    | OpenMedia
+    | CloseMedia
+    | SessionOpened
+    | SessionClosed
+    | LogEvent
+)

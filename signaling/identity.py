@@ -1,0 +1,37 @@
+"""Who is on a connection: role and, for staff, the account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """Roles of the security model (DESIGN.md)."""
+
+    CUSTOMER = "customer"
+    TELLER = "teller"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff log in with an account; customers do not."""
+        return self is not Role.CUSTOMER
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """An authenticated party."""
+
+    role: Role
+    """What this party may do."""
+    username: str | None = None
+    """Staff account name; ``None`` for customers."""
+    display_name: str = ""
+    """Name shown to the other party."""
+
+    def __post_init__(self) -> None:
+        if self.role.is_staff and not self.username:
+            raise ValueError("staff identities need a username")

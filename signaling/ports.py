@@ -1,0 +1,69 @@
+"""What the signaling adapter needs from the rest of the application, as protocols.
+
+The application (``video_bank``) provides the implementations: the aiortc media hub, the storage
+module and the account service. Tests may provide their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
+
+from signaling.identity import Identity
+from signaling.session import Leg
+
+
+class MediaInputError(Exception):
+    """Raised by a media port for client input it cannot use (bad SDP or candidate, session over).
+
+    The message is safe to show to the client: it never contains the SDP or candidate itself.
+    """
+
+
+MediaStateListener = Callable[[str, Leg, Literal["connected", "failed"]], None]
+"""Called by the media port with (session id, leg, state)."""
+
+
+class MediaPort(Protocol):
+    """The media hub as the signaling layer sees it."""
+
+    def set_listener(self, listener: MediaStateListener) -> None:
+        """Register the callback for leg state changes."""
+
+    def open_session(self, session_id: str) -> None:
+        """Prepare a session's relay before either side offers."""
+
+    async def negotiate(self, session_id: str, leg: Leg, sdp: str) -> str:
+        """Accept a leg's SDP offer; return the answer SDP. Raises :class:`MediaInputError` on bad input."""
+
+    async def add_candidate(
+        self, session_id: str, leg: Leg, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None
+    ) -> None:
+        """Add a trickled ICE candidate. Raises :class:`MediaInputError` on bad input."""
+
+    async def close_session(self, session_id: str) -> None:
+        """Close every peer connection, track and task of a session (idempotent)."""
+
+
+class EventStore(Protocol):
+    """Persistence of sessions and the append-only event log."""
+
+    async def append_event(
+        self, at: float, kind: str, session_id: str | None, actor: str | None, data: dict[str, Any]
+    ) -> None:
+        """Append one event."""
+
+    async def open_session(
+        self, session_id: str, business: str, customer_name: str, teller: str, started_at: float
+    ) -> None:
+        """Create a session row."""
+
+    async def close_session(self, session_id: str, ended_at: float, outcome: str) -> None:
+        """Record a session's end."""
+
+
+class Authenticator(Protocol):
+    """Checks staff credentials."""
+
+    async def authenticate(self, role: str, username: str | None, password: str | None) -> Identity | None:
+        """The identity for valid credentials of an account with ``role``, else ``None``."""

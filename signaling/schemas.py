@@ -1,0 +1,71 @@
+"""The JSON Schemas of protocol v1 (one file per message type in ``signaling/schemas/``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from signaling.errors import InvalidMessage
+
+CLIENT_TYPES = frozenset({"hello", "join_queue", "leave_queue", "set_state", "offer", "ice", "hangup"})
+"""Message types a client may send."""
+SERVER_TYPES = frozenset(
+    {
+        "welcome",
+        "queue_update",
+        "queue_left",
+        "teller_state",
+        "session_started",
+        "answer",
+        "media_state",
+        "session_ended",
+        "error",
+    }
+)
+"""Message types the server sends."""
+
+
+@cache
+def validators() -> Mapping[str, Draft202012Validator]:
+    """One compiled validator per message type, loaded once from the package data."""
+    folder = resources.files("signaling") / "schemas"
+    out: dict[str, Draft202012Validator] = {}
+    for name in sorted(CLIENT_TYPES | SERVER_TYPES):
+        schema = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+        out[name] = Draft202012Validator(schema)
+    return out
+
+
+def validate(message_type: str, payload: Mapping[str, Any]) -> None:
+    """Raise :class:`InvalidMessage` naming the first offending field when ``payload`` breaks its schema."""
+    errors = sorted(validators()[message_type].iter_errors(payload), key=lambda e: list(e.path))
+    if not errors:
+        return
+    first = errors[0]
+    where = ".".join(str(p) for p in first.path) or "message"
+    if first.validator == "additionalProperties":
+        known = set(first.schema.get("properties", {}))
+        extra = sorted(set(first.instance) - known)
+        raise InvalidMessage(f"{message_type}: unexpected field(s) {', '.join(extra)}")
+    if first.validator == "required":
+        raise InvalidMessage(f"{message_type}: {first.message}")
+    # Describe the rule that failed without echoing the (possibly sensitive, possibly huge) value.
+    rule = first.validator
+    limit = first.validator_value if rule not in ("enum", "const") else None
+    hint = {
+        "enum": f"must be one of {', '.join(map(str, first.validator_value))}",
+        "const": f"must be {first.validator_value!r}",
+        "type": f"must be of type {limit}",
+        "maxLength": f"is longer than {limit} characters",
+        "minLength": f"is shorter than {limit} characters",
+        "pattern": "has an invalid format",
+        "minimum": f"is below {limit}",
+        "maximum": f"is above {limit}",
+    }.get(str(rule), f"breaks rule {rule}")
+    raise InvalidMessage(f"{message_type}: field {where} {hint}")

@@ -1,0 +1,227 @@
+"""The signaling adapter: owns the sockets, feeds the switchboard, carries out its effects.
+
+Each connection has a bounded outbox drained by its own writer task, so a slow reader can never block
+the switchboard or another connection: when the outbox overflows the socket is closed with 4009.
+Only the connection's handler task reads its socket (``endpoint``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any, Literal
+
+from aiohttp import web
+
+from signaling import effects as fx
+from signaling.errors import BadJson, CloseCode, MediaRejected, PeerError
+from signaling.messages import Answer, encode, parse_client_message
+from signaling.ports import Authenticator, EventStore, MediaInputError, MediaPort
+from signaling.session import Leg
+from signaling.switchboard import Switchboard
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_LIMIT = 256
+"""Messages queued for one socket before it is considered too slow and closed."""
+TICK_SECONDS = 1.0
+
+
+class Connection:
+    """One WebSocket with its outbox and writer task."""
+
+    def __init__(self, conn_id: str, ws: web.WebSocketResponse) -> None:
+        self.id = conn_id
+        self.ws = ws
+        self._outbox: asyncio.Queue[str | tuple[int, str]] = asyncio.Queue(maxsize=OUTBOX_LIMIT)
+        self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{conn_id}")
+        self._closing = False
+
+    def send(self, text: str) -> bool:
+        """Queue a frame; False when the outbox is full."""
+        if self._closing:
+            return True
+        try:
+            self._outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        """Close after the frames already queued (immediately if the outbox is full)."""
+        if self._closing:
+            return
+        self._closing = True
+        try:
+            self._outbox.put_nowait((code, reason))
+        except asyncio.QueueFull:
+            self._writer.cancel()
+            asyncio.create_task(self.ws.close(code=code, message=reason.encode()))  # noqa: RUF006
+
+    async def _write_loop(self) -> None:
+        while True:
+            item = await self._outbox.get()
+            if isinstance(item, tuple):
+                code, reason = item
+                await self.ws.close(code=code, message=reason.encode())
+                return
+            try:
+                await self.ws.send_str(item)
+            except (ConnectionResetError, RuntimeError):
+                return  # the socket is gone; the handler task notices and disconnects
+
+    async def stop(self) -> None:
+        """Stop the writer (after the socket has closed)."""
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+
+
+class SignalingService:
+    """Runs one :class:`Switchboard` against real sockets, the media hub, storage and accounts."""
+
+    def __init__(
+        self,
+        switchboard: Switchboard,
+        *,
+        media: MediaPort,
+        store: EventStore,
+        authenticator: Authenticator,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.switchboard = switchboard
+        self._media = media
+        self._store = store
+        self._auth = authenticator
+        self._clock = clock
+        self._conns: dict[str, Connection] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._ticker: asyncio.Task[None] | None = None
+        self._stopped = False
+        media.set_listener(self._on_media_state)
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the periodic queue refresh."""
+        self._ticker = asyncio.create_task(self._tick_loop(), name="signaling-ticker")
+
+    async def stop(self) -> None:
+        """End every session, tell everyone, close every socket with GOING_AWAY (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        await self.apply(self.switchboard.shutdown(self._clock()))
+        for conn in list(self._conns.values()):
+            conn.close(CloseCode.GOING_AWAY, "server shutting down")
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    # --- connections (called by the endpoint) ------------------------------------------------------
+
+    async def open(self, ws: web.WebSocketResponse) -> Connection:
+        """Register a new socket."""
+        conn = Connection(secrets.token_urlsafe(9), ws)
+        self._conns[conn.id] = conn
+        await self.apply(self.switchboard.connect(conn.id, self._clock()))
+        return conn
+
+    async def on_text(self, conn: Connection, text: str) -> None:
+        """One text frame from a client."""
+        now = self._clock()
+        try:
+            message = parse_client_message(text)
+        except PeerError as error:
+            await self.apply(self.switchboard.reject(conn.id, error, None, now))
+            return
+        await self.apply(self.switchboard.receive(conn.id, message, now))
+
+    async def on_binary(self, conn: Connection) -> None:
+        """Binary frames are not part of protocol v1."""
+        error = BadJson("binary frames are not accepted; send JSON text")
+        await self.apply(self.switchboard.reject(conn.id, error, None, self._clock()))
+
+    async def closed(self, conn: Connection) -> None:
+        """The socket is closed (by either side, or the heartbeat found it dead)."""
+        self._conns.pop(conn.id, None)
+        await conn.stop()
+        await self.apply(self.switchboard.disconnect(conn.id, self._clock()))
+
+    @property
+    def open_connections(self) -> int:
+        """Sockets currently registered."""
+        return len(self._conns)
+
+    # --- effects --------------------------------------------------------------------------------------
+
+    async def apply(self, effects: Iterable[fx.Effect]) -> None:
+        """Carry out effects in order. A failing effect is logged and does not stop the others."""
+        for effect in effects:
+            try:
+                await self._apply_one(effect)
+            except Exception:
+                logger.exception("effect %s failed", type(effect).__name__)
+
+    async def _apply_one(self, effect: fx.Effect) -> None:
+        match effect:
+            case fx.Send(conn_id, message):
+                conn = self._conns.get(conn_id)
+                if conn is not None and not conn.send(encode(message)):
+                    logger.warning("closing slow connection %s", conn_id)
+                    conn.close(CloseCode.TOO_SLOW, "reading too slowly")
+            case fx.Close(conn_id, code, reason):
+                conn = self._conns.get(conn_id)
+                if conn is not None:
+                    conn.close(code, reason)
+            case fx.Authenticate(conn_id, role, username, password):
+                identity = await self._auth.authenticate(role, username, password)
+                await self.apply(self.switchboard.authenticated(conn_id, identity, self._clock()))
+            case fx.NegotiateMedia(conn_id, session_id, leg, sdp):
+                await self._negotiate(conn_id, session_id, leg, sdp)
+            case fx.AddCandidate(conn_id, session_id, leg, candidate, sdp_mid, index):
+                try:
+                    await self._media.add_candidate(session_id, leg, candidate, sdp_mid, index)
+                except MediaInputError as error:
+                    rejected = MediaRejected(str(error))
+                    await self.apply(self.switchboard.media_rejected(conn_id, rejected, "ice", self._clock()))
+            case fx.OpenMedia(session_id):
+                self._media.open_session(session_id)
+            case fx.CloseMedia(session_id):
+                await self._media.close_session(session_id)
+            case fx.SessionOpened(session_id, business, customer_name, teller, started_at):
+                await self._store.open_session(session_id, business, customer_name, teller, started_at)
+            case fx.SessionClosed(session_id, ended_at, outcome):
+                await self._store.close_session(session_id, ended_at, outcome)
+            case fx.LogEvent(at, kind, session_id, actor, data):
+                await self._store.append_event(at, kind, session_id, actor, data)
+
+    async def _negotiate(self, conn_id: str, session_id: str, leg: Leg, sdp: str) -> None:
+        try:
+            answer = await self._media.negotiate(session_id, leg, sdp)
+        except MediaInputError as error:
+            rejected = MediaRejected(str(error))
+            await self.apply(self.switchboard.media_rejected(conn_id, rejected, "offer", self._clock()))
+            return
+        await self.apply([fx.Send(conn_id, Answer(session_id, answer))])
+
+    def _on_media_state(self, session_id: str, leg: Leg, state: Literal["connected", "failed"]) -> None:
+        effects = self.switchboard.media_state(session_id, leg, state, self._clock())
+        self._spawn(self.apply(effects))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            await self.apply(self.switchboard.tick(self._clock()))

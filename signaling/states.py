@@ -1,0 +1,53 @@
+"""Participant states and which client messages each state allows (a table, not scattered ``if``s)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from signaling.identity import Role
+
+
+class CustomerState(Enum):
+    """Where a customer's connection stands. Values are the page's ``data-state`` spelling."""
+
+    IDLE = "idle"
+    WAITING = "waiting"
+    IN_CALL = "in-call"
+
+
+class TellerState(Enum):
+    """Where a teller stands. Values are the wire and ``data-state`` spelling."""
+
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    AWAY = "away"
+    IN_CALL = "in-call"
+    WRAP_UP = "wrap-up"
+
+
+class LinkState(Enum):
+    """Before a connection has an identity."""
+
+    NEW = "new"
+    AUTHENTICATING = "authenticating"
+
+
+ParticipantState = CustomerState | TellerState | LinkState
+
+ALLOWED: dict[tuple[Role | None, ParticipantState], frozenset[str]] = {
+    (None, LinkState.NEW): frozenset({"hello"}),
+    (None, LinkState.AUTHENTICATING): frozenset(),
+    (Role.CUSTOMER, CustomerState.IDLE): frozenset({"join_queue"}),
+    (Role.CUSTOMER, CustomerState.WAITING): frozenset({"leave_queue"}),
+    (Role.CUSTOMER, CustomerState.IN_CALL): frozenset({"offer", "ice", "hangup"}),
+    (Role.TELLER, TellerState.AVAILABLE): frozenset({"set_state"}),
+    (Role.TELLER, TellerState.AWAY): frozenset({"set_state"}),
+    (Role.TELLER, TellerState.IN_CALL): frozenset({"offer", "ice", "hangup"}),
+    (Role.TELLER, TellerState.WRAP_UP): frozenset({"set_state"}),
+}
+"""Client message types accepted per (role, state); anything else is ``not_allowed``."""
+
+
+def allowed(role: Role | None, state: ParticipantState) -> frozenset[str]:
+    """Message types a participant in ``state`` may send (none for roles without a v1 workflow)."""
+    return ALLOWED.get((role, state), frozenset())

@@ -1,0 +1,1 @@
+"""video_bank: the application — configuration, app factory and CLI, accounts, media hub, storage."""

@@ -1,0 +1,5 @@
+"""``python -m video_bank``."""
+
+from video_bank.cli import main
+
+raise SystemExit(main())

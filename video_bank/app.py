@@ -1,0 +1,128 @@
+"""The aiohttp application factory: routes, security headers, and the lifecycle of every resource."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from signaling.endpoint import handle_websocket
+from signaling.service import SignalingService
+from signaling.switchboard import Switchboard
+from video_bank import appkeys
+from video_bank.accounts import AccountService
+from video_bank.config import Settings
+from video_bank.media.hub import MediaHub
+from video_bank.storage import SqliteStorage
+
+WEB_ROOT = Path(__file__).resolve().parent.parent / "web_client"
+PAGES = ("customer", "teller")
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob: mediastream:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    )
+)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Strict CSP and friends on every HTTP response."""
+    response = await handler(request)
+    if not response.prepared:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
+        response.headers.setdefault("Cache-Control", "no-cache")
+    return response
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness probe."""
+    return web.json_response({"status": "ok"})
+
+
+def _page(name: str) -> Handler:
+    index = WEB_ROOT / name / "index.html"
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(index)
+
+    return serve
+
+
+def _redirect(target: str) -> Handler:
+    async def redirect(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPMovedPermanently(target)
+
+    return redirect
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    """Open storage, the media hub and signaling; close them in reverse order at shutdown."""
+    settings = app[appkeys.SETTINGS]
+    storage = await SqliteStorage.open(settings.sqlite_path)
+    hub = MediaHub(settings.ice_servers)
+    switchboard = Switchboard(
+        new_id=lambda: secrets.token_urlsafe(12),
+        ice_servers=[s.to_browser() for s in settings.ice_servers],
+        default_handle_seconds=settings.default_handle_seconds,
+        queue_update_seconds=settings.queue_update_seconds,
+    )
+    service = SignalingService(switchboard, media=hub, store=storage, authenticator=AccountService(storage))
+    app[appkeys.STORAGE] = storage
+    app[appkeys.HUB] = hub
+    app[appkeys.SIGNALING] = service
+    service.start()
+    try:
+        yield
+    finally:
+        await service.stop()  # no-op when on_shutdown already stopped it
+        await hub.close()
+        await storage.close()
+
+
+async def _close_sockets(app: web.Application) -> None:
+    """Tell every client and close every socket before aiohttp waits for handlers to finish."""
+    await app[appkeys.SIGNALING].stop()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The whole service for ``settings``."""
+    app = web.Application(middlewares=[security_headers], client_max_size=settings.max_message_bytes)
+    app[appkeys.SETTINGS] = settings
+    app.cleanup_ctx.append(_resources)
+    app.on_shutdown.append(_close_sockets)
+
+    async def websocket(request: web.Request) -> web.StreamResponse:
+        return await handle_websocket(
+            request,
+            app[appkeys.SIGNALING],
+            allowed_origins=settings.allowed_origins,
+            heartbeat_seconds=settings.heartbeat_seconds,
+            max_message_bytes=settings.max_message_bytes,
+        )
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/ws", websocket)
+    app.router.add_get("/", _page("."))
+    for name in PAGES:
+        app.router.add_get(f"/{name}", _redirect(f"/{name}/"))
+        app.router.add_get(f"/{name}/", _page(name))
+        app.router.add_static(f"/{name}/", WEB_ROOT / name)
+    app.router.add_static("/shared/", WEB_ROOT / "shared")
+    return app

@@ -1,0 +1,224 @@
+"""Settings: one frozen value built at start-up from ``VIDEO_BANK_*`` environment variables and CLI flags.
+
+CLI flags override the environment; both override the embedded defaults, which need nothing but a
+writable data directory. Invalid values raise :class:`ConfigError` whose message names the setting,
+so the CLI can fail with one line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from video_bank.errors import ConfigError
+
+ENV_PREFIX = "VIDEO_BANK_"
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_ICE_SCHEMES = ("stun", "stuns", "turn", "turns")
+
+
+@dataclass(frozen=True, slots=True)
+class IceServer:
+    """One entry of the WebRTC ICE configuration, used by the hub and sent to browsers."""
+
+    urls: tuple[str, ...]
+    """``stun:``/``turn:`` URLs of one server."""
+    username: str | None = None
+    """TURN user name."""
+    credential: str | None = field(default=None, repr=False)
+    """TURN password; a secret, never shown in ``repr`` or logs."""
+
+    def __post_init__(self) -> None:
+        if not self.urls:
+            raise ConfigError("ice_servers", "an ICE server needs at least one URL")
+        for url in self.urls:
+            if url.split(":", 1)[0] not in _ICE_SCHEMES:
+                raise ConfigError("ice_servers", f"{url!r} is not a stun:/turn: URL")
+
+    def to_browser(self) -> dict[str, Any]:
+        """The ``RTCIceServer`` dictionary a browser expects."""
+        out: dict[str, Any] = {"urls": list(self.urls)}
+        if self.username is not None:
+            out["username"] = self.username
+        if self.credential is not None:
+            out["credential"] = self.credential
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service reads from its environment, validated once."""
+
+    host: str = "127.0.0.1"
+    """Address the HTTP server binds."""
+    port: int = 8080
+    """TCP port of the HTTP server."""
+    data_dir: Path = Path("var")
+    """Directory for the database, TLS material and records; created at start."""
+    database_url: str = ""
+    """``sqlite:///path``; empty means ``sqlite:///<data_dir>/video_bank.sqlite3``."""
+    ice_servers: tuple[IceServer, ...] = ()
+    """ICE servers for the hub and browsers; empty means host candidates only."""
+    tls_cert: Path | None = None
+    """PEM certificate chain for HTTPS; with ``tls_key``."""
+    tls_key: Path | None = None
+    """PEM private key for HTTPS."""
+    self_signed: bool = False
+    """Generate (once, into the data dir) a self-signed certificate and serve HTTPS."""
+    log_level: str = "INFO"
+    """Python logging level name."""
+    demo_password: str | None = field(default=None, repr=False)
+    """Password for demo accounts seeded into an empty data dir; random when unset. Secret."""
+    allowed_origins: tuple[str, ...] = ()
+    """Extra ``Origin`` values allowed to open the WebSocket (same-origin is always allowed)."""
+    max_message_bytes: int = 128 * 1024
+    """Largest accepted WebSocket frame; larger frames close the socket with 1009."""
+    heartbeat_seconds: float = 10.0
+    """WebSocket ping interval; a socket missing its pong is treated as lost."""
+    queue_update_seconds: float = 5.0
+    """Waiting customers get a fresh position/ETA at least this often."""
+    default_handle_seconds: float = 135.0
+    """Handle time assumed for the wait estimate until real calls have been measured."""
+
+    def __post_init__(self) -> None:
+        if not self.host:
+            raise ConfigError("host", "must not be empty")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError("port", f"{self.port} is not a TCP port (0-65535)")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("tls_cert", "tls_cert and tls_key must be given together")
+        if self.self_signed and self.tls_cert is not None:
+            raise ConfigError("self_signed", "use either --self-signed or --tls-cert/--tls-key, not both")
+        for name in ("tls_cert", "tls_key"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ConfigError(name, f"{path} is not a readable file")
+        if self.log_level not in _LOG_LEVELS:
+            raise ConfigError("log_level", f"{self.log_level!r} is not one of {', '.join(_LOG_LEVELS)}")
+        if self.database_url and not self.database_url.startswith("sqlite:///"):
+            raise ConfigError("database_url", "only sqlite:///PATH is supported by this version")
+        if self.max_message_bytes < 4096:
+            raise ConfigError("max_message_bytes", "must be at least 4096")
+        for name in ("heartbeat_seconds", "queue_update_seconds", "default_handle_seconds"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(name, "must be positive")
+        for origin in self.allowed_origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ConfigError("allowed_origins", f"{origin!r} is not an origin like https://host:port")
+
+    @property
+    def sqlite_path(self) -> Path:
+        """File of the SQLite database."""
+        if self.database_url:
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return self.data_dir / "video_bank.sqlite3"
+
+    @property
+    def uses_tls(self) -> bool:
+        """Whether the server speaks HTTPS."""
+        return self.self_signed or self.tls_cert is not None
+
+    @property
+    def public_url(self) -> str:
+        """Base URL to print for people to open."""
+        scheme = "https" if self.uses_tls else "http"
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+        return f"{scheme}://{host}:{self.port}"
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(name, f"{raw!r} is not a boolean (true/false)")
+
+
+def parse_ice_servers(raw: str) -> tuple[IceServer, ...]:
+    """Parse ``VIDEO_BANK_ICE_SERVERS``: a JSON list of RTCIceServer objects or comma-separated URLs."""
+    raw = raw.strip()
+    if not raw:
+        return ()
+    if not raw.startswith("["):
+        return tuple(IceServer(urls=(url.strip(),)) for url in raw.split(",") if url.strip())
+    try:
+        items = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError("ice_servers", f"not valid JSON ({exc.msg})") from None
+    servers = []
+    for item in items if isinstance(items, list) else [None]:
+        if not isinstance(item, dict) or "urls" not in item:
+            raise ConfigError("ice_servers", 'each entry must be an object with "urls"')
+        urls = item["urls"]
+        urls = (urls,) if isinstance(urls, str) else tuple(str(u) for u in urls)
+        servers.append(IceServer(urls=urls, username=item.get("username"), credential=item.get("credential")))
+    return tuple(servers)
+
+
+def _convert(name: str, raw: str) -> Any:
+    """Turn one environment string into the type of setting ``name``."""
+    try:
+        if name == "port" or name == "max_message_bytes":
+            return int(raw)
+        if name in ("heartbeat_seconds", "queue_update_seconds", "default_handle_seconds"):
+            return float(raw)
+    except ValueError:
+        raise ConfigError(name, f"{raw!r} is not a number") from None
+    if name in ("data_dir", "tls_cert", "tls_key"):
+        return Path(raw) if raw else None
+    if name == "self_signed":
+        return _parse_bool(name, raw)
+    if name == "ice_servers":
+        return parse_ice_servers(raw)
+    if name == "allowed_origins":
+        return tuple(o.strip() for o in raw.split(",") if o.strip())
+    if name == "log_level":
+        return raw.strip().upper()
+    return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build :class:`Settings` from ``env`` (default ``os.environ``) and explicit overrides.
+
+    ``overrides`` whose value is ``None`` are ignored, so CLI flags that were not given fall through
+    to the environment. Unknown ``VIDEO_BANK_*`` variables are an error: a typo must not silently
+    leave a default in place.
+    """
+    env = os.environ if env is None else env
+    names = {f.name for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, raw in env.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key.removeprefix(ENV_PREFIX).lower()
+        if name not in names:
+            raise ConfigError(key, "unknown setting")
+        values[name] = _convert(name, raw)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if values.get("data_dir") is None:
+        values.pop("data_dir", None)
+    return Settings(**values)
+
+
+def with_port(settings: Settings, port: int) -> Settings:
+    """The same settings with another port (used once a free port was bound)."""
+    return replace(settings, port=port)
+
+
+def configure_logging(level: str) -> None:
+    """Structured, one-line-per-event logging for the entry point (library modules only get loggers)."""
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    # aiortc/aioice log SDP and candidates at DEBUG; keep them quiet whatever our level is.
+    for noisy in ("aiortc", "aioice", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

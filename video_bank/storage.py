@@ -1,0 +1,281 @@
+"""Storage: staff accounts, sessions and the append-only session event log.
+
+One interface (:class:`Storage`), one embedded implementation (:class:`SqliteStorage`). SQLite calls
+run on one dedicated thread, in submission order, so the event loop never waits on disk and events
+keep their order. The schema is created and migrated at open; the event log refuses UPDATE and DELETE
+at the database level.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from video_bank.errors import StorageError
+
+T = TypeVar("T")
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: accounts, sessions, event log
+    """
+    CREATE TABLE accounts (
+        username      TEXT PRIMARY KEY,
+        role          TEXT NOT NULL CHECK (role IN ('teller', 'supervisor', 'auditor', 'admin')),
+        display_name  TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at    REAL NOT NULL,
+        disabled      INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE sessions (
+        id            TEXT PRIMARY KEY,
+        business      TEXT NOT NULL,
+        customer_name TEXT NOT NULL,
+        teller        TEXT NOT NULL,
+        started_at    REAL NOT NULL,
+        ended_at      REAL,
+        outcome       TEXT
+    );
+    CREATE INDEX sessions_started ON sessions (started_at);
+    CREATE TABLE events (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT,
+        at         REAL NOT NULL,
+        kind       TEXT NOT NULL,
+        actor      TEXT,
+        data       TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX events_session ON events (session_id, seq);
+    CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+    CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """A staff account as stored."""
+
+    username: str
+    """Login name."""
+    role: str
+    """teller, supervisor, auditor or admin."""
+    display_name: str
+    """Name shown to customers and colleagues."""
+    password_hash: str
+    """scrypt hash (see :mod:`video_bank.passwords`)."""
+    disabled: bool
+    """Disabled accounts cannot log in."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """One session row."""
+
+    id: str
+    business: str
+    customer_name: str
+    teller: str
+    started_at: float
+    ended_at: float | None
+    outcome: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One event-log entry."""
+
+    seq: int
+    """Position in the log (strictly increasing)."""
+    session_id: str | None
+    at: float
+    """Server time."""
+    kind: str
+    actor: str | None
+    data: dict[str, Any]
+
+
+class Storage(Protocol):
+    """What the application needs from a database (SQLite now; PostgreSQL behind the same interface)."""
+
+    async def close(self) -> None: ...
+    async def count_accounts(self) -> int: ...
+    async def get_account(self, username: str) -> AccountRecord | None: ...
+    async def put_account(self, username: str, role: str, display_name: str, password_hash: str) -> None: ...
+    async def open_session(
+        self, session_id: str, business: str, customer_name: str, teller: str, started_at: float
+    ) -> None: ...
+    async def close_session(self, session_id: str, ended_at: float, outcome: str) -> None: ...
+    async def get_session(self, session_id: str) -> SessionRecord | None: ...
+    async def append_event(
+        self, at: float, kind: str, session_id: str | None, actor: str | None, data: dict[str, Any]
+    ) -> None: ...
+    async def events(self, session_id: str | None = None) -> list[EventRecord]: ...
+
+
+class SqliteStorage:
+    """:class:`Storage` on a SQLite file, accessed from one worker thread."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._db: sqlite3.Connection | None = None
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteStorage:
+        """Open (creating and migrating) the database at ``path``."""
+        storage = cls(path)
+        await storage._run(storage._connect)
+        return storage
+
+    def _connect(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA busy_timeout=5000")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StorageError(f"database schema {version} is newer than this program ({len(MIGRATIONS)})")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            db.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")
+        self._db = db
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, fn, *args)
+        except sqlite3.Error as exc:
+            raise StorageError(f"database error: {exc}") from exc
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StorageError("storage is closed")
+        return self._db
+
+    async def close(self) -> None:
+        """Close the database and its thread."""
+
+        def _close() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        await self._run(_close)
+        self._executor.shutdown(wait=True)
+
+    # --- accounts ---------------------------------------------------------------------------------
+
+    async def count_accounts(self) -> int:
+        """Number of staff accounts."""
+        return await self._run(
+            lambda: int(self._conn().execute("SELECT count(*) FROM accounts").fetchone()[0])
+        )
+
+    async def get_account(self, username: str) -> AccountRecord | None:
+        """An account by name."""
+
+        def _get() -> AccountRecord | None:
+            row = (
+                self._conn()
+                .execute(
+                    "SELECT username, role, display_name, password_hash, disabled"
+                    " FROM accounts WHERE username=?",
+                    (username,),
+                )
+                .fetchone()
+            )
+            if row is None:
+                return None
+            return AccountRecord(row[0], row[1], row[2], row[3], disabled=bool(row[4]))
+
+        return await self._run(_get)
+
+    async def put_account(self, username: str, role: str, display_name: str, password_hash: str) -> None:
+        """Create an account or replace its role, name and password."""
+
+        def _put() -> None:
+            self._conn().execute(
+                "INSERT INTO accounts (username, role, display_name, password_hash, created_at)"
+                " VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (username) DO UPDATE SET role=excluded.role,"
+                " display_name=excluded.display_name, password_hash=excluded.password_hash",
+                (username, role, display_name, password_hash, time.time()),
+            )
+
+        await self._run(_put)
+
+    # --- sessions and events ------------------------------------------------------------------------
+
+    async def open_session(
+        self, session_id: str, business: str, customer_name: str, teller: str, started_at: float
+    ) -> None:
+        """Create a session row."""
+        await self._run(
+            lambda: self._conn().execute(
+                "INSERT INTO sessions (id, business, customer_name, teller, started_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (session_id, business, customer_name, teller, started_at),
+            )
+        )
+
+    async def close_session(self, session_id: str, ended_at: float, outcome: str) -> None:
+        """Record the end of a session (first end wins)."""
+        await self._run(
+            lambda: self._conn().execute(
+                "UPDATE sessions SET ended_at=?, outcome=? WHERE id=? AND ended_at IS NULL",
+                (ended_at, outcome, session_id),
+            )
+        )
+
+    async def get_session(self, session_id: str) -> SessionRecord | None:
+        """A session row."""
+
+        def _get() -> SessionRecord | None:
+            row = (
+                self._conn()
+                .execute(
+                    "SELECT id, business, customer_name, teller, started_at, ended_at, outcome"
+                    " FROM sessions WHERE id=?",
+                    (session_id,),
+                )
+                .fetchone()
+            )
+            return SessionRecord(*row) if row else None
+
+        return await self._run(_get)
+
+    async def append_event(
+        self, at: float, kind: str, session_id: str | None, actor: str | None, data: dict[str, Any]
+    ) -> None:
+        """Append one event."""
+        payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        await self._run(
+            lambda: self._conn().execute(
+                "INSERT INTO events (session_id, at, kind, actor, data) VALUES (?, ?, ?, ?, ?)",
+                (session_id, at, kind, actor, payload),
+            )
+        )
+
+    async def events(self, session_id: str | None = None) -> list[EventRecord]:
+        """The log in order, all of it or one session's."""
+
+        def _list() -> list[EventRecord]:
+            sql = "SELECT seq, session_id, at, kind, actor, data FROM events"
+            params: tuple[Any, ...] = ()
+            if session_id is not None:
+                sql += " WHERE session_id=?"
+                params = (session_id,)
+            rows = self._conn().execute(sql + " ORDER BY seq", params).fetchall()
+            return [EventRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+
+        return await self._run(_list)

@@ -1,0 +1,217 @@
+/**
+ * The one RTCPeerConnection between this browser and the server's media hub.
+ *
+ * The browser is always the offerer (docs/protocol.md, "Media"): it offers one audio and one video
+ * m-line, sending its camera/microphone where it has them and receiving the other party's media
+ * relayed by the hub. ICE candidates are gathered before the offer is sent (up to a cap); any that
+ * come later are trickled with `ice` messages.
+ *
+ * @module rtc
+ */
+
+import {attachStream} from '/shared/video.js';
+
+/** How long to wait for ICE gathering before sending the offer with what we have. */
+export const ICE_GATHERING_CAP_MS = 3000;
+
+/** @typedef {import('/shared/signaling.js').SignalingClient} SignalingClient */
+/** @typedef {import('/shared/signaling.js').AnswerMessage} AnswerMessage */
+
+/**
+ * @typedef {object} LocalMedia
+ * @property {MediaStream|null} stream null when no camera or microphone could be used
+ * @property {string|null} problem why some media is missing, in plain words (null when all is well)
+ */
+
+/** Constraints tried in order (the first that works is used), each with what it leaves out. */
+const MEDIA_ATTEMPTS = [
+  {constraints: {audio: true, video: {width: {ideal: 640}, height: {ideal: 480}}}, problem: null},
+  {
+    constraints: {audio: false, video: {width: {ideal: 640}, height: {ideal: 480}}},
+    problem: 'No microphone found: the other side can see you but not hear you.',
+  },
+  {
+    constraints: {audio: true, video: false},
+    problem: 'No camera found: the other side can hear you but not see you.',
+  },
+];
+
+/**
+ * Open the camera and microphone, falling back to camera only, then microphone only.
+ * @returns {Promise<LocalMedia>}
+ */
+export async function openLocalMedia() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    return {stream: null, problem: 'This page cannot use the camera (it needs a secure https address).'};
+  }
+  /** @type {unknown} */
+  let lastError = null;
+  for (const {constraints, problem} of MEDIA_ATTEMPTS) {
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia(constraints);
+      return {stream, problem};
+    } catch (error) {
+      lastError = error;
+      if (error instanceof DOMException && error.name === 'NotAllowedError') {
+        break; // the user said no: asking again for less will not change that
+      }
+    }
+  }
+  console.warn('rtc: no camera or microphone:', lastError instanceof Error ? lastError.name : lastError);
+  const denied = lastError instanceof DOMException && lastError.name === 'NotAllowedError';
+  return {
+    stream: null,
+    problem: denied ?
+      'Camera and microphone are blocked in the browser: the other side cannot see or hear you.' :
+      'No camera or microphone found: the other side cannot see or hear you.',
+  };
+}
+
+/** @param {MediaStream|null} stream stops every track of `stream` (camera light off) */
+export function stopLocalMedia(stream) {
+  if (stream) {
+    for (const track of stream.getTracks()) {
+      track.stop();
+    }
+  }
+}
+
+/**
+ * @typedef {object} HubCallOptions
+ * @property {SignalingClient} signaling connected client used to send `offer`, `ice`
+ * @property {string} sessionId from `session_started`
+ * @property {RTCIceServer[]} iceServers from `welcome.ice_servers`
+ * @property {MediaStream|null} localStream what to send (null: receive only)
+ * @property {HTMLVideoElement} remoteVideo where the other party's media plays
+ * @property {(state: RTCPeerConnectionState) => void} [onConnectionState]
+ */
+
+/** One call's peer connection with the hub. Create it on `session_started`, close it on `session_ended`. */
+export class HubCall {
+  /** @param {HubCallOptions} options */
+  constructor(options) {
+    /** @private */ this.options = options;
+    /** @private */ this.pc = new RTCPeerConnection({iceServers: options.iceServers});
+    /** @private */ this.remoteStream = new MediaStream();
+    /** @private */ this.closed = false;
+    /** @private */ this.offerSent = false;
+
+    this.pc.addEventListener('track', (event) => this.addRemoteTrack(event.track));
+    this.pc.addEventListener('connectionstatechange', () => {
+      if (!this.closed && options.onConnectionState) {
+        options.onConnectionState(this.pc.connectionState);
+      }
+    });
+    this.pc.addEventListener('icecandidate', (event) => this.trickle(event.candidate));
+  }
+
+  /** @returns {string} the session this call belongs to */
+  get sessionId() {
+    return this.options.sessionId;
+  }
+
+  /**
+   * Add our media (or receive-only transceivers), gather ICE and send the `offer`.
+   * @returns {Promise<void>}
+   */
+  async start() {
+    const {localStream} = this.options;
+    for (const kind of /** @type {const} */ (['audio', 'video'])) {
+      const track = localStream ? localStream.getTracks().find((t) => t.kind === kind) : undefined;
+      if (track && localStream) {
+        this.pc.addTransceiver(track, {direction: 'sendrecv', streams: [localStream]});
+      } else {
+        this.pc.addTransceiver(kind, {direction: 'recvonly'});
+      }
+    }
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    await this.iceGatheringDone(ICE_GATHERING_CAP_MS);
+    if (this.closed || !this.pc.localDescription) {
+      return;
+    }
+    this.options.signaling.send({
+      type: 'offer',
+      session_id: this.sessionId,
+      sdp: this.pc.localDescription.sdp,
+    });
+    this.offerSent = true;
+  }
+
+  /**
+   * Apply the hub's `answer`.
+   * @param {AnswerMessage} message
+   * @returns {Promise<void>}
+   */
+  async applyAnswer(message) {
+    if (this.closed || message.session_id !== this.sessionId) {
+      return;
+    }
+    await this.pc.setRemoteDescription({type: 'answer', sdp: message.sdp});
+  }
+
+  /** Stop receiving, close the peer connection and clear the remote video. Safe to call twice. */
+  close() {
+    if (this.closed) {
+      return;
+    }
+    this.closed = true;
+    this.pc.close();
+    for (const track of this.remoteStream.getTracks()) {
+      track.stop();
+    }
+    attachStream(this.options.remoteVideo, null);
+  }
+
+  /** @private @param {MediaStreamTrack} track */
+  addRemoteTrack(track) {
+    this.remoteStream.addTrack(track);
+    track.addEventListener('ended', () => this.remoteStream.removeTrack(track));
+    if (this.options.remoteVideo.srcObject !== this.remoteStream) {
+      attachStream(this.options.remoteVideo, this.remoteStream);
+    }
+  }
+
+  /**
+   * Candidates found after the offer left go to the hub as `ice` messages; the end of gathering is
+   * an empty candidate. Those found before are already inside the offer's SDP.
+   * @private @param {RTCIceCandidate|null} candidate
+   */
+  trickle(candidate) {
+    if (!this.offerSent || this.closed) {
+      return;
+    }
+    this.options.signaling.send({
+      type: 'ice',
+      session_id: this.sessionId,
+      candidate: candidate ? candidate.candidate : '',
+      sdp_mid: candidate ? candidate.sdpMid : null,
+      sdp_mline_index: candidate ? candidate.sdpMLineIndex : null,
+    });
+  }
+
+  /**
+   * @private
+   * @param {number} capMs
+   * @returns {Promise<void>} resolves when gathering completes, or after `capMs`
+   */
+  iceGatheringDone(capMs) {
+    if (this.pc.iceGatheringState === 'complete') {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.pc.removeEventListener('icegatheringstatechange', check);
+        resolve();
+      };
+      const check = () => {
+        if (this.pc.iceGatheringState === 'complete') {
+          finish();
+        }
+      };
+      const timer = setTimeout(finish, capMs);
+      this.pc.addEventListener('icegatheringstatechange', check);
+    });
+  }
+}

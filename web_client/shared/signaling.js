@@ -1,0 +1,257 @@
+/**
+ * WebSocket client for the video_bank signaling protocol v1 (docs/protocol.md).
+ *
+ * One socket per tab at `/ws` on the page's own host. `connect()` sends `hello` and resolves with
+ * the server's `welcome`; afterwards every server message is dispatched to the handlers registered
+ * with `on(type, handler)` for its `type`. Register handlers before calling `connect()`: the server
+ * may send messages (e.g. `teller_state`) right after `welcome`.
+ *
+ * @module signaling
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** @typedef {'customer'|'teller'|'supervisor'|'auditor'} Role */
+/** @typedef {'activation'|'password_reset'|'info_update'|'corporate_willingness'|'card_review'} Business */
+/** @typedef {'offline'|'available'|'away'|'in-call'|'wrap-up'} TellerState */
+/**
+ * @typedef {'customer_hangup'|'teller_hangup'|'customer_lost'|'teller_lost'|'media_failed'|'server_shutdown'} EndReason
+ */
+
+/**
+ * @typedef {object} WelcomeMessage
+ * @property {'welcome'} type
+ * @property {number} protocol
+ * @property {Role} role
+ * @property {string} connection_id
+ * @property {string} [display_name]
+ * @property {RTCIceServer[]} ice_servers
+ * @property {Business[]} businesses
+ */
+/**
+ * @typedef {object} QueueUpdateMessage
+ * @property {'queue_update'} type
+ * @property {number} position 1 = next in line
+ * @property {number} estimated_wait_seconds
+ * @property {Business} business
+ */
+/** @typedef {{type: 'queue_left', reason: string}} QueueLeftMessage */
+/** @typedef {{type: 'teller_state', state: TellerState, reason?: string|null}} TellerStateMessage */
+/**
+ * @typedef {object} SessionStartedMessage
+ * @property {'session_started'} type
+ * @property {string} session_id
+ * @property {Business} business
+ * @property {{role: 'customer'|'teller', display_name: string}} peer
+ */
+/** @typedef {{type: 'answer', session_id: string, sdp: string}} AnswerMessage */
+/** @typedef {{type: 'media_state', session_id: string, state: 'connecting'|'connected'}} MediaStateMessage */
+/** @typedef {{type: 'session_ended', session_id: string, reason: EndReason}} SessionEndedMessage */
+/** @typedef {{type: 'error', code: string, message: string, ref_type?: string|null}} ErrorMessage */
+
+/**
+ * @typedef {object} ServerMessageMap
+ * @property {WelcomeMessage} welcome
+ * @property {QueueUpdateMessage} queue_update
+ * @property {QueueLeftMessage} queue_left
+ * @property {TellerStateMessage} teller_state
+ * @property {SessionStartedMessage} session_started
+ * @property {AnswerMessage} answer
+ * @property {MediaStateMessage} media_state
+ * @property {SessionEndedMessage} session_ended
+ * @property {ErrorMessage} error
+ */
+
+/**
+ * @typedef {object} Hello
+ * @property {Role} role
+ * @property {string} [username] staff only
+ * @property {string} [password] staff only
+ */
+
+/** Close codes with a meaning for the pages (docs/protocol.md, "Close codes"). */
+export const CloseCode = Object.freeze({
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  ABUSE: 4008,
+  REPLACED: 4010,
+});
+
+/** The server refused `hello`, or the socket closed before `welcome`. */
+export class SignalingError extends Error {
+  /**
+   * @param {string} code protocol error code (e.g. `auth_failed`) or `closed`
+   * @param {string} message human-readable text
+   */
+  constructor(code, message) {
+    super(message);
+    this.name = 'SignalingError';
+    this.code = code;
+  }
+}
+
+/** @returns {string} the `/ws` URL on this page's host, `wss:` when the page came over https */
+export function defaultSignalingUrl() {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  return `${scheme}://${location.host}/ws`;
+}
+
+export class SignalingClient {
+  /** @param {string} [url] defaults to {@link defaultSignalingUrl} */
+  constructor(url = defaultSignalingUrl()) {
+    /** @private */ this.url = url;
+    /** @private @type {WebSocket|null} */ this.socket = null;
+    /** @private @type {Map<string, Set<(message: any) => void>>} */ this.handlers = new Map();
+    /** @private @type {Set<(event: CloseEvent) => void>} */ this.closeHandlers = new Set();
+    /** @private */ this.welcomed = false;
+  }
+
+  /** @returns {boolean} true between `welcome` and the socket's close */
+  get connected() {
+    return this.welcomed && this.socket !== null && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /**
+   * Call `handler` for every server message of `type` received after `welcome`.
+   * @template {keyof ServerMessageMap} K
+   * @param {K} type
+   * @param {(message: ServerMessageMap[K]) => void} handler
+   * @returns {() => void} removes the handler
+   */
+  on(type, handler) {
+    let set = this.handlers.get(type);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(type, set);
+    }
+    set.add(handler);
+    return () => set.delete(handler);
+  }
+
+  /**
+   * Call `handler` when an established connection closes (not when `connect()` itself fails).
+   * @param {(event: CloseEvent) => void} handler
+   * @returns {() => void} removes the handler
+   */
+  onClose(handler) {
+    this.closeHandlers.add(handler);
+    return () => this.closeHandlers.delete(handler);
+  }
+
+  /**
+   * Open the socket, send `hello` and wait for the answer.
+   * @param {Hello} hello
+   * @returns {Promise<WelcomeMessage>}
+   * @throws {SignalingError} on `error` (e.g. `auth_failed`) or if the socket closes first
+   */
+  connect(hello) {
+    if (this.socket) {
+      throw new Error('SignalingClient.connect() called twice; create a new client instead');
+    }
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    return new Promise((resolve, reject) => {
+      socket.addEventListener('open', () => {
+        this.sendRaw({type: 'hello', protocol: PROTOCOL_VERSION, ...hello});
+      });
+      socket.addEventListener('message', (event) => {
+        const message = parseMessage(event.data);
+        if (!message) {
+          return;
+        }
+        if (this.welcomed) {
+          this.dispatch(message);
+        } else if (message.type === 'welcome') {
+          this.welcomed = true;
+          resolve(/** @type {WelcomeMessage} */ (message));
+        } else if (message.type === 'error') {
+          reject(new SignalingError(message.code, message.message));
+          this.close();
+        }
+      });
+      socket.addEventListener('close', (event) => {
+        if (this.welcomed) {
+          this.welcomed = false;
+          for (const handler of [...this.closeHandlers]) {
+            handler(event);
+          }
+        } else {
+          reject(new SignalingError('closed', closeText(event)));
+        }
+      });
+    });
+  }
+
+  /**
+   * Send one client message (see docs/protocol.md); ignored when not connected.
+   * @param {{type: string} & Record<string, unknown>} message
+   * @returns {boolean} whether the message was handed to the socket
+   */
+  send(message) {
+    if (!this.connected) {
+      return false;
+    }
+    this.sendRaw(message);
+    return true;
+  }
+
+  /** Close the socket normally. Safe to call more than once. */
+  close() {
+    if (this.socket && this.socket.readyState <= WebSocket.OPEN) {
+      this.socket.close(CloseCode.NORMAL);
+    }
+  }
+
+  /** @private @param {object} message */
+  sendRaw(message) {
+    /** @type {WebSocket} */ (this.socket).send(JSON.stringify(message));
+  }
+
+  /** @private @param {{type: string}} message */
+  dispatch(message) {
+    const set = this.handlers.get(message.type);
+    if (!set) {
+      return;
+    }
+    for (const handler of [...set]) {
+      handler(message);
+    }
+  }
+}
+
+/**
+ * @param {unknown} data one WebSocket frame
+ * @returns {({type: string} & Record<string, any>)|null} the message, or null if it is not one
+ */
+function parseMessage(data) {
+  if (typeof data !== 'string') {
+    return null;
+  }
+  try {
+    const message = JSON.parse(data);
+    if (message && typeof message === 'object' && typeof message.type === 'string') {
+      return message;
+    }
+  } catch {
+    // fall through: not JSON
+  }
+  console.warn('signaling: ignored a frame that is not a protocol message');
+  return null;
+}
+
+/**
+ * @param {CloseEvent} event
+ * @returns {string} why the socket closed, in plain words
+ */
+export function closeText(event) {
+  switch (event.code) {
+    case CloseCode.GOING_AWAY:
+      return 'The service is restarting. Please try again in a minute.';
+    case CloseCode.REPLACED:
+      return 'This account signed in somewhere else.';
+    case CloseCode.ABUSE:
+      return 'Too many failed attempts. Please wait and try again.';
+    default:
+      return 'Cannot reach the service. Please check your connection and try again.';
+  }
+}
