@@ -55,17 +55,28 @@ def validate(message_type: str, payload: Mapping[str, Any]) -> None:
         raise InvalidMessage(f"{message_type}: unexpected field(s) {', '.join(extra)}")
     if first.validator == "required":
         raise InvalidMessage(f"{message_type}: {first.message}")
-    # Describe the rule that failed without echoing the (possibly sensitive, possibly huge) value.
-    rule = first.validator
-    limit = first.validator_value if rule not in ("enum", "const") else None
-    hint = {
-        "enum": f"must be one of {', '.join(map(str, first.validator_value))}",
-        "const": f"must be {first.validator_value!r}",
-        "type": f"must be of type {limit}",
-        "maxLength": f"is longer than {limit} characters",
-        "minLength": f"is shorter than {limit} characters",
-        "pattern": "has an invalid format",
-        "minimum": f"is below {limit}",
-        "maximum": f"is above {limit}",
-    }.get(str(rule), f"breaks rule {rule}")
-    raise InvalidMessage(f"{message_type}: field {where} {hint}")
+    raise InvalidMessage(
+        f"{message_type}: field {where} {_describe(str(first.validator), first.validator_value)}"
+    )
+
+
+def _describe(rule: str, limit: Any) -> str:
+    """The rule a value broke, in words, without echoing the (possibly sensitive, possibly huge) value."""
+    match rule:
+        case "enum":
+            return f"must be one of {', '.join(map(str, limit))}"
+        case "const":
+            return f"must be {limit!r}"
+        case "type":
+            return f"must be of type {limit}"
+        case "maxLength":
+            return f"is longer than {limit} characters"
+        case "minLength":
+            return f"is shorter than {limit} characters"
+        case "pattern":
+            return "has an invalid format"
+        case "minimum":
+            return f"is below {limit}"
+        case "maximum":
+            return f"is above {limit}"
+    return f"breaks rule {rule}"

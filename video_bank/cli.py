@@ -17,7 +17,7 @@ from aiohttp import web
 from video_bank.accounts import DEMO_ACCOUNTS, seed_demo_accounts
 from video_bank.app import create_app
 from video_bank.config import Settings, configure_logging, load_settings
-from video_bank.errors import VideoBankError
+from video_bank.errors import ServeError, VideoBankError
 from video_bank.storage import SqliteStorage
 from video_bank.tls import ensure_self_signed, local_addresses, server_context
 
@@ -74,7 +74,7 @@ async def _seed(settings: Settings, password: str | None, *, only_if_empty: bool
     try:
         if only_if_empty and await storage.count_accounts() > 0:
             return
-        generated = password is None
+        generated = not password
         password = password or secrets.token_urlsafe(12)
         await seed_demo_accounts(storage, password)
         _print_accounts(password, generated)
@@ -93,18 +93,24 @@ async def _serve(settings: Settings) -> None:
     runner = web.AppRunner(create_app(settings), shutdown_timeout=5.0)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
-    await site.start()
+    # Handlers go in before "listening" is printed: whoever reads that line may signal at once.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await site.start()
+    except OSError as error:
+        await runner.cleanup()
+        reason = error.strerror or error
+        raise ServeError(f"cannot listen on {settings.host}:{settings.port}: {reason}") from error
     port = runner.addresses[0][1] if runner.addresses else settings.port
     scheme = "https" if ssl_context else "http"
     hosts = local_addresses() if settings.host in ("0.0.0.0", "") else [settings.host]  # noqa: S104
     for host in hosts:
         print(f"video_bank listening on {scheme}://{host}:{port}/  (customer: /customer/  teller: /teller/)")
     sys.stdout.flush()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -38,7 +39,8 @@ class IceServer:
         if not self.urls:
             raise ConfigError("ice_servers", "an ICE server needs at least one URL")
         for url in self.urls:
-            if url.split(":", 1)[0] not in _ICE_SCHEMES:
+            scheme, colon, rest = url.partition(":")
+            if scheme not in _ICE_SCHEMES or not colon or not rest:
                 raise ConfigError("ice_servers", f"{url!r} is not a stun:/turn: URL")
 
     def to_browser(self) -> dict[str, Any]:
@@ -101,13 +103,16 @@ class Settings:
                 raise ConfigError(name, f"{path} is not a readable file")
         if self.log_level not in _LOG_LEVELS:
             raise ConfigError("log_level", f"{self.log_level!r} is not one of {', '.join(_LOG_LEVELS)}")
-        if self.database_url and not self.database_url.startswith("sqlite:///"):
+        if self.database_url and (
+            not self.database_url.startswith("sqlite:///") or self.database_url == "sqlite:///"
+        ):
             raise ConfigError("database_url", "only sqlite:///PATH is supported by this version")
         if self.max_message_bytes < 4096:
             raise ConfigError("max_message_bytes", "must be at least 4096")
         for name in ("heartbeat_seconds", "queue_update_seconds", "default_handle_seconds"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(name, "must be positive")
+            value = getattr(self, name)
+            if not math.isfinite(value) or value <= 0:
+                raise ConfigError(name, "must be a positive number")
         for origin in self.allowed_origins:
             parts = urlsplit(origin)
             if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -158,8 +163,13 @@ def parse_ice_servers(raw: str) -> tuple[IceServer, ...]:
         if not isinstance(item, dict) or "urls" not in item:
             raise ConfigError("ice_servers", 'each entry must be an object with "urls"')
         urls = item["urls"]
-        urls = (urls,) if isinstance(urls, str) else tuple(str(u) for u in urls)
-        servers.append(IceServer(urls=urls, username=item.get("username"), credential=item.get("credential")))
+        urls = [urls] if isinstance(urls, str) else urls
+        if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+            raise ConfigError("ice_servers", '"urls" must be a string or a list of strings')
+        username, credential = item.get("username"), item.get("credential")
+        if not all(v is None or isinstance(v, str) for v in (username, credential)):
+            raise ConfigError("ice_servers", '"username" and "credential" must be strings')
+        servers.append(IceServer(urls=tuple(urls), username=username, credential=credential))
     return tuple(servers)
 
 
@@ -182,6 +192,8 @@ def _convert(name: str, raw: str) -> Any:
         return tuple(o.strip() for o in raw.split(",") if o.strip())
     if name == "log_level":
         return raw.strip().upper()
+    if name == "demo_password":
+        return raw or None  # set but empty is the same as unset: a random password is generated
     return raw
 
 

@@ -3,6 +3,7 @@
     VideoBankError                 root of everything raised on purpose here
     ├── ConfigError                bad setting at start-up (our operator's fault); names the setting
     ├── StorageError               the database refused or is unusable (our fault)
+    ├── ServeError                 the server could not listen (port taken, address not ours)
     └── MediaError                 the media hub could not use a client's SDP or candidate (peer's fault)
 
 Signaling errors (the peer's fault, with WebSocket codes) live in :mod:`signaling.errors`.
@@ -27,6 +28,10 @@ class ConfigError(VideoBankError):
 
 class StorageError(VideoBankError):
     """The database could not do what was asked."""
+
+
+class ServeError(VideoBankError):
+    """The server could not start listening on its host and port."""
 
 
 class MediaError(VideoBankError, MediaInputError):

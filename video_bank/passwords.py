@@ -16,6 +16,11 @@ _R = 8
 _P = 1
 _SALT_BYTES = 16
 _HASH_BYTES = 32
+# Stored hashes outside these bounds are treated as malformed: a truncated digest would let a wrong
+# password match by chance (scrypt output with a short dklen is a prefix of the long one), and a huge
+# ``p`` would pin a CPU for minutes.
+_MIN_HASH_BYTES = 16
+_MAX_P = 16
 
 
 def _b64(data: bytes) -> str:
@@ -35,12 +40,16 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, encoded: str) -> bool:
     """Whether ``password`` matches ``encoded``; False for malformed hashes (never raises on bad input)."""
+    if not isinstance(password, str) or not isinstance(encoded, str):
+        return False
     try:
         scheme, log2_n, r, p, salt_b64, digest_b64 = encoded.split("$")
         if scheme != "scrypt":
             return False
         salt = base64.b64decode(salt_b64, validate=True)
         expected = base64.b64decode(digest_b64, validate=True)
+        if len(expected) < _MIN_HASH_BYTES or not 1 <= int(p) <= _MAX_P:
+            return False
         actual = hashlib.scrypt(
             password.encode("utf-8"),
             salt=salt,
@@ -50,6 +59,6 @@ def verify_password(password: str, encoded: str) -> bool:
             maxmem=64 * 2**20,
             dklen=len(expected),
         )
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return False
     return hmac.compare_digest(actual, expected)

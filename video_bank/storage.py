@@ -57,6 +57,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
     """,
+    # 2: INSERT OR REPLACE deletes the old row without firing DELETE triggers (recursive_triggers is
+    # off), which would let anyone overwrite an event; refuse inserts that reuse a sequence number.
+    """
+    CREATE TRIGGER events_append_only_replace BEFORE INSERT ON events
+        WHEN EXISTS (SELECT 1 FROM events WHERE seq = NEW.seq)
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+    """,
 )
 
 
@@ -128,29 +135,46 @@ class SqliteStorage:
         self._path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._db: sqlite3.Connection | None = None
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStorage:
         """Open (creating and migrating) the database at ``path``."""
         storage = cls(path)
-        await storage._run(storage._connect)
+        try:
+            await storage._run(storage._connect)
+        except BaseException:
+            storage._shutdown()
+            raise
         return storage
 
     def _connect(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        db.execute("PRAGMA busy_timeout=5000")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StorageError(f"database schema {version} is newer than this program ({len(MIGRATIONS)})")
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            db.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA busy_timeout=5000")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise StorageError(
+                    f"database schema {version} is newer than this program ({len(MIGRATIONS)})"
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                db.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")
+        except BaseException:
+            db.close()  # rolls back a half-applied migration
+            raise
         self._db = db
 
+    def _shutdown(self) -> None:
+        self._closed = True
+        self._executor.shutdown(wait=True)
+
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._closed:
+            raise StorageError("storage is closed")
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._executor, fn, *args)
@@ -163,15 +187,19 @@ class SqliteStorage:
         return self._db
 
     async def close(self) -> None:
-        """Close the database and its thread."""
+        """Close the database and its thread; closing again does nothing."""
+        if self._closed:
+            return
 
         def _close() -> None:
             if self._db is not None:
                 self._db.close()
                 self._db = None
 
-        await self._run(_close)
-        self._executor.shutdown(wait=True)
+        try:
+            await self._run(_close)
+        finally:
+            self._shutdown()
 
     # --- accounts ---------------------------------------------------------------------------------
 

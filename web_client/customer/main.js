@@ -42,7 +42,7 @@ const ui = {
   queue: byTestId('queue-status', HTMLElement),
   queuePosition: byId('queue-position', HTMLElement),
   queueEta: byId('queue-eta', HTMLElement),
-  leave: byId('leave-button', HTMLButtonElement),
+  leave: byTestId('leave-queue-button', HTMLButtonElement),
   hangup: byTestId('hangup-button', HTMLButtonElement),
   remoteVideo: byTestId('remote-video', HTMLVideoElement),
   localVideo: byTestId('local-video', HTMLVideoElement),

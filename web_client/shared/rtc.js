@@ -28,11 +28,11 @@ const MEDIA_ATTEMPTS = [
   {constraints: {audio: true, video: {width: {ideal: 640}, height: {ideal: 480}}}, problem: null},
   {
     constraints: {audio: false, video: {width: {ideal: 640}, height: {ideal: 480}}},
-    problem: 'No microphone found: the other side can see you but not hear you.',
+    problem: 'The microphone could not be used: the other side can see you but not hear you.',
   },
   {
     constraints: {audio: true, video: false},
-    problem: 'No camera found: the other side can hear you but not see you.',
+    problem: 'The camera could not be used: the other side can hear you but not see you.',
   },
 ];
 
@@ -124,18 +124,19 @@ export class HubCall {
         this.pc.addTransceiver(kind, {direction: 'recvonly'});
       }
     }
-    const offer = await this.pc.createOffer();
-    await this.pc.setLocalDescription(offer);
-    await this.iceGatheringDone(ICE_GATHERING_CAP_MS);
-    if (this.closed || !this.pc.localDescription) {
-      return;
-    }
-    this.options.signaling.send({
-      type: 'offer',
-      session_id: this.sessionId,
-      sdp: this.pc.localDescription.sdp,
+    await this.unlessClosed(async () => {
+      await this.pc.setLocalDescription(await this.pc.createOffer());
+      await this.iceGatheringDone(ICE_GATHERING_CAP_MS);
+      if (this.closed || !this.pc.localDescription) {
+        return;
+      }
+      this.options.signaling.send({
+        type: 'offer',
+        session_id: this.sessionId,
+        sdp: this.pc.localDescription.sdp,
+      });
+      this.offerSent = true;
     });
-    this.offerSent = true;
   }
 
   /**
@@ -144,10 +145,10 @@ export class HubCall {
    * @returns {Promise<void>}
    */
   async applyAnswer(message) {
-    if (this.closed || message.session_id !== this.sessionId) {
+    if (message.session_id !== this.sessionId) {
       return;
     }
-    await this.pc.setRemoteDescription({type: 'answer', sdp: message.sdp});
+    await this.unlessClosed(() => this.pc.setRemoteDescription({type: 'answer', sdp: message.sdp}));
   }
 
   /** Stop receiving, close the peer connection and clear the remote video. Safe to call twice. */
@@ -161,6 +162,26 @@ export class HubCall {
       track.stop();
     }
     attachStream(this.options.remoteVideo, null);
+  }
+
+  /**
+   * Run `step`; if the call is closed meanwhile (the session ended), its failure is expected and
+   * swallowed.
+   * @private
+   * @param {() => Promise<unknown>} step
+   * @returns {Promise<void>}
+   */
+  async unlessClosed(step) {
+    if (this.closed) {
+      return;
+    }
+    try {
+      await step();
+    } catch (error) {
+      if (!this.closed) {
+        throw error;
+      }
+    }
   }
 
   /** @private @param {MediaStreamTrack} track */

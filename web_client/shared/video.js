@@ -9,12 +9,14 @@
  */
 
 /**
- * Show `stream` in `video` (or clear it with null) and start playback.
+ * Show `stream` in `video` (or clear it with null) and start playback. The element has the class
+ * `live` while it has a stream.
  * @param {HTMLVideoElement} video
  * @param {MediaStream|null} stream
  */
 export function attachStream(video, stream) {
   video.srcObject = stream;
+  video.classList.toggle('live', stream !== null);
   if (stream) {
     void play(video);
   }

@@ -136,7 +136,7 @@ function createClient() {
   });
   client.on('session_ended', (message) => {
     if (message.session_id === page.sessionId) {
-      endCall(`Call ended. ${END_REASONS[message.reason] ?? ''}`);
+      endCall(END_REASONS[message.reason] ?? 'The call ended.');
     }
   });
   client.on('error', onServerError);
@@ -179,6 +179,9 @@ async function onLogin(event) {
   } finally {
     page.signingIn = false;
     render();
+  }
+  if (page.signaling) {
+    (ui.available.disabled ? ui.away : ui.available).focus(); // the login form is gone
   }
 }
 
@@ -263,7 +266,7 @@ function onHangup() {
   render();
   ui.mediaState.textContent = 'Ending the call…';
   page.signaling.send({type: 'hangup', session_id: page.sessionId});
-  page.hangupTimer = setTimeout(() => endCall(`Call ended. ${END_REASONS.teller_hangup}`), HANGUP_CONFIRM_MS);
+  page.hangupTimer = setTimeout(() => endCall(END_REASONS.teller_hangup), HANGUP_CONFIRM_MS);
 }
 
 /**

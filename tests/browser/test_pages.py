@@ -1,0 +1,82 @@
+"""The pages' start states, sign-in errors, teller availability and the customer's place in line."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from tests.browser.harness import DEMO_TELLER, CameraClips, LaunchParty, LiveServer
+
+with contextlib.suppress(ImportError):  # without playwright the fixtures skip (fail in CI)
+    from playwright.async_api import expect
+
+pytestmark = pytest.mark.browser
+
+WAIT_MS = 30_000
+
+
+async def test_teller_sees_a_login_error_then_signs_in_and_switches_availability(
+    live_server: LiveServer, launch_party: LaunchParty, camera_clips: CameraClips
+) -> None:
+    teller = await launch_party("teller", camera_clips.teller)
+    page = teller.page
+    await page.goto(f"{live_server.base_url}/teller/")
+    status = page.get_by_test_id("call-status")
+    await expect(status).to_have_attribute("data-state", "offline")
+    await expect(page.get_by_test_id("login-error")).to_be_hidden()
+    for button in ("state-available", "state-away", "hangup-button"):
+        await expect(page.get_by_test_id(button)).to_be_disabled()
+
+    await page.get_by_test_id("username").fill(DEMO_TELLER)
+    await page.get_by_test_id("password").fill("not-the-password")
+    await page.get_by_test_id("login-button").click()
+    await expect(page.get_by_test_id("login-error")).to_be_visible(timeout=WAIT_MS)
+    await expect(status).to_have_attribute("data-state", "offline")
+
+    await page.get_by_test_id("password").fill(live_server.demo_password)
+    await page.get_by_test_id("login-button").click()
+    await expect(status).to_have_attribute("data-state", "away", timeout=WAIT_MS)
+    await expect(page.get_by_test_id("login-error")).to_be_hidden()
+    await expect(page.get_by_test_id("state-away")).to_be_disabled()
+
+    await page.get_by_test_id("state-available").click()
+    await expect(status).to_have_attribute("data-state", "available", timeout=WAIT_MS)
+    await page.get_by_test_id("state-away").click()
+    await expect(status).to_have_attribute("data-state", "away", timeout=WAIT_MS)
+    await expect(page.get_by_test_id("state-available")).to_be_enabled()
+    await expect(page.get_by_test_id("hangup-button")).to_be_disabled()
+    assert not teller.problems, teller.problems
+
+
+async def test_customer_waits_in_line_with_position_and_eta_then_leaves(
+    live_server: LiveServer, launch_party: LaunchParty, camera_clips: CameraClips
+) -> None:
+    customer = await launch_party("customer", camera_clips.customer)
+    page = customer.page
+    await page.goto(f"{live_server.base_url}/customer/")
+    status = page.get_by_test_id("call-status")
+    await expect(status).to_have_attribute("data-state", "idle")
+    values = (
+        await page.get_by_test_id("business-select")
+        .locator("option")
+        .evaluate_all("options => options.map(o => o.value).filter(Boolean)")
+    )
+    assert values == ["activation", "password_reset", "info_update", "corporate_willingness", "card_review"]
+
+    await page.get_by_test_id("display-name").fill("Li Guoqiang")
+    await page.get_by_test_id("business-select").select_option("password_reset")
+    await page.get_by_test_id("join-button").click()
+    await expect(status).to_have_attribute("data-state", "waiting", timeout=WAIT_MS)
+    queue = page.get_by_test_id("queue-status")
+    await expect(queue).to_have_attribute("data-position", "1", timeout=WAIT_MS)
+    eta = await queue.get_attribute("data-eta-seconds")
+    assert eta is not None
+    assert eta.isdigit()
+    await expect(page.get_by_test_id("join-button")).to_be_disabled()
+    await expect(page.get_by_test_id("hangup-button")).to_be_disabled()
+
+    await page.get_by_test_id("leave-queue-button").click()
+    await expect(status).to_have_attribute("data-state", "idle", timeout=WAIT_MS)
+    await expect(page.get_by_test_id("join-button")).to_be_enabled()
+    assert not customer.problems, customer.problems

@@ -1,0 +1,63 @@
+"""Twenty calls in a row through the hub leave no peer connection, track, task or session behind."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+from aiohttp.test_utils import TestClient
+from aiortc import RTCPeerConnection
+
+from tests.conftest import PartyFactory
+from tests.support.media_party import wait_until
+from video_bank import appkeys
+from video_bank.media.fanout import Fanout, RelayTrack, Subscription
+
+SESSIONS = 20
+
+
+def alive(kind: type) -> int:
+    gc.collect()
+    return sum(1 for obj in gc.get_objects() if isinstance(obj, kind))
+
+
+async def test_twenty_sessions_back_to_back_leave_nothing_behind(
+    client: TestClient, party: PartyFactory
+) -> None:
+    hub = client.app[appkeys.HUB]
+    service = client.app[appkeys.SIGNALING]
+    teller = await party("teller", "teller1")
+    await teller.send(type="set_state", state="available")
+    await teller.expect("teller_state")
+    baseline_tasks = len(asyncio.all_tasks())
+
+    for n in range(SESSIONS):
+        customer = await party("customer")
+        await customer.send(type="join_queue", display_name=f"Customer {n}", business="activation")
+        customer.session_id = (await customer.until("session_started"))["session_id"]
+        teller.session_id = (await teller.until("session_started"))["session_id"]
+        await customer.connect_media(sender=1, tone=440.0)
+        await teller.connect_media(sender=2, tone=880.0)
+        await wait_until(lambda c=customer: len(c.received.video) >= 3, what=f"video in call {n}")
+        await wait_until(lambda: len(teller.received.video) >= 3, what=f"video in call {n}")
+        hanger = customer if n % 2 else teller  # both hang-up paths
+        await hanger.send(type="hangup", session_id=hanger.session_id)
+        await customer.until("session_ended")
+        await teller.until("session_ended")
+        assert hub.open_sessions == 0 and hub.peer_connections() == 0
+        # The hub must close its side itself: the two client peer connections are still open here.
+        await wait_until(
+            lambda: alive(RTCPeerConnection) == 2, what=f"hub peer connections of call {n} freed"
+        )
+        await customer.close()
+        await teller.close_media()
+        teller.received.video.clear()
+
+    await wait_until(lambda: service.open_connections == 1, what="customer sockets to be released")
+    await wait_until(lambda: len(asyncio.all_tasks()) <= baseline_tasks, what="tasks to finish")
+    assert service.switchboard.live_sessions == 0
+    assert service.switchboard.connections == 1
+    await wait_until(lambda: alive(RTCPeerConnection) == 0, what="peer connections to be freed")
+    assert alive(RelayTrack) == 0
+    assert alive(Fanout) == 0
+    assert alive(Subscription) == 0
