@@ -35,9 +35,11 @@ class SignalingError(Exception):
 
     code = "server_error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, ref_type: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.ref_type = ref_type
+        """Type of the refused message, when it could be read."""
 
 
 class PeerError(SignalingError):

@@ -52,12 +52,11 @@ def validate(message_type: str, payload: Mapping[str, Any]) -> None:
     if first.validator == "additionalProperties":
         known = set(first.schema.get("properties", {}))
         extra = sorted(set(first.instance) - known)
-        raise InvalidMessage(f"{message_type}: unexpected field(s) {', '.join(extra)}")
+        raise InvalidMessage(f"{message_type}: unexpected field(s) {', '.join(extra)}", message_type)
     if first.validator == "required":
-        raise InvalidMessage(f"{message_type}: {first.message}")
-    raise InvalidMessage(
-        f"{message_type}: field {where} {_describe(str(first.validator), first.validator_value)}"
-    )
+        raise InvalidMessage(f"{message_type}: {first.message}", message_type)
+    rule = _describe(str(first.validator), first.validator_value)
+    raise InvalidMessage(f"{message_type}: field {where} {rule}", message_type)
 
 
 def _describe(rule: str, limit: Any) -> str:

@@ -140,7 +140,7 @@ class SignalingService:
         try:
             message = parse_client_message(text)
         except PeerError as error:
-            await self.apply(self.switchboard.reject(conn.id, error, None, now))
+            await self.apply(self.switchboard.reject(conn.id, error, error.ref_type, now))
             return
         await self.apply(self.switchboard.receive(conn.id, message, now))
 

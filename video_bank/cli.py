@@ -10,7 +10,7 @@ import secrets
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 
@@ -24,9 +24,16 @@ from video_bank.tls import ensure_self_signed, local_addresses, server_context
 logger = logging.getLogger("video_bank")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the flag (like every other bad setting)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"video_bank: {message} (see --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m video_bank", description="Video remote-banking counter.")
-    common = argparse.ArgumentParser(add_help=False)
+    parser = _Parser(prog="python -m video_bank", description="Video remote-banking counter.")
+    common = _Parser(add_help=False)
     common.add_argument(
         "--data-dir", type=Path, help="data directory (env VIDEO_BANK_DATA_DIR, default ./var)"
     )

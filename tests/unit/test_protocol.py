@@ -111,6 +111,7 @@ def test_schema_violations_name_the_field_and_never_echo_the_value(text: str, fr
     with pytest.raises(InvalidMessage) as caught:
         parse_client_message(text)
     assert fragment in caught.value.message
+    assert caught.value.ref_type == json.loads(text)["type"]
     assert "xxxxxxxx" not in caught.value.message and "vvvvvvvv" not in caught.value.message
 
 

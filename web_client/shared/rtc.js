@@ -83,7 +83,6 @@ export function stopLocalMedia(stream) {
  * @property {RTCIceServer[]} iceServers from `welcome.ice_servers`
  * @property {MediaStream|null} localStream what to send (null: receive only)
  * @property {HTMLVideoElement} remoteVideo where the other party's media plays
- * @property {(state: RTCPeerConnectionState) => void} [onConnectionState]
  */
 
 /** One call's peer connection with the hub. Create it on `session_started`, close it on `session_ended`. */
@@ -94,14 +93,10 @@ export class HubCall {
     /** @private */ this.pc = new RTCPeerConnection({iceServers: options.iceServers});
     /** @private */ this.remoteStream = new MediaStream();
     /** @private */ this.closed = false;
-    /** @private */ this.offerSent = false;
+    /** @private Candidates found from now on are trickled (those found earlier are in the offer). */
+    this.trickling = false;
 
     this.pc.addEventListener('track', (event) => this.addRemoteTrack(event.track));
-    this.pc.addEventListener('connectionstatechange', () => {
-      if (!this.closed && options.onConnectionState) {
-        options.onConnectionState(this.pc.connectionState);
-      }
-    });
     this.pc.addEventListener('icecandidate', (event) => this.trickle(event.candidate));
   }
 
@@ -135,7 +130,7 @@ export class HubCall {
         session_id: this.sessionId,
         sdp: this.pc.localDescription.sdp,
       });
-      this.offerSent = true;
+      this.trickling = this.pc.iceGatheringState !== 'complete';
     });
   }
 
@@ -194,13 +189,16 @@ export class HubCall {
   }
 
   /**
-   * Candidates found after the offer left go to the hub as `ice` messages; the end of gathering is
-   * an empty candidate. Those found before are already inside the offer's SDP.
+   * When the offer left before gathering completed (the cap), candidates found afterwards go to the
+   * hub as `ice` messages, and the end of gathering as an empty candidate.
    * @private @param {RTCIceCandidate|null} candidate
    */
   trickle(candidate) {
-    if (!this.offerSent || this.closed) {
+    if (!this.trickling || this.closed) {
       return;
+    }
+    if (!candidate) {
+      this.trickling = false;
     }
     this.options.signaling.send({
       type: 'ice',
