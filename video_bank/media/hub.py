@@ -23,6 +23,7 @@ from signaling.ports import MediaStateListener
 from signaling.session import LEGS, Leg
 from video_bank.config import IceServer
 from video_bank.errors import MediaError
+from video_bank.media import aiortc_tuning
 from video_bank.media.fanout import Fanout, RelayTrack, Subscription
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class MediaHub:
     """Relays media between the two legs of each session."""
 
     def __init__(self, ice_servers: Sequence[IceServer] = ()) -> None:
+        aiortc_tuning.install()
         self._ice_servers = tuple(ice_servers)
         self._sessions: dict[str, _HubSession] = {}
         self._listener: MediaStateListener | None = None
