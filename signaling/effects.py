@@ -103,6 +103,40 @@ class LogEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class StoreCallback:
+    """Persist a new callback reservation."""
+
+    reservation_id: str
+    business: str
+    display_name: str
+    phone: str = field(repr=False)
+    window_start: float
+    window_end: float
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateCallback:
+    """Record a callback reservation's new status."""
+
+    reservation_id: str
+    status: str
+    at: float
+    teller: str | None = None
+    session_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyCallback:
+    """Tell a booked customer (through the bank's notification channel) to join with a one-time link."""
+
+    reservation_id: str
+    link_token: str = field(repr=False)
+    teller_display_name: str
+    at: float
+
+
 Effect = (
     Send
     | Close
@@ -114,4 +148,7 @@ Effect = (
     | SessionOpened
     | SessionClosed
     | LogEvent
+    | StoreCallback
+    | UpdateCallback
+    | NotifyCallback
 )

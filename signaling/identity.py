@@ -31,6 +31,10 @@ class Identity:
     """Staff account name; ``None`` for customers."""
     display_name: str = ""
     """Name shown to the other party."""
+    skills: tuple[tuple[str, int], ...] = ()
+    """Tellers: (business, proficiency 1–5) pairs."""
+    elder_care: bool = False
+    """Tellers: designated for elderly customers."""
 
     def __post_init__(self) -> None:
         if self.role.is_staff and not self.username:

@@ -23,7 +23,13 @@ BUSINESSES: tuple[Business, ...] = (
     "card_review",
 )
 EndReason = Literal[
-    "customer_hangup", "teller_hangup", "customer_lost", "teller_lost", "media_failed", "server_shutdown"
+    "customer_hangup",
+    "teller_hangup",
+    "customer_lost",
+    "teller_lost",
+    "media_failed",
+    "server_shutdown",
+    "callback_missed",
 ]
 
 
@@ -41,6 +47,8 @@ class Hello:
     """Staff account name."""
     password: str | None = field(default=None, repr=False)
     """Staff password; never logged or echoed."""
+    callback_token: str | None = field(default=None, repr=False)
+    """Customer following a callback link: the one-time token from the link. Secret."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,12 @@ class JoinQueue:
     """Name the teller will see."""
     business: Business
     """What the customer wants to do."""
+    resident_id: str | None = field(default=None, repr=False)
+    """Resident ID number (gives the age for the elderly lane); validated, never logged."""
+    language: str | None = None
+    """Preferred language code."""
+    talk_now: bool = False
+    """One-tap "talk to a person now": the elderly lane, for customers 60 and over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +84,64 @@ class SetState:
     """Requested state."""
     reason: str | None = None
     """Reason code for ``away``."""
+    auto_accept: bool | None = None
+    """With ``available``: accept offers automatically (unchanged when absent)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OfferAccept:
+    """A teller takes the task offered to them."""
+
+    TYPE: ClassVar[str] = "offer_accept"
+    task_id: str
+    """Task of the offer."""
+
+
+@dataclass(frozen=True, slots=True)
+class OfferReject:
+    """A teller declines the task offered to them."""
+
+    TYPE: ClassVar[str] = "offer_reject"
+    task_id: str
+    """Task of the offer."""
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpDone:
+    """A teller finishes wrap-up early."""
+
+    TYPE: ClassVar[str] = "wrap_up_done"
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpExtend:
+    """A teller needs more wrap-up time."""
+
+    TYPE: ClassVar[str] = "wrap_up_extend"
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequest:
+    """A waiting customer asks to be called back instead of waiting."""
+
+    TYPE: ClassVar[str] = "callback_request"
+    phone: str = field(repr=False)
+    """Where the link is sent; never logged."""
+    window_start: float | None = None
+    """Earliest time (epoch seconds) the customer wants the call; default now."""
+    window_end: float | None = None
+    """Latest time; default two hours after the start."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackCancel:
+    """Cancel a booked callback."""
+
+    TYPE: ClassVar[str] = "callback_cancel"
+    reservation_id: str
+    """From ``callback_booked``."""
+    cancel_token: str = field(repr=False)
+    """From ``callback_booked``; proves the reservation is the sender's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +179,38 @@ class Hangup:
     """Session to end."""
 
 
-ClientMessage = Hello | JoinQueue | LeaveQueue | SetState | Offer | Ice | Hangup
+ClientMessage = (
+    Hello
+    | JoinQueue
+    | LeaveQueue
+    | SetState
+    | OfferAccept
+    | OfferReject
+    | WrapUpDone
+    | WrapUpExtend
+    | CallbackRequest
+    | CallbackCancel
+    | Offer
+    | Ice
+    | Hangup
+)
 _CLIENT_CLASSES: dict[str, type[ClientMessage]] = {
-    cls.TYPE: cls for cls in (Hello, JoinQueue, LeaveQueue, SetState, Offer, Ice, Hangup)
+    cls.TYPE: cls
+    for cls in (
+        Hello,
+        JoinQueue,
+        LeaveQueue,
+        SetState,
+        OfferAccept,
+        OfferReject,
+        WrapUpDone,
+        WrapUpExtend,
+        CallbackRequest,
+        CallbackCancel,
+        Offer,
+        Ice,
+        Hangup,
+    )
 }
 assert set(_CLIENT_CLASSES) == CLIENT_TYPES
 
@@ -164,6 +265,99 @@ class QueueUpdate:
     """Server's estimate."""
     business: str
     """Business the customer waits for."""
+    lane: Literal["standard", "elderly"] = "standard"
+    """Which lane the customer waits in."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackOffered:
+    """The wait is long: the customer may book a callback instead."""
+
+    TYPE: ClassVar[str] = "callback_offer"
+    estimated_wait_seconds: int
+    """The estimate that triggered the offer."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackBooked:
+    """A callback is reserved; the customer may close the page."""
+
+    TYPE: ClassVar[str] = "callback_booked"
+    reservation_id: str
+    """Reservation id."""
+    cancel_token: str = field(repr=False)
+    """Needed to cancel; keep it on the device."""
+    window_start: float = 0.0
+    """Earliest call time (epoch seconds)."""
+    window_end: float = 0.0
+    """Latest call time (epoch seconds)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackCancelled:
+    """A reservation ended without a call."""
+
+    TYPE: ClassVar[str] = "callback_cancelled"
+    reservation_id: str
+    """Reservation id."""
+    reason: Literal["cancelled", "expired", "missed"] = "cancelled"
+    """Why."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOffered:
+    """A task is reserved for this teller: accept or reject within ``expires_in_seconds``."""
+
+    TYPE: ClassVar[str] = "task_offer"
+    task_id: str
+    """Task id to accept or reject."""
+    kind: Literal["call", "callback"]
+    """Live caller or booked callback."""
+    business: str
+    """Business type."""
+    customer: dict[str, Any]
+    """``display_name`` and ``elderly`` of the customer."""
+    waited_seconds: int
+    """How long the customer has waited."""
+    expires_in_seconds: int
+    """Time left to answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOfferWithdrawn:
+    """An offer ended without a call."""
+
+    TYPE: ClassVar[str] = "task_offer_withdrawn"
+    task_id: str
+    """Task of the offer."""
+    reason: Literal["customer_left", "timeout", "rejected"]
+    """Why."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAnswered:
+    """The called-back customer followed the link and joined the teller's session."""
+
+    TYPE: ClassVar[str] = "callback_answered"
+    session_id: str
+    """Session joined."""
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorSnapshot:
+    """Live view of queues, tellers and service figures for supervisors."""
+
+    TYPE: ClassVar[str] = "supervisor_snapshot"
+    at: float
+    """Server time of the snapshot."""
+    queues: list[dict[str, Any]]
+    """Per business and lane: ``waiting``, ``longest_wait_seconds``."""
+    tellers: list[dict[str, Any]]
+    """Per teller: ``username``, ``display_name``, ``state``, ``seconds_in_state``, ``reason``."""
+    sessions: list[dict[str, Any]]
+    """Live sessions: ``session_id``, ``business``, ``teller``, ``customer``, ``seconds``."""
+    service: dict[str, Any]
+    """``threshold_seconds`` and per period (``last_15_minutes``, ``today``) the service figures."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +378,10 @@ class TellerStateChanged:
     """New state (wire spelling, e.g. ``in-call``)."""
     reason: str | None = None
     """Reason code, for ``away``."""
+    auto_accept: bool | None = None
+    """Whether offers are accepted automatically."""
+    wrap_up_seconds_left: int | None = None
+    """Seconds of wrap-up left, in ``wrap-up``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +393,10 @@ class SessionStarted:
     """Server-issued session id."""
     business: str
     """Business of the session."""
-    peer: dict[str, str]
-    """The other party: ``role`` and ``display_name``."""
+    peer: dict[str, Any]
+    """The other party: ``role``, ``display_name`` and (to tellers) ``elderly``."""
+    kind: Literal["call", "callback"] = "call"
+    """A live call, or a callback whose customer joins through their link."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +447,13 @@ class ErrorMessage:
 
 ServerMessage = (
     Welcome
+    | CallbackOffered
+    | CallbackBooked
+    | CallbackCancelled
+    | TaskOffered
+    | TaskOfferWithdrawn
+    | CallbackAnswered
+    | SupervisorSnapshot
     | QueueUpdate
     | QueueLeft
     | TellerStateChanged

@@ -67,3 +67,29 @@ class Authenticator(Protocol):
 
     async def authenticate(self, role: str, username: str | None, password: str | None) -> Identity | None:
         """The identity for valid credentials of an account with ``role``, else ``None``."""
+
+
+class CallbackPort(Protocol):
+    """Persistence of callback reservations and the customer notification (SMS gateway, outbox...)."""
+
+    async def store_callback(
+        self,
+        reservation_id: str,
+        business: str,
+        display_name: str,
+        phone: str,
+        window_start: float,
+        window_end: float,
+        created_at: float,
+    ) -> None:
+        """Store a new reservation."""
+
+    async def update_callback(
+        self, reservation_id: str, status: str, at: float, teller: str | None, session_id: str | None
+    ) -> None:
+        """Record a reservation's new status."""
+
+    async def notify_callback(
+        self, reservation_id: str, link_token: str, teller_display_name: str, at: float
+    ) -> None:
+        """Tell the customer their teller is ready, with a one-time link into the session."""

@@ -12,12 +12,35 @@ from jsonschema import Draft202012Validator
 
 from signaling.errors import InvalidMessage
 
-CLIENT_TYPES = frozenset({"hello", "join_queue", "leave_queue", "set_state", "offer", "ice", "hangup"})
+CLIENT_TYPES = frozenset(
+    {
+        "hello",
+        "join_queue",
+        "leave_queue",
+        "set_state",
+        "offer_accept",
+        "offer_reject",
+        "wrap_up_done",
+        "wrap_up_extend",
+        "callback_request",
+        "callback_cancel",
+        "offer",
+        "ice",
+        "hangup",
+    }
+)
 """Message types a client may send."""
 SERVER_TYPES = frozenset(
     {
         "welcome",
         "queue_update",
+        "callback_offer",
+        "callback_booked",
+        "callback_cancelled",
+        "task_offer",
+        "task_offer_withdrawn",
+        "callback_answered",
+        "supervisor_snapshot",
         "queue_left",
         "teller_state",
         "session_started",

@@ -20,7 +20,7 @@ from aiohttp import web
 from signaling import effects as fx
 from signaling.errors import BadJson, CloseCode, MediaRejected, PeerError
 from signaling.messages import Answer, encode, parse_client_message
-from signaling.ports import Authenticator, EventStore, MediaInputError, MediaPort
+from signaling.ports import Authenticator, CallbackPort, EventStore, MediaInputError, MediaPort
 from signaling.session import Leg
 from signaling.switchboard import Switchboard
 
@@ -91,12 +91,14 @@ class SignalingService:
         media: MediaPort,
         store: EventStore,
         authenticator: Authenticator,
+        callbacks: CallbackPort,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.switchboard = switchboard
         self._media = media
         self._store = store
         self._auth = authenticator
+        self._callbacks = callbacks
         self._clock = clock
         self._conns: dict[str, Connection] = {}
         self._background: set[asyncio.Task[None]] = set()
@@ -202,6 +204,14 @@ class SignalingService:
                 await self._store.close_session(session_id, ended_at, outcome)
             case fx.LogEvent(at, kind, session_id, actor, data):
                 await self._store.append_event(at, kind, session_id, actor, data)
+            case fx.StoreCallback(reservation_id, business, name, phone, start, end, created_at):
+                await self._callbacks.store_callback(
+                    reservation_id, business, name, phone, start, end, created_at
+                )
+            case fx.UpdateCallback(reservation_id, status, at, teller, session_id):
+                await self._callbacks.update_callback(reservation_id, status, at, teller, session_id)
+            case fx.NotifyCallback(reservation_id, token, teller_name, at):
+                await self._callbacks.notify_callback(reservation_id, token, teller_name, at)
 
     async def _negotiate(self, conn_id: str, session_id: str, leg: Leg, sdp: str) -> None:
         try:
@@ -222,6 +232,10 @@ class SignalingService:
         task.add_done_callback(self._background.discard)
 
     async def _tick_loop(self) -> None:
+        """Tick at least every second, and exactly when an offer, wrap-up or routing step is due."""
         while True:
-            await asyncio.sleep(TICK_SECONDS)
+            now = self._clock()
+            deadline = self.switchboard.next_deadline(now)
+            wait = TICK_SECONDS if deadline is None else min(TICK_SECONDS, max(0.005, deadline - now))
+            await asyncio.sleep(wait)
             await self.apply(self.switchboard.tick(self._clock()))

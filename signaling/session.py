@@ -39,8 +39,8 @@ class CallSession:
     """Server-issued id."""
     business: str
     """Business type."""
-    customer_conn: str
-    """Connection id of the customer."""
+    customer_conn: str | None
+    """Connection id of the customer (``None`` until a called-back customer follows the link)."""
     teller_conn: str
     """Connection id of the teller."""
     customer_name: str
@@ -49,6 +49,10 @@ class CallSession:
     """Teller's account."""
     started_at: float
     """Server time of pairing."""
+    kind: Literal["call", "callback"] = "call"
+    """Live call, or a callback the customer joins through a link."""
+    elderly: bool = False
+    """The customer is in the elderly lane."""
     state: SessionState = SessionState.NEGOTIATING
     """Where the call stands."""
     connected: set[Leg] = field(default_factory=set)
@@ -81,12 +85,12 @@ class CallSession:
 
     def leg_of(self, conn_id: str) -> Leg:
         """Which side ``conn_id`` is on."""
-        if conn_id == self.customer_conn:
+        if self.customer_conn is not None and conn_id == self.customer_conn:
             return "customer"
         if conn_id == self.teller_conn:
             return "teller"
         raise NotAllowed("not a participant of this session")
 
-    def conn_of(self, leg: Leg) -> str:
-        """Connection id of a side."""
-        return self.customer_conn if leg == "customer" else self.teller_conn
+    def conns(self) -> list[str]:
+        """Connections of the parties present."""
+        return [c for c in (self.customer_conn, self.teller_conn) if c is not None]

@@ -20,6 +20,7 @@ class TellerState(Enum):
 
     OFFLINE = "offline"
     AVAILABLE = "available"
+    RESERVED = "reserved"
     AWAY = "away"
     IN_CALL = "in-call"
     WRAP_UP = "wrap-up"
@@ -37,13 +38,14 @@ ParticipantState = CustomerState | TellerState | LinkState
 ALLOWED: dict[tuple[Role | None, ParticipantState], frozenset[str]] = {
     (None, LinkState.NEW): frozenset({"hello"}),
     (None, LinkState.AUTHENTICATING): frozenset(),
-    (Role.CUSTOMER, CustomerState.IDLE): frozenset({"join_queue"}),
-    (Role.CUSTOMER, CustomerState.WAITING): frozenset({"leave_queue"}),
+    (Role.CUSTOMER, CustomerState.IDLE): frozenset({"join_queue", "callback_cancel"}),
+    (Role.CUSTOMER, CustomerState.WAITING): frozenset({"leave_queue", "callback_request"}),
     (Role.CUSTOMER, CustomerState.IN_CALL): frozenset({"offer", "ice", "hangup"}),
     (Role.TELLER, TellerState.AVAILABLE): frozenset({"set_state"}),
     (Role.TELLER, TellerState.AWAY): frozenset({"set_state"}),
+    (Role.TELLER, TellerState.RESERVED): frozenset({"offer_accept", "offer_reject"}),
     (Role.TELLER, TellerState.IN_CALL): frozenset({"offer", "ice", "hangup"}),
-    (Role.TELLER, TellerState.WRAP_UP): frozenset({"set_state"}),
+    (Role.TELLER, TellerState.WRAP_UP): frozenset({"set_state", "wrap_up_done", "wrap_up_extend"}),
 }
 """Client message types accepted per (role, state); anything else is ``not_allowed``."""
 

@@ -4,13 +4,17 @@ Every public method takes the server time ``now`` and returns the list of :mod:`
 the adapter must carry out, in order. Nothing here awaits or touches the network, the clock, the
 database or the media hub, so every rule is unit-testable with plain values.
 
-Pairing (protocol v1): first come, first served — the longest-waiting customer goes to the teller
-who has been available longest.
+Queueing and teller selection are delegated to :class:`~signaling.routing.Router` (priorities,
+timed skill steps, the elderly lane, reservations, wrap-up); this module turns its decisions into
+messages, sessions and log entries, and keeps customers informed (position, wait estimate,
+callback offer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import datetime as dt
+import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,6 +23,12 @@ from signaling.errors import CloseCode, NotAllowed, PeerError, UnknownSession
 from signaling.identity import Identity, Role
 from signaling.messages import (
     BUSINESSES,
+    CallbackAnswered,
+    CallbackBooked,
+    CallbackCancel,
+    CallbackCancelled,
+    CallbackOffered,
+    CallbackRequest,
     ClientMessage,
     EndReason,
     ErrorMessage,
@@ -29,21 +39,47 @@ from signaling.messages import (
     LeaveQueue,
     MediaState,
     Offer,
+    OfferAccept,
+    OfferReject,
     QueueLeft,
     QueueUpdate,
     SessionEnded,
     SessionStarted,
     SetState,
+    SupervisorSnapshot,
+    TaskOffered,
+    TaskOfferWithdrawn,
     TellerStateChanged,
     Welcome,
+    WrapUpDone,
+    WrapUpExtend,
 )
+from signaling.resident_id import ResidentId, ResidentIdError
+from signaling.routing import Lapse, Router, RoutingError, Task, TellerProfile
+from signaling.routing import Offer as RoutingOffer
+from signaling.routing_config import RoutingConfig
+from signaling.service_stats import ServiceStats, estimate_wait
 from signaling.session import CallSession, Leg, SessionState
 from signaling.states import CustomerState, LinkState, ParticipantState, TellerState, allowed
-from signaling.waiting_queue import HandleTimes, WaitingEntry, WaitingQueue, estimate_wait
 
 MAX_ERRORS_PER_SOCKET = 20
 MAX_FAILED_LOGINS = 5
-_STAFFED = (TellerState.AVAILABLE, TellerState.IN_CALL, TellerState.WRAP_UP)
+CALLBACK_DEFAULT_WINDOW = 2 * 3600.0
+CALLBACK_MAX_AHEAD = 7 * 24 * 3600.0
+CALLBACK_MIN_WINDOW = 15 * 60.0
+SUPERVISOR_REFRESH_SECONDS = 2.0
+
+
+class InvalidResidentId(PeerError):
+    code = "invalid_resident_id"
+
+
+class NotEligible(PeerError):
+    code = "not_eligible"
+
+
+class InvalidCallback(PeerError):
+    code = "invalid_callback"
 
 
 @dataclass(slots=True)
@@ -55,21 +91,25 @@ class Participant:
     identity: Identity | None = None
     """Set once ``hello`` succeeded."""
     state: ParticipantState = LinkState.NEW
-    """Current state (link, customer or teller)."""
+    """Link or customer state (tellers' states live in the router)."""
     state_since: float = 0.0
-    """Server time the state was entered (longest-idle choice, durations)."""
+    """Server time the state was entered."""
     display_name: str = ""
     """Customer's name from ``join_queue``, or the staff member's name."""
     business: str | None = None
     """Business the customer waits for or is served for."""
-    away_reason: str | None = None
-    """Teller's reason code while away."""
+    elderly: bool = False
+    """Customer in the elderly lane."""
     session_id: str | None = None
     """Current session, if any."""
     last_position: int | None = None
     """Last position told to a waiting customer."""
     last_update_at: float = 0.0
     """When the waiting customer was last told."""
+    callback_offered: bool = False
+    """A callback was offered during this wait."""
+    last_snapshot_at: float = 0.0
+    """Supervisors: when the last snapshot went out."""
     errors: int = 0
     """Refused messages on this socket."""
     failed_logins: int = 0
@@ -80,26 +120,64 @@ class Participant:
         """Role, once authenticated."""
         return self.identity.role if self.identity else None
 
+    @property
+    def username(self) -> str:
+        """Staff account name."""
+        if self.identity is None or self.identity.username is None:
+            raise ValueError("not a staff connection")
+        return self.identity.username
+
+
+@dataclass(slots=True)
+class Callback:
+    """A booked callback reservation, from booking until the customer joins or it ends."""
+
+    id: str
+    cancel_token: str
+    display_name: str
+    business: str
+    elderly: bool
+    window_start: float
+    window_end: float
+    link_token: str | None = None
+    session_id: str | None = None
+
+
+def local_day_start(now: float) -> float:
+    """Epoch seconds of the server's local midnight before ``now``."""
+    day = dt.datetime.fromtimestamp(now).date()
+    return dt.datetime.combine(day, dt.time.min).timestamp()
+
 
 class Switchboard:
-    """Queue, pairing and session state for one signaling node."""
+    """Queue, routing, sessions and supervision for one signaling node."""
 
     def __init__(
         self,
         *,
         new_id: Callable[[], str],
         ice_servers: list[dict[str, Any]],
+        routing: RoutingConfig,
         default_handle_seconds: float = 135.0,
         queue_update_seconds: float = 5.0,
+        local_date: Callable[[float], dt.date] = lambda t: dt.datetime.fromtimestamp(t).date(),
+        day_start: Callable[[float], float] = local_day_start,
     ) -> None:
         self._new_id = new_id
         self._ice_servers = ice_servers
         self._queue_update_seconds = queue_update_seconds
+        self._local_date = local_date
+        self._day_start = day_start
         self._participants: dict[str, Participant] = {}
         self._staff_conn: dict[str, str] = {}
-        self._queue = WaitingQueue()
         self._sessions: dict[str, CallSession] = {}
-        self._handle_times = HandleTimes(default_handle_seconds)
+        self._callbacks: dict[str, Callback] = {}
+        self._callback_links: dict[str, str] = {}
+        self.router = Router(routing)
+        self.stats = ServiceStats(
+            threshold_seconds=routing.service_level_seconds, default_handle_seconds=default_handle_seconds
+        )
+        self._today: float | None = None
 
     # --- read-only views (tests, metrics) --------------------------------------------------------
 
@@ -113,8 +191,8 @@ class Switchboard:
 
     @property
     def waiting(self) -> int:
-        """Customers in line."""
-        return len(self._queue)
+        """Live callers in line (callbacks not counted)."""
+        return sum(1 for p in self._participants.values() if p.state is CustomerState.WAITING)
 
     @property
     def live_sessions(self) -> int:
@@ -125,6 +203,14 @@ class Switchboard:
     def connections(self) -> int:
         """Connections known."""
         return len(self._participants)
+
+    def state_of(self, p: Participant) -> ParticipantState:
+        """A participant's current state (tellers' from the router)."""
+        if p.role is Role.TELLER:
+            teller = self.router.teller(p.username)
+            if teller is not None:
+                return teller.state
+        return p.state
 
     # --- inputs -----------------------------------------------------------------------------------
 
@@ -138,15 +224,18 @@ class Switchboard:
     def receive(self, conn_id: str, message: ClientMessage, now: float) -> list[fx.Effect]:
         """Handle one parsed client message; refusals become ``error`` messages, never exceptions."""
         p = self._participants[conn_id]
-        if message.TYPE not in allowed(p.role, p.state):
-            if p.state is LinkState.NEW:
+        state = self.state_of(p)
+        if message.TYPE not in allowed(p.role, state):
+            if state is LinkState.NEW:
                 return [fx.Close(conn_id, CloseCode.HELLO_REQUIRED, "hello must be the first message")]
-            error = NotAllowed(self._not_allowed_text(p, message.TYPE))
+            error = NotAllowed(self._not_allowed_text(p, state, message.TYPE))
             return self.reject(conn_id, error, message.TYPE, now)
         try:
             return self._dispatch(p, message, now)
         except PeerError as error:
             return self.reject(conn_id, error, message.TYPE, now)
+        except RoutingError as error:
+            return self.reject(conn_id, NotAllowed(str(error)), message.TYPE, now)
 
     def reject(self, conn_id: str, error: PeerError, ref_type: str | None, now: float) -> list[fx.Effect]:
         """Answer a refused message; close the socket when it keeps sending refused messages."""
@@ -195,9 +284,54 @@ class Switchboard:
         if identity.role is Role.CUSTOMER:
             self._enter(p, CustomerState.IDLE, now)
         elif identity.role is Role.TELLER:
-            out += self._set_teller(p, TellerState.AWAY, now, reason="login")
+            profile = TellerProfile(identity.username or "", dict(identity.skills), identity.elder_care)
+            self.router.sign_in(profile, now)
+            out += self._teller_changed(p, now, force=True)
         else:
-            p.state = TellerState.OFFLINE  # supervisors and auditors have no v1 workflow on the socket
+            p.state = TellerState.OFFLINE  # supervisors and auditors do not route or take calls
+            if identity.role is Role.SUPERVISOR:
+                out += self._snapshot_to(p, now)
+        return out
+
+    def callback_customer(self, conn_id: str, token: str, now: float) -> list[fx.Effect]:
+        """A customer's ``hello`` carried a callback link token: join the teller's waiting session."""
+        out = self.authenticated(conn_id, Identity(Role.CUSTOMER), now)
+        p = self._participants[conn_id]
+        reservation_id = self._find_link(token)
+        callback = self._callbacks.get(reservation_id) if reservation_id else None
+        session = self._sessions.get(callback.session_id) if callback and callback.session_id else None
+        if callback is None or session is None or session.customer_conn is not None:
+            return [
+                *out,
+                fx.Send(
+                    conn_id, ErrorMessage("invalid_callback", "this call-back link is not valid any more")
+                ),
+            ]
+        del self._callback_links[token]
+        del self._callbacks[callback.id]
+        session.customer_conn = conn_id
+        p.display_name, p.business, p.elderly, p.session_id = (
+            callback.display_name,
+            callback.business,
+            callback.elderly,
+            session.id,
+        )
+        self._enter(p, CustomerState.IN_CALL, now)
+        teller = self._participants[session.teller_conn]
+        out += [
+            fx.UpdateCallback(callback.id, "answered", now, session_id=session.id),
+            fx.LogEvent(now, "callback_answered", session.id, data={"reservation": callback.id}),
+            fx.Send(
+                conn_id,
+                SessionStarted(
+                    session.id,
+                    session.business,
+                    {"role": "teller", "display_name": teller.display_name},
+                    kind="callback",
+                ),
+            ),
+            fx.Send(session.teller_conn, CallbackAnswered(session.id)),
+        ]
         return out
 
     def media_state(
@@ -212,7 +346,7 @@ class Switchboard:
         out: list[fx.Effect] = [fx.LogEvent(now, "media_connected", session_id, data={"leg": leg})]
         if session.media_connected(leg):
             out.append(fx.LogEvent(now, "session_active", session_id))
-            for conn in (session.customer_conn, session.teller_conn):
+            for conn in session.conns():
                 out.append(fx.Send(conn, MediaState(session_id, "connected")))
         return out
 
@@ -226,24 +360,46 @@ class Switchboard:
         if p is None:
             return []
         out: list[fx.Effect] = []
-        username = p.identity.username if p.identity else None
-        if username is not None and self._staff_conn.get(username) == conn_id:
-            del self._staff_conn[username]
+        if p.role is not None and p.role.is_staff and self._staff_conn.get(p.username) == conn_id:
+            del self._staff_conn[p.username]
         if p.state is CustomerState.WAITING:
-            self._queue.remove(conn_id)
-            out.append(fx.LogEvent(now, "customer_abandoned", data={"business": p.business}))
-            out += self._queue_updates(now)
+            out += self._abandon(p, now, "customer_abandoned")
         session = self._sessions.get(p.session_id) if p.session_id else None
         if session is not None:
             reason: EndReason = "customer_lost" if p.role is Role.CUSTOMER else "teller_lost"
             out += self._end_session(session, reason, now)
         if p.role is Role.TELLER:
-            out.append(fx.LogEvent(now, "teller_state", actor=self._username(p), data={"state": "offline"}))
-        return out
+            returned = self.router.sign_out(p.username, now)
+            out.append(fx.LogEvent(now, "teller_state", actor=p.username, data={"state": "offline"}))
+            if returned is not None:
+                out += self._route(now)
+        return out + self._queue_updates(now)
 
     def tick(self, now: float) -> list[fx.Effect]:
-        """Periodic work: refresh waiting customers who have not heard from us for a while."""
-        return self._queue_updates(now)
+        """Periodic work: time-outs, step relaxation, queue refreshes, supervisor snapshots."""
+        self._roll_day(now)
+        out: list[fx.Effect] = []
+        for lapse in self.router.expire(now):
+            out += self._lapsed(lapse, now)
+        patience = self.router.config.callback_answer_seconds
+        for session in list(self._sessions.values()):
+            if session.customer_conn is None and now - session.started_at >= patience:
+                out += self._end_session(session, "callback_missed", now)
+        out += self._route(now)
+        out += self._queue_updates(now)
+        for p in self._participants.values():
+            if p.role is Role.SUPERVISOR and now - p.last_snapshot_at >= SUPERVISOR_REFRESH_SECONDS:
+                out += self._snapshot_to(p, now)
+        return out
+
+    def next_deadline(self, now: float) -> float | None:
+        """When :meth:`tick` must run next at the latest for routing to stay exact."""
+        patience = self.router.config.callback_answer_seconds
+        times = [s.started_at + patience for s in self._sessions.values() if s.customer_conn is None]
+        routing = self.router.next_deadline(now)
+        if routing is not None:
+            times.append(routing)
+        return min(times, default=None)
 
     def shutdown(self, now: float) -> list[fx.Effect]:
         """The server is stopping: end every session so both sides are told."""
@@ -261,9 +417,31 @@ class Switchboard:
             case JoinQueue():
                 return self._join(p, message, now)
             case LeaveQueue():
-                return self._leave(p, now)
+                out = self._abandon(p, now, "customer_left_queue")
+                return [fx.Send(p.conn_id, QueueLeft()), *out, *self._queue_updates(now)]
+            case CallbackRequest():
+                return self._book_callback(p, message, now)
+            case CallbackCancel():
+                return self._cancel_callback(p, message, now)
             case SetState():
-                return self._set_teller(p, TellerState(message.state), now, reason=message.reason)
+                return self._set_state(p, message, now)
+            case OfferAccept():
+                task = self.router.accept(p.username, message.task_id, now)
+                return self._accepted(p, task, now)
+            case OfferReject():
+                task = self.router.reject(p.username, message.task_id, now)
+                out = [
+                    fx.Send(p.conn_id, TaskOfferWithdrawn(task.id, "rejected")),
+                    fx.LogEvent(now, "offer_rejected", actor=p.username, data={"task": task.id}),
+                    *self._teller_changed(p, now),
+                ]
+                return out + self._route(now) + self._queue_updates(now)
+            case WrapUpDone():
+                self.router.set_available(p.username, now)
+                return self._teller_changed(p, now) + self._route(now) + self._queue_updates(now)
+            case WrapUpExtend():
+                self.router.extend_wrap_up(p.username, now)
+                return self._teller_changed(p, now)
             case Offer():
                 session, leg = self._own_session(p, message.session_id)
                 return [fx.NegotiateMedia(p.conn_id, session.id, leg, message.sdp)]
@@ -292,104 +470,140 @@ class Switchboard:
             raise NotAllowed("customers do not send credentials")
         if role.is_staff and not (hello.username and hello.password):
             raise NotAllowed("staff must send username and password")
+        if role.is_staff and hello.callback_token:
+            raise NotAllowed("only customers follow call-back links")
         p.state = LinkState.AUTHENTICATING
         if role is Role.CUSTOMER:
-            # Protocol v1 customers are anonymous; one-time links and bank tokens plug in here.
+            # Customers are anonymous in protocol v1; a call-back link token brings one into a session.
+            if hello.callback_token:
+                return self.callback_customer(p.conn_id, hello.callback_token, now)
             return self.authenticated(p.conn_id, Identity(Role.CUSTOMER), now)
         return [fx.Authenticate(p.conn_id, role.value, hello.username, hello.password)]
 
     def _join(self, p: Participant, join: JoinQueue, now: float) -> list[fx.Effect]:
-        name = " ".join(join.display_name.split())
-        p.display_name = name
+        elderly = False
+        if join.resident_id is not None:
+            try:
+                resident = ResidentId.parse(join.resident_id, self._local_date(now))
+            except ResidentIdError as error:
+                raise InvalidResidentId(str(error), "join_queue") from None
+            elderly = resident.age(self._local_date(now)) >= self.router.config.elderly_age
+        if join.talk_now and not elderly:
+            raise NotEligible(
+                f"the one-tap line is for customers aged {self.router.config.elderly_age} and over; "
+                "enter your ID number, or choose a business and join the queue"
+            )
+        config = self.router.config
+        priority = config.routing(join.business).priority + (config.elderly_priority if elderly else 0)
+        p.display_name = " ".join(join.display_name.split())
         p.business = join.business
+        p.elderly = elderly
         p.last_position = None
+        p.callback_offered = False
         self._enter(p, CustomerState.WAITING, now)
-        self._queue.push(WaitingEntry(p.conn_id, join.business, now))
+        self.router.enqueue(
+            Task(p.conn_id, "call", join.business, priority, now, elderly, language=join.language)
+        )
         out: list[fx.Effect] = [
-            fx.LogEvent(now, "customer_joined", data={"business": join.business, "connection": p.conn_id})
+            fx.LogEvent(
+                now,
+                "customer_joined",
+                data={
+                    "business": join.business,
+                    "lane": "elderly" if elderly else "standard",
+                    "task": p.conn_id,
+                },
+            )
         ]
-        out += self._pair(now)
-        out += self._queue_updates(now)
-        return out
+        return out + self._route(now) + self._queue_updates(now)
 
-    def _leave(self, p: Participant, now: float) -> list[fx.Effect]:
-        self._queue.remove(p.conn_id)
+    def _abandon(self, p: Participant, now: float, kind: str) -> list[fx.Effect]:
+        """A waiting customer leaves the line (on request or because the socket died)."""
+        task = self.router.task(p.conn_id)
+        holder = task.reserved_by if task else None
+        self.router.withdraw(p.conn_id, now)
+        waited = now - p.state_since
+        self.stats.abandoned(now, waited, p.business or "", p.elderly)
         self._enter(p, CustomerState.IDLE, now)
         out: list[fx.Effect] = [
-            fx.Send(p.conn_id, QueueLeft()),
-            fx.LogEvent(now, "customer_left_queue", data={"business": p.business}),
+            fx.LogEvent(now, kind, data={"business": p.business, "waited_seconds": round(waited, 3)})
         ]
-        return out + self._queue_updates(now)
-
-    def _set_teller(
-        self, p: Participant, state: TellerState, now: float, *, reason: str | None = None
-    ) -> list[fx.Effect]:
-        reason = (reason or "break") if state is TellerState.AWAY else None
-        if p.state is state and p.away_reason == reason:
-            return [fx.Send(p.conn_id, TellerStateChanged(state.value, reason))]
-        self._enter(p, state, now)
-        p.away_reason = reason
-        out: list[fx.Effect] = [
-            fx.Send(p.conn_id, TellerStateChanged(state.value, reason)),
-            fx.LogEvent(
-                now, "teller_state", p.session_id, self._username(p), {"state": state.value, "reason": reason}
-            ),
-        ]
-        if state in _STAFFED:
-            out += self._pair(now)
-        out += self._queue_updates(now)
+        if holder is not None:
+            teller = self._teller_conn(holder)
+            if teller is not None:
+                out.append(fx.Send(teller.conn_id, TaskOfferWithdrawn(p.conn_id, "customer_left")))
+                out += self._teller_changed(teller, now)
+                out += self._route(now)
         return out
 
-    # --- pairing and sessions -------------------------------------------------------------------
+    def _set_state(self, p: Participant, message: SetState, now: float) -> list[fx.Effect]:
+        if message.state == "available":
+            self.router.set_available(p.username, now, auto_accept=message.auto_accept)
+        else:
+            self.router.set_away(p.username, message.reason or "break", now)
+        out = self._teller_changed(p, now, force=True)
+        return out + self._route(now) + self._queue_updates(now)
 
-    def _pair(self, now: float) -> list[fx.Effect]:
+    # --- routing and sessions ---------------------------------------------------------------------
+
+    def _route(self, now: float) -> list[fx.Effect]:
+        """Let the router make offers; auto-accepting tellers start their session at once."""
         out: list[fx.Effect] = []
-        while len(self._queue):
-            teller = self._longest_idle_teller()
-            if teller is None:
-                break
-            entry = self._queue.pop_oldest()
-            assert entry is not None
-            out += self._start_session(self._participants[entry.conn_id], teller, now)
+        for offer in self.router.assign(now):
+            out += self._offered(offer, now)
         return out
 
-    def _longest_idle_teller(self) -> Participant | None:
-        idle = [
-            p
-            for p in self._participants.values()
-            if p.role is Role.TELLER and p.state is TellerState.AVAILABLE
+    def _offered(self, offer: RoutingOffer, now: float) -> list[fx.Effect]:
+        teller_p = self._teller_conn(offer.teller_id)
+        task = self.router.task(offer.task_id)
+        if teller_p is None or task is None:  # pragma: no cover - the router only knows present parties
+            return []
+        teller = self.router.teller(offer.teller_id)
+        if teller is not None and teller.auto_accept:
+            accepted = self.router.accept(offer.teller_id, offer.task_id, now)
+            return self._accepted(teller_p, accepted, now)
+        customer = {"display_name": self._task_name(task), "elderly": task.elderly}
+        message = TaskOffered(
+            task.id,
+            task.kind,
+            task.business,
+            customer,
+            waited_seconds=int(now - task.created_at),
+            expires_in_seconds=round(offer.expires_at - now),
+        )
+        return [
+            *self._teller_changed(teller_p, now),
+            fx.Send(teller_p.conn_id, message),
+            fx.LogEvent(now, "offer_made", actor=offer.teller_id, data={"task": task.id, "kind": task.kind}),
         ]
-        return min(idle, key=lambda p: p.state_since, default=None)
 
-    def _start_session(self, customer: Participant, teller: Participant, now: float) -> list[fx.Effect]:
-        assert customer.business is not None
+    def _accepted(self, teller: Participant, task: Task, now: float) -> list[fx.Effect]:
+        """A teller took a task: start the call (or, for a callback, the session the customer joins)."""
+        waited = now - task.created_at
+        self.stats.answered(now, waited, task.business, task.elderly)
+        if task.kind == "callback":
+            return self._start_callback(teller, task, waited, now)
+        customer = self._participants[task.id]
+        return self._start_session(customer, teller, task, waited, now)
+
+    def _start_session(
+        self, customer: Participant, teller: Participant, task: Task, waited: float, now: float
+    ) -> list[fx.Effect]:
         session = CallSession(
             id=self._new_id(),
-            business=customer.business,
+            business=task.business,
             customer_conn=customer.conn_id,
             teller_conn=teller.conn_id,
             customer_name=customer.display_name,
-            teller_username=self._username(teller),
+            teller_username=teller.username,
             started_at=now,
+            elderly=task.elderly,
         )
         self._sessions[session.id] = session
-        waited = round(now - customer.state_since, 3)
         customer.session_id = teller.session_id = session.id
         self._enter(customer, CustomerState.IN_CALL, now)
-        out: list[fx.Effect] = [
-            fx.SessionOpened(
-                session.id, session.business, session.customer_name, session.teller_username, now
-            ),
-            fx.LogEvent(
-                now,
-                "session_started",
-                session.id,
-                session.teller_username,
-                {"business": session.business, "waited_seconds": waited},
-            ),
-            fx.OpenMedia(session.id),
-        ]
-        out += self._set_teller(teller, TellerState.IN_CALL, now)
+        out = self._opened(session, waited, now)
+        out += self._teller_changed(teller, now)
         out.append(
             fx.Send(
                 customer.conn_id,
@@ -398,30 +612,75 @@ class Switchboard:
                 ),
             )
         )
-        out.append(
-            fx.Send(
-                teller.conn_id,
-                SessionStarted(
-                    session.id, session.business, {"role": "customer", "display_name": customer.display_name}
-                ),
-            )
+        out.append(fx.Send(teller.conn_id, self._started_for_teller(session)))
+        return out + self._queue_updates(now)
+
+    def _start_callback(self, teller: Participant, task: Task, waited: float, now: float) -> list[fx.Effect]:
+        callback = self._callbacks[task.id]
+        session = CallSession(
+            id=self._new_id(),
+            business=task.business,
+            customer_conn=None,
+            teller_conn=teller.conn_id,
+            customer_name=callback.display_name,
+            teller_username=teller.username,
+            started_at=now,
+            kind="callback",
+            elderly=task.elderly,
         )
+        self._sessions[session.id] = session
+        teller.session_id = session.id
+        callback.session_id = session.id
+        callback.link_token = self._new_id() + self._new_id()
+        self._callback_links[callback.link_token] = callback.id
+        out = self._opened(session, waited, now)
+        out += self._teller_changed(teller, now)
+        out += [
+            fx.Send(teller.conn_id, self._started_for_teller(session)),
+            fx.UpdateCallback(callback.id, "calling", now, teller=teller.username, session_id=session.id),
+            fx.NotifyCallback(callback.id, callback.link_token, teller.display_name, now),
+        ]
         return out
+
+    def _opened(self, session: CallSession, waited: float, now: float) -> list[fx.Effect]:
+        return [
+            fx.SessionOpened(
+                session.id, session.business, session.customer_name, session.teller_username, now
+            ),
+            fx.LogEvent(
+                now,
+                "session_started",
+                session.id,
+                session.teller_username,
+                {
+                    "business": session.business,
+                    "kind": session.kind,
+                    "lane": "elderly" if session.elderly else "standard",
+                    "waited_seconds": round(waited, 3),
+                },
+            ),
+            fx.OpenMedia(session.id),
+        ]
+
+    @staticmethod
+    def _started_for_teller(session: CallSession) -> SessionStarted:
+        peer = {"role": "customer", "display_name": session.customer_name, "elderly": session.elderly}
+        return SessionStarted(session.id, session.business, peer, kind=session.kind)
 
     def _end_session(self, session: CallSession, reason: EndReason, now: float) -> list[fx.Effect]:
         if session.state is SessionState.ENDED:
             return []
-        was_active = session.state is SessionState.ACTIVE
         session.end(reason, now)
         del self._sessions[session.id]
-        if was_active:
-            self._handle_times.add(now - session.started_at)
+        self.stats.handled(now, now - session.started_at, session.business)
         out: list[fx.Effect] = [
             fx.CloseMedia(session.id),
             fx.LogEvent(now, "session_ended", session.id, data={"reason": reason}),
             fx.SessionClosed(session.id, now, reason),
         ]
-        customer = self._participants.get(session.customer_conn)
+        if session.kind == "callback" and session.customer_conn is None:
+            out += self._drop_pending_callback(session.id, "missed", now)
+        customer = self._participants.get(session.customer_conn) if session.customer_conn else None
         if customer is not None:
             customer.session_id = None
             self._enter(customer, CustomerState.IDLE, now)
@@ -429,9 +688,11 @@ class Switchboard:
         teller = self._participants.get(session.teller_conn)
         if teller is not None:
             teller.session_id = None
+            self.router.call_ended(teller.username, now)
             out.append(fx.Send(teller.conn_id, SessionEnded(session.id, reason)))
-            out += self._set_teller(teller, TellerState.AVAILABLE, now)
-        return out
+            out += self._teller_changed(teller, now)
+            out += self._route(now)
+        return out + self._queue_updates(now)
 
     def _own_session(self, p: Participant, session_id: str) -> tuple[CallSession, Leg]:
         session = self._sessions.get(session_id)
@@ -439,29 +700,239 @@ class Switchboard:
             raise UnknownSession("that is not your current session")
         return session, session.leg_of(p.conn_id)
 
-    # --- queue updates ----------------------------------------------------------------------------
+    def _lapsed(self, lapse: Lapse, now: float) -> list[fx.Effect]:
+        out: list[fx.Effect] = []
+        teller = self._teller_conn(lapse.teller_id) if lapse.teller_id else None
+        if lapse.kind == "offer_timeout" and teller is not None and lapse.task is not None:
+            out.append(fx.Send(teller.conn_id, TaskOfferWithdrawn(lapse.task.id, "timeout")))
+            out.append(fx.LogEvent(now, "offer_timeout", actor=teller.username, data={"task": lapse.task.id}))
+        if lapse.kind == "callback_expired" and lapse.task is not None:
+            callback = self._callbacks.pop(lapse.task.id, None)
+            if callback is not None:
+                out.append(fx.UpdateCallback(callback.id, "expired", now))
+                out.append(fx.LogEvent(now, "callback_expired", data={"reservation": callback.id}))
+        if teller is not None:
+            out += self._teller_changed(teller, now)
+        return out
+
+    # --- callbacks --------------------------------------------------------------------------------
+
+    def _book_callback(self, p: Participant, request: CallbackRequest, now: float) -> list[fx.Effect]:
+        if not p.callback_offered:
+            raise InvalidCallback("a call-back is offered only when the wait is long", "callback_request")
+        start = now if request.window_start is None else max(now, request.window_start)
+        end = start + CALLBACK_DEFAULT_WINDOW if request.window_end is None else request.window_end
+        if end - start < CALLBACK_MIN_WINDOW or start > now + CALLBACK_MAX_AHEAD:
+            raise InvalidCallback(
+                "choose a time window of at least 15 minutes within the next 7 days", "callback_request"
+            )
+        task = self.router.withdraw(p.conn_id, now)
+        assert task is not None
+        callback = Callback(
+            id=self._new_id(),
+            cancel_token=self._new_id() + self._new_id(),
+            display_name=p.display_name,
+            business=task.business,
+            elderly=task.elderly,
+            window_start=start,
+            window_end=end,
+        )
+        self._callbacks[callback.id] = callback
+        # The callback keeps the customer's place in line: same priority and creation time.
+        self.router.enqueue(
+            Task(
+                callback.id,
+                "callback",
+                task.business,
+                task.priority,
+                task.created_at,
+                task.elderly,
+                language=task.language,
+                not_before=start,
+                expires_at=end,
+            )
+        )
+        self._enter(p, CustomerState.IDLE, now)
+        return [
+            fx.StoreCallback(callback.id, task.business, p.display_name, request.phone, start, end, now),
+            fx.LogEvent(now, "callback_booked", data={"reservation": callback.id, "business": task.business}),
+            fx.Send(p.conn_id, CallbackBooked(callback.id, callback.cancel_token, start, end)),
+            *self._route(now),
+            *self._queue_updates(now),
+        ]
+
+    def _cancel_callback(self, p: Participant, request: CallbackCancel, now: float) -> list[fx.Effect]:
+        callback = self._callbacks.get(request.reservation_id)
+        if callback is None or not hmac.compare_digest(callback.cancel_token, request.cancel_token):
+            raise InvalidCallback("no such reservation", "callback_cancel")
+        if callback.session_id is not None:
+            raise InvalidCallback("a teller is already calling you back; follow the link", "callback_cancel")
+        task = self.router.task(callback.id)
+        holder = task.reserved_by if task else None
+        self.router.withdraw(callback.id, now)
+        del self._callbacks[callback.id]
+        out: list[fx.Effect] = [
+            fx.UpdateCallback(callback.id, "cancelled", now),
+            fx.LogEvent(now, "callback_cancelled", data={"reservation": callback.id}),
+            fx.Send(p.conn_id, CallbackCancelled(callback.id, "cancelled")),
+        ]
+        teller = self._teller_conn(holder) if holder else None
+        if teller is not None:
+            out.append(fx.Send(teller.conn_id, TaskOfferWithdrawn(callback.id, "customer_left")))
+            out += self._teller_changed(teller, now)
+            out += self._route(now)
+        return out
+
+    def _drop_pending_callback(self, session_id: str, status: str, now: float) -> list[fx.Effect]:
+        for callback in list(self._callbacks.values()):
+            if callback.session_id == session_id:
+                del self._callbacks[callback.id]
+                if callback.link_token is not None:
+                    self._callback_links.pop(callback.link_token, None)
+                return [fx.UpdateCallback(callback.id, status, now, session_id=session_id)]
+        return []
+
+    def _find_link(self, token: str) -> str | None:
+        for known, reservation_id in self._callback_links.items():
+            if hmac.compare_digest(known, token):
+                return reservation_id
+        return None
+
+    # --- customers told -----------------------------------------------------------------------------
 
     def _queue_updates(self, now: float) -> list[fx.Effect]:
         """Tell waiting customers their position and wait: on any change, and every few seconds."""
-        if not len(self._queue):
-            return []
-        staffed = sum(1 for _ in self._staffed_tellers())
-        average = self._handle_times.average()
         out: list[fx.Effect] = []
-        for position, entry in enumerate(self._queue.in_order(), start=1):
-            p = self._participants[entry.conn_id]
+        for position, task in enumerate(self.router.queue(now), start=1):
+            if task.kind != "call":
+                continue
+            p = self._participants.get(task.id)
+            if p is None:
+                continue
             due = now - p.last_update_at >= self._queue_update_seconds
-            if due or p.last_position != position:
-                p.last_position = position
-                p.last_update_at = now
-                eta = estimate_wait(position, staffed, average)
-                out.append(fx.Send(p.conn_id, QueueUpdate(position, eta, entry.business)))
+            if not due and p.last_position == position:
+                continue
+            p.last_position = position
+            p.last_update_at = now
+            eta = estimate_wait(
+                position, self.router.able_tellers(task), self.stats.handle_time(task.business)
+            )
+            lane: Literal["standard", "elderly"] = "elderly" if task.elderly else "standard"
+            out.append(fx.Send(p.conn_id, QueueUpdate(position, eta, task.business, lane)))
+            if not p.callback_offered and eta > self.router.config.callback_offer_seconds:
+                p.callback_offered = True
+                out.append(fx.Send(p.conn_id, CallbackOffered(eta)))
         return out
 
-    def _staffed_tellers(self) -> Iterator[Participant]:
-        return (p for p in self._participants.values() if p.role is Role.TELLER and p.state in _STAFFED)
+    def _teller_changed(self, p: Participant, now: float, *, force: bool = False) -> list[fx.Effect]:
+        """Tell a teller their state after the router changed it, and log the change."""
+        teller = self.router.teller(p.username)
+        if teller is None:
+            return []
+        if not force and p.state is teller.state and teller.state not in (TellerState.WRAP_UP,):
+            return []
+        p.state = teller.state
+        left = None
+        if teller.state is TellerState.WRAP_UP and teller.wrap_up_until is not None:
+            left = max(0, round(teller.wrap_up_until - now))
+        message = TellerStateChanged(teller.state.value, teller.away_reason, teller.auto_accept, left)
+        return [
+            fx.Send(p.conn_id, message),
+            fx.LogEvent(
+                now,
+                "teller_state",
+                p.session_id,
+                p.username,
+                {"state": teller.state.value, "reason": teller.away_reason},
+            ),
+        ]
+
+    # --- supervisors ----------------------------------------------------------------------------------
+
+    def snapshot(self, now: float) -> SupervisorSnapshot:
+        """Queues, tellers, sessions and service figures right now."""
+        queues: dict[tuple[str, str], dict[str, Any]] = {}
+        for task in self.router.queue(now):
+            lane = "elderly" if task.elderly else "standard"
+            entry = queues.setdefault(
+                (task.business, lane),
+                {
+                    "business": task.business,
+                    "lane": lane,
+                    "waiting": 0,
+                    "callbacks": 0,
+                    "longest_wait_seconds": 0,
+                },
+            )
+            entry["callbacks" if task.kind == "callback" else "waiting"] += 1
+            entry["longest_wait_seconds"] = max(entry["longest_wait_seconds"], int(now - task.created_at))
+        tellers = []
+        for teller in self.router.tellers:
+            p = self._teller_conn(teller.profile.id)
+            tellers.append(
+                {
+                    "username": teller.profile.id,
+                    "display_name": p.display_name if p else teller.profile.id,
+                    "state": teller.state.value,
+                    "reason": teller.away_reason,
+                    "seconds_in_state": int(now - teller.state_since),
+                    "elder_care": teller.profile.elder_care,
+                }
+            )
+        sessions = [
+            {
+                "session_id": s.id,
+                "business": s.business,
+                "teller": s.teller_username,
+                "customer": s.customer_name,
+                "kind": s.kind,
+                "state": s.state.value,
+                "seconds": int(now - s.started_at),
+            }
+            for s in self._sessions.values()
+        ]
+        self._roll_day(now)
+        periods = {
+            "last_15_minutes": self.stats.summary(now - 900),
+            "today": self.stats.summary(self._today or 0),
+        }
+        service: dict[str, Any] = {"threshold_seconds": self.stats.threshold}
+        for name, summary in periods.items():
+            service[name] = {
+                "answered": summary.answered,
+                "abandoned": summary.abandoned,
+                "service_level": summary.service_level,
+                "abandon_rate": summary.abandon_rate,
+                "average_wait_seconds": summary.average_wait,
+                "average_wait_elderly_seconds": summary.average_wait_elderly,
+                "average_handle_seconds": summary.average_handle,
+            }
+        return SupervisorSnapshot(
+            now, sorted(queues.values(), key=lambda q: (q["business"], q["lane"])), tellers, sessions, service
+        )
+
+    def _snapshot_to(self, p: Participant, now: float) -> list[fx.Effect]:
+        p.last_snapshot_at = now
+        return [fx.Send(p.conn_id, self.snapshot(now))]
 
     # --- helpers ------------------------------------------------------------------------------------
+
+    def _roll_day(self, now: float) -> None:
+        start = self._day_start(now)
+        if self._today != start:
+            self._today = start
+            self.stats.forget_before(start)
+
+    def _teller_conn(self, username: str) -> Participant | None:
+        conn = self._staff_conn.get(username)
+        return self._participants.get(conn) if conn else None
+
+    def _task_name(self, task: Task) -> str:
+        if task.kind == "callback":
+            callback = self._callbacks.get(task.id)
+            return callback.display_name if callback else ""
+        p = self._participants.get(task.id)
+        return p.display_name if p else ""
 
     @staticmethod
     def _enter(p: Participant, state: ParticipantState, now: float) -> None:
@@ -469,18 +940,10 @@ class Switchboard:
         p.state_since = now
 
     @staticmethod
-    def _username(p: Participant) -> str:
-        username = p.identity.username if p.identity else None
-        if username is None:
-            raise ValueError("not a staff connection")
-        return username
-
-    @staticmethod
-    def _not_allowed_text(p: Participant, message_type: str) -> str:
-        if p.state is LinkState.AUTHENTICATING:
+    def _not_allowed_text(p: Participant, state: ParticipantState, message_type: str) -> str:
+        if state is LinkState.AUTHENTICATING:
             return "wait for the answer to hello"
         if p.role is not None and message_type == "hello":
             return "already signed in"
         role = p.role.value if p.role else "unauthenticated"
-        state = p.state.value
-        return f"{message_type} is not allowed for a {role} in state {state}"
+        return f"{message_type} is not allowed for a {role} in state {state.value}"

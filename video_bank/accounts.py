@@ -21,11 +21,38 @@ class DemoAccount:
     username: str
     role: Role
     display_name: str
+    skills: tuple[tuple[str, int], ...] = ()
+    """Tellers: proficiency 1–5 per business type."""
+    elder_care: bool = False
+    """Tellers: designated elder-care teller."""
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount("teller1", Role.TELLER, "Teller Li"),
-    DemoAccount("teller2", Role.TELLER, "Teller Wang"),
+    DemoAccount(
+        "teller1",
+        Role.TELLER,
+        "Teller Li",
+        (
+            ("activation", 5),
+            ("card_review", 4),
+            ("corporate_willingness", 3),
+            ("info_update", 4),
+            ("password_reset", 4),
+        ),
+        elder_care=True,
+    ),
+    DemoAccount(
+        "teller2",
+        Role.TELLER,
+        "Teller Wang",
+        (
+            ("activation", 3),
+            ("card_review", 5),
+            ("corporate_willingness", 5),
+            ("info_update", 3),
+            ("password_reset", 5),
+        ),
+    ),
     DemoAccount("super1", Role.SUPERVISOR, "Supervisor Zhang"),
     DemoAccount("audit1", Role.AUDITOR, "Auditor Chen"),
 )
@@ -49,7 +76,13 @@ class AccountService:
         if not ok or account is None or account.disabled or account.role != role:
             logger.info("login refused for role %s", role)
             return None
-        return Identity(Role(account.role), account.username, account.display_name)
+        return Identity(
+            Role(account.role),
+            account.username,
+            account.display_name,
+            skills=account.skills,
+            elder_care=account.elder_care,
+        )
 
 
 async def seed_demo_accounts(storage: Storage, password: str) -> list[DemoAccount]:
@@ -57,4 +90,6 @@ async def seed_demo_accounts(storage: Storage, password: str) -> list[DemoAccoun
     for account in DEMO_ACCOUNTS:
         encoded = await asyncio.to_thread(hash_password, password)
         await storage.put_account(account.username, account.role.value, account.display_name, encoded)
+        if account.role is Role.TELLER:
+            await storage.set_teller_skills(account.username, dict(account.skills), account.elder_care)
     return list(DEMO_ACCOUNTS)

@@ -9,12 +9,14 @@ from pathlib import Path
 from aiohttp import web
 
 from signaling.endpoint import handle_websocket
+from signaling.routing_config import load_routing
 from signaling.service import SignalingService
 from signaling.switchboard import Switchboard
 from video_bank import appkeys
 from video_bank.accounts import AccountService
 from video_bank.config import Settings
 from video_bank.media.hub import MediaHub
+from video_bank.notifications import CallbackDesk, OutboxNotifier
 from video_bank.storage import SqliteStorage
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web_client"
@@ -80,10 +82,17 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     switchboard = Switchboard(
         new_id=lambda: secrets.token_urlsafe(12),
         ice_servers=[s.to_browser() for s in settings.ice_servers],
+        routing=load_routing(settings.routing_file),
         default_handle_seconds=settings.default_handle_seconds,
         queue_update_seconds=settings.queue_update_seconds,
     )
-    service = SignalingService(switchboard, media=hub, store=storage, authenticator=AccountService(storage))
+    service = SignalingService(
+        switchboard,
+        media=hub,
+        store=storage,
+        authenticator=AccountService(storage),
+        callbacks=CallbackDesk(storage, OutboxNotifier(storage), settings.public_url),
+    )
     app[appkeys.STORAGE] = storage
     app[appkeys.HUB] = hub
     app[appkeys.SIGNALING] = service

@@ -87,6 +87,8 @@ class Settings:
     """Waiting customers get a fresh position/ETA at least this often."""
     default_handle_seconds: float = 135.0
     """Handle time assumed for the wait estimate until real calls have been measured."""
+    routing_file: Path | None = None
+    """TOML routing policy (docs/routing.md); ``None`` uses the default shipped with the package."""
 
     def __post_init__(self) -> None:
         if not self.host:
@@ -97,7 +99,7 @@ class Settings:
             raise ConfigError("tls_cert", "tls_cert and tls_key must be given together")
         if self.self_signed and self.tls_cert is not None:
             raise ConfigError("self_signed", "use either --self-signed or --tls-cert/--tls-key, not both")
-        for name in ("tls_cert", "tls_key"):
+        for name in ("tls_cert", "tls_key", "routing_file"):
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
                 raise ConfigError(name, f"{path} is not a readable file")
@@ -182,7 +184,7 @@ def _convert(name: str, raw: str) -> Any:
             return float(raw)
     except ValueError:
         raise ConfigError(name, f"{raw!r} is not a number") from None
-    if name in ("data_dir", "tls_cert", "tls_key"):
+    if name in ("data_dir", "tls_cert", "tls_key", "routing_file"):
         return Path(raw) if raw else None
     if name == "self_signed":
         return _parse_bool(name, raw)

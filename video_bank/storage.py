@@ -9,12 +9,13 @@ at the database level.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -64,6 +65,38 @@ MIGRATIONS: tuple[str, ...] = (
         WHEN EXISTS (SELECT 1 FROM events WHERE seq = NEW.seq)
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
     """,
+    # 3: routing — teller skills and elder-care flag; callback reservations; notification outbox
+    """
+    ALTER TABLE accounts ADD COLUMN elder_care INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE teller_skills (
+        username    TEXT NOT NULL REFERENCES accounts (username) ON DELETE CASCADE,
+        business    TEXT NOT NULL,
+        proficiency INTEGER NOT NULL CHECK (proficiency BETWEEN 1 AND 5),
+        PRIMARY KEY (username, business)
+    );
+    CREATE TABLE callbacks (
+        id           TEXT PRIMARY KEY,
+        business     TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        phone        TEXT NOT NULL,
+        window_start REAL NOT NULL,
+        window_end   REAL NOT NULL,
+        status       TEXT NOT NULL,
+        created_at   REAL NOT NULL,
+        updated_at   REAL NOT NULL,
+        teller       TEXT,
+        session_id   TEXT
+    );
+    CREATE INDEX callbacks_status ON callbacks (status, window_start);
+    CREATE TABLE outbox (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel    TEXT NOT NULL,
+        recipient  TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        sent_at    REAL
+    );
+    """,
 )
 
 
@@ -81,6 +114,38 @@ class AccountRecord:
     """scrypt hash (see :mod:`video_bank.passwords`)."""
     disabled: bool
     """Disabled accounts cannot log in."""
+    elder_care: bool = False
+    """Designated elder-care teller."""
+    skills: tuple[tuple[str, int], ...] = ()
+    """(business, proficiency 1–5) pairs."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRecord:
+    """A callback reservation as stored."""
+
+    id: str
+    business: str
+    display_name: str
+    phone: str = field(repr=False)
+    window_start: float = 0.0
+    window_end: float = 0.0
+    status: str = "booked"
+    """booked, calling, answered, missed, cancelled or expired."""
+    teller: str | None = None
+    session_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A notification waiting for (or handed to) the bank's delivery channel."""
+
+    id: int
+    channel: str
+    recipient: str = field(repr=False)
+    body: str = field(repr=False)
+    created_at: float = 0.0
+    sent_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +191,26 @@ class Storage(Protocol):
         self, at: float, kind: str, session_id: str | None, actor: str | None, data: dict[str, Any]
     ) -> None: ...
     async def events(self, session_id: str | None = None) -> list[EventRecord]: ...
+    async def set_teller_skills(self, username: str, skills: dict[str, int], elder_care: bool) -> None: ...
+    async def put_callback(self, record: CallbackRecord, created_at: float) -> None: ...
+    async def update_callback(
+        self, reservation_id: str, status: str, at: float, teller: str | None, session_id: str | None
+    ) -> None: ...
+    async def get_callback(self, reservation_id: str) -> CallbackRecord | None: ...
+    async def add_outbox(self, channel: str, recipient: str, body: str, at: float) -> int: ...
+    async def outbox(self) -> list[OutboxMessage]: ...
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN … COMMIT, or ROLLBACK on any error (the connection runs in autocommit mode)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 class SqliteStorage:
@@ -216,7 +301,7 @@ class SqliteStorage:
             row = (
                 self._conn()
                 .execute(
-                    "SELECT username, role, display_name, password_hash, disabled"
+                    "SELECT username, role, display_name, password_hash, disabled, elder_care"
                     " FROM accounts WHERE username=?",
                     (username,),
                 )
@@ -224,7 +309,19 @@ class SqliteStorage:
             )
             if row is None:
                 return None
-            return AccountRecord(row[0], row[1], row[2], row[3], disabled=bool(row[4]))
+            skills = self._conn().execute(
+                "SELECT business, proficiency FROM teller_skills WHERE username=? ORDER BY business",
+                (username,),
+            )
+            return AccountRecord(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                disabled=bool(row[4]),
+                elder_care=bool(row[5]),
+                skills=tuple((b, int(level)) for b, level in skills),
+            )
 
         return await self._run(_get)
 
@@ -241,6 +338,97 @@ class SqliteStorage:
             )
 
         await self._run(_put)
+
+    async def set_teller_skills(self, username: str, skills: dict[str, int], elder_care: bool) -> None:
+        """Replace a teller's skills and elder-care flag (one transaction)."""
+
+        def _set() -> None:
+            db = self._conn()
+            with _transaction(db):
+                db.execute("UPDATE accounts SET elder_care=? WHERE username=?", (int(elder_care), username))
+                db.execute("DELETE FROM teller_skills WHERE username=?", (username,))
+                db.executemany(
+                    "INSERT INTO teller_skills (username, business, proficiency) VALUES (?, ?, ?)",
+                    [(username, business, level) for business, level in sorted(skills.items())],
+                )
+
+        await self._run(_set)
+
+    # --- callbacks and the outbox ------------------------------------------------------------------
+
+    async def put_callback(self, record: CallbackRecord, created_at: float) -> None:
+        """Store a new callback reservation."""
+        await self._run(
+            lambda: self._conn().execute(
+                "INSERT INTO callbacks (id, business, display_name, phone, window_start, window_end, status,"
+                " created_at, updated_at, teller, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.business,
+                    record.display_name,
+                    record.phone,
+                    record.window_start,
+                    record.window_end,
+                    record.status,
+                    created_at,
+                    created_at,
+                    record.teller,
+                    record.session_id,
+                ),
+            )
+        )
+
+    async def update_callback(
+        self, reservation_id: str, status: str, at: float, teller: str | None, session_id: str | None
+    ) -> None:
+        """Record a reservation's new status (teller and session kept when not given)."""
+        await self._run(
+            lambda: self._conn().execute(
+                "UPDATE callbacks SET status=?, updated_at=?, teller=coalesce(?, teller),"
+                " session_id=coalesce(?, session_id) WHERE id=?",
+                (status, at, teller, session_id, reservation_id),
+            )
+        )
+
+    async def get_callback(self, reservation_id: str) -> CallbackRecord | None:
+        """A reservation by id."""
+
+        def _get() -> CallbackRecord | None:
+            row = (
+                self._conn()
+                .execute(
+                    "SELECT id, business, display_name, phone, window_start, window_end, status, teller,"
+                    " session_id FROM callbacks WHERE id=?",
+                    (reservation_id,),
+                )
+                .fetchone()
+            )
+            return CallbackRecord(*row) if row else None
+
+        return await self._run(_get)
+
+    async def add_outbox(self, channel: str, recipient: str, body: str, at: float) -> int:
+        """Queue a notification for delivery; returns its id."""
+
+        def _add() -> int:
+            cursor = self._conn().execute(
+                "INSERT INTO outbox (channel, recipient, body, created_at) VALUES (?, ?, ?, ?)",
+                (channel, recipient, body, at),
+            )
+            return int(cursor.lastrowid or 0)
+
+        return await self._run(_add)
+
+    async def outbox(self) -> list[OutboxMessage]:
+        """Every queued notification, oldest first."""
+
+        def _list() -> list[OutboxMessage]:
+            rows = self._conn().execute(
+                "SELECT id, channel, recipient, body, created_at, sent_at FROM outbox ORDER BY id"
+            )
+            return [OutboxMessage(*row) for row in rows]
+
+        return await self._run(_list)
 
     # --- sessions and events ------------------------------------------------------------------------
 

@@ -242,7 +242,7 @@ async def run_sessions(
         )
         customer = await http.ws_connect(f"{base}/ws")
         await customer.send_json({"type": "hello", "protocol": 1, "role": "customer"})
-        await teller.send_json({"type": "set_state", "state": "available"})
+        await teller.send_json({"type": "set_state", "state": "available", "auto_accept": True})
         await next_of(teller, "teller_state")
         await next_of(teller, "teller_state")
         await customer.send_json(

@@ -14,7 +14,7 @@ CUSTOMER_TONE, TELLER_TONE = 440.0, 1000.0
 
 async def start_call(party: PartyFactory) -> tuple[Party, Party]:
     teller = await party("teller", "teller1")
-    await teller.send(type="set_state", state="available")
+    await teller.send(type="set_state", state="available", auto_accept=True)
     await teller.expect("teller_state")
     customer = await party("customer")
     await customer.send(type="join_queue", display_name="Wang Fang", business="activation")

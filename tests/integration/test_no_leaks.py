@@ -27,7 +27,7 @@ async def test_twenty_sessions_back_to_back_leave_nothing_behind(
     hub = client.app[appkeys.HUB]
     service = client.app[appkeys.SIGNALING]
     teller = await party("teller", "teller1")
-    await teller.send(type="set_state", state="available")
+    await teller.send(type="set_state", state="available", auto_accept=True)
     await teller.expect("teller_state")
     baseline_tasks = len(asyncio.all_tasks())
 
@@ -44,6 +44,7 @@ async def test_twenty_sessions_back_to_back_leave_nothing_behind(
         await hanger.send(type="hangup", session_id=hanger.session_id)
         await customer.until("session_ended")
         await teller.until("session_ended")
+        await teller.send(type="wrap_up_done")  # ready for the next customer without the 30 s wrap-up
         assert hub.open_sessions == 0 and hub.peer_connections() == 0
         # The hub must close its side itself: the two client peer connections are still open here.
         await wait_until(

@@ -15,14 +15,14 @@ from video_bank import appkeys
 
 async def call(party: PartyFactory, name: str = "Ann") -> tuple[Party, Party]:
     teller = await party("teller", "teller1")
-    await teller.send(type="set_state", state="available")
+    await teller.send(type="set_state", state="available", auto_accept=True)
     assert (await teller.expect("teller_state"))["state"] == "available"
     customer = await party("customer")
     await customer.send(type="join_queue", display_name=name, business="activation")
     customer.session_id = (await customer.expect("session_started"))["session_id"]
     assert (await teller.expect("teller_state"))["state"] == "in-call"
     started = await teller.expect("session_started")
-    assert started["peer"] == {"role": "customer", "display_name": name}
+    assert started["peer"] == {"role": "customer", "display_name": name, "elderly": False}
     teller.session_id = started["session_id"]
     return customer, teller
 
@@ -34,7 +34,7 @@ async def test_customer_and_teller_pair_and_hang_up_over_websockets(
     await customer.send(type="hangup", session_id=customer.session_id)
     assert (await customer.expect("session_ended"))["reason"] == "customer_hangup"
     assert (await teller.expect("session_ended"))["reason"] == "customer_hangup"
-    assert (await teller.expect("teller_state"))["state"] == "available"
+    assert (await teller.expect("teller_state"))["state"] == "wrap-up"
 
     storage = client.app[appkeys.STORAGE]
     assert customer.session_id is not None
@@ -151,7 +151,7 @@ async def test_a_waiting_customer_whose_socket_dies_leaves_the_queue(
 
 async def test_a_dead_teller_ends_the_call_for_the_customer_with_a_clear_reason(party: PartyFactory) -> None:
     teller = await party("teller", "teller1", autoping=False)
-    await teller.send(type="set_state", state="available")
+    await teller.send(type="set_state", state="available", auto_accept=True)
     customer = await party("customer")
     await customer.send(type="join_queue", display_name="Ann", business="activation")
     await customer.expect("session_started")

@@ -44,7 +44,7 @@ def test_a_session_ends_once_from_any_live_state(connected: tuple[str, ...]) -> 
 def test_legs_map_to_connections_and_strangers_are_refused() -> None:
     session = new_session()
     assert (session.leg_of("c1"), session.leg_of("t1")) == ("customer", "teller")
-    assert (session.conn_of("customer"), session.conn_of("teller")) == ("c1", "t1")
+    assert session.conns() == ["c1", "t1"]
     with pytest.raises(NotAllowed):
         session.leg_of("c2")
 
@@ -52,9 +52,11 @@ def test_legs_map_to_connections_and_strangers_are_refused() -> None:
 def test_the_transition_table_allows_only_what_each_state_needs() -> None:
     assert allowed(None, LinkState.NEW) == {"hello"}
     assert allowed(None, LinkState.AUTHENTICATING) == set()
-    assert allowed(Role.CUSTOMER, CustomerState.IDLE) == {"join_queue"}
-    assert allowed(Role.CUSTOMER, CustomerState.WAITING) == {"leave_queue"}
+    assert allowed(Role.CUSTOMER, CustomerState.IDLE) == {"join_queue", "callback_cancel"}
+    assert allowed(Role.CUSTOMER, CustomerState.WAITING) == {"leave_queue", "callback_request"}
     assert allowed(Role.CUSTOMER, CustomerState.IN_CALL) == {"offer", "ice", "hangup"}
     assert allowed(Role.TELLER, TellerState.AVAILABLE) == {"set_state"}
+    assert allowed(Role.TELLER, TellerState.RESERVED) == {"offer_accept", "offer_reject"}
+    assert allowed(Role.TELLER, TellerState.WRAP_UP) == {"set_state", "wrap_up_done", "wrap_up_extend"}
     assert allowed(Role.TELLER, TellerState.IN_CALL) == {"offer", "ice", "hangup"}
     assert allowed(Role.AUDITOR, TellerState.OFFLINE) == set()

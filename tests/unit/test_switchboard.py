@@ -11,6 +11,7 @@ from signaling import effects as fx
 from signaling.errors import CloseCode, InvalidMessage
 from signaling.identity import Identity, Role
 from signaling.messages import (
+    BUSINESSES,
     ClientMessage,
     ErrorMessage,
     Hangup,
@@ -27,12 +28,18 @@ from signaling.messages import (
     SetState,
     TellerStateChanged,
     Welcome,
+    WrapUpDone,
     encode,
 )
+from signaling.routing_config import load_routing
 from signaling.schemas import validate
 from signaling.session import SessionState
 from signaling.states import CustomerState, TellerState
 from signaling.switchboard import MAX_ERRORS_PER_SOCKET, MAX_FAILED_LOGINS, Switchboard
+
+
+ROUTING = load_routing()
+ALL_SKILLS = tuple((business, 5) for business in BUSINESSES)
 
 
 class Harness:
@@ -40,7 +47,9 @@ class Harness:
 
     def __init__(self) -> None:
         ids = (f"session-{n:04d}" for n in itertools.count(1))
-        self.sb = Switchboard(new_id=lambda: next(ids), ice_servers=[], default_handle_seconds=100.0)
+        self.sb = Switchboard(
+            new_id=lambda: next(ids), ice_servers=[], routing=ROUTING, default_handle_seconds=100.0
+        )
         self.now = 1_000.0
         self.effects: list[fx.Effect] = []
 
@@ -59,14 +68,24 @@ class Harness:
         self.send(conn, Hello(role="customer"))
         return conn
 
-    def teller(self, conn: str, username: str | None = None, *, available: bool = True) -> str:
+    def teller(
+        self,
+        conn: str,
+        username: str | None = None,
+        *,
+        available: bool = True,
+        auto_accept: bool = True,
+        skills: tuple[tuple[str, int], ...] = ALL_SKILLS,
+        elder_care: bool = False,
+    ) -> str:
         username = username or conn
         self.run(self.sb.connect(conn, self.now))
         out = self.send(conn, Hello(role="teller", username=username, password="pw"))
         assert [type(e) for e in out] == [fx.Authenticate]
-        self.run(self.sb.authenticated(conn, Identity(Role.TELLER, username, username.title()), self.now))
+        identity = Identity(Role.TELLER, username, username.title(), skills=skills, elder_care=elder_care)
+        self.run(self.sb.authenticated(conn, identity, self.now))
         if available:
-            self.send(conn, SetState(state="available"))
+            self.send(conn, SetState(state="available", auto_accept=auto_accept))
         return conn
 
     def messages(self, conn: str, kind: type | None = None) -> list[Any]:
@@ -119,7 +138,7 @@ def test_customers_may_not_send_credentials_and_staff_must(h: Harness) -> None:
 
 def test_teller_starts_away_after_login(h: Harness) -> None:
     h.teller("t1", available=False)
-    assert h.last("t1", TellerStateChanged) == TellerStateChanged("away", "login")
+    assert h.last("t1", TellerStateChanged) == TellerStateChanged("away", "login", auto_accept=False)
 
 
 def test_failed_logins_are_answered_and_the_fifth_closes_the_socket(h: Harness) -> None:
@@ -156,7 +175,7 @@ def test_a_customer_waits_with_position_and_estimate_when_no_teller_is_available
     h.send("c1", JoinQueue(display_name="  Ann   Lee ", business="password_reset"))
     update = h.last("c1", QueueUpdate)
     assert (update.position, update.business) == (1, "password_reset")
-    assert update.estimated_wait_seconds == 50  # half of the default 100 s handle time, one teller assumed
+    assert update.estimated_wait_seconds == 100  # one default 100 s handle time, one teller assumed
     assert h.sb.participant("c1").display_name == "Ann Lee"  # type: ignore[union-attr]
 
 
@@ -167,7 +186,7 @@ def test_customers_are_served_first_come_first_served(h: Harness) -> None:
         h.send(conn, JoinQueue(display_name=conn, business="activation"))
     assert [h.last(c, QueueUpdate).position for c in ("c1", "c2", "c3")] == [1, 2, 3]
     h.teller("t1")
-    assert h.last("t1", SessionStarted).peer == {"role": "customer", "display_name": "c1"}
+    assert h.last("t1", SessionStarted).peer == {"role": "customer", "display_name": "c1", "elderly": False}
     assert [h.last(c, QueueUpdate).position for c in ("c2", "c3")] == [1, 2]
 
 
@@ -238,7 +257,7 @@ def test_the_estimate_uses_measured_handle_times(h: Harness) -> None:
     h.send("t1", SetState(state="away"))
     h.customer("c2")
     h.send("c2", JoinQueue(display_name="Bo", business="activation"))
-    assert h.last("c2", QueueUpdate).estimated_wait_seconds == 150
+    assert h.last("c2", QueueUpdate).estimated_wait_seconds == 300  # measured 300 s call, nobody staffed
 
 
 # --- sessions -------------------------------------------------------------------------------------------
@@ -286,7 +305,10 @@ def test_either_side_hangs_up_and_both_return_to_their_start_state(h: Harness, w
     assert h.last("c1", SessionEnded) == SessionEnded(session_id, reason)  # type: ignore[arg-type]
     assert h.last("t1", SessionEnded) == SessionEnded(session_id, reason)  # type: ignore[arg-type]
     assert h.sb.participant("c1").state is CustomerState.IDLE  # type: ignore[union-attr]
-    assert h.sb.participant("t1").state is TellerState.AVAILABLE  # type: ignore[union-attr]
+    assert h.sb.state_of(h.sb.participant("t1")) is TellerState.WRAP_UP  # type: ignore[arg-type]
+    wrap_up = h.last("t1", TellerStateChanged)
+    assert (wrap_up.state, wrap_up.wrap_up_seconds_left) == ("wrap-up", 30)
+    h.send("t1", WrapUpDone())
     assert h.last("t1", TellerStateChanged).state == "available"
     assert [e.session_id for e in h.of_type(fx.CloseMedia)] == [session_id]
     assert [(e.session_id, e.outcome) for e in h.of_type(fx.SessionClosed)] == [(session_id, reason)]
@@ -297,15 +319,20 @@ def test_a_customer_can_queue_again_after_a_call(h: Harness) -> None:
     session_id = paired(h)
     h.send("c1", Hangup(session_id=session_id))
     h.send("c1", JoinQueue(display_name="Ann", business="info_update"))
+    assert h.last("c1", QueueUpdate).position == 1  # the teller is wrapping up
+    h.send("t1", WrapUpDone())
     assert len(h.messages("c1", SessionStarted)) == 2
 
 
-def test_a_free_teller_takes_the_next_waiting_customer_after_a_call(h: Harness) -> None:
+def test_a_teller_takes_the_next_waiting_customer_after_wrap_up(h: Harness) -> None:
     session_id = paired(h)
     h.customer("c2")
     h.send("c2", JoinQueue(display_name="Bo", business="activation"))
     assert h.last("c2", QueueUpdate).position == 1
     h.send("t1", Hangup(session_id=session_id))
+    assert len(h.messages("t1", SessionStarted)) == 1
+    h.now += 30
+    h.run(h.sb.tick(h.now))
     assert h.last("t1", SessionStarted).peer["display_name"] == "Bo"
 
 
@@ -389,10 +416,10 @@ def test_too_many_refused_messages_close_the_socket_without_touching_others(h: H
 def test_away_reason_is_reported_and_defaults_to_break(h: Harness) -> None:
     h.teller("t1")
     h.send("t1", SetState(state="away", reason="training"))
-    assert h.last("t1", TellerStateChanged) == TellerStateChanged("away", "training")
+    assert h.last("t1", TellerStateChanged) == TellerStateChanged("away", "training", auto_accept=True)
     h.send("t1", SetState(state="available"))
     h.send("t1", SetState(state="away"))
-    assert h.last("t1", TellerStateChanged) == TellerStateChanged("away", "break")
+    assert h.last("t1", TellerStateChanged) == TellerStateChanged("away", "break", auto_accept=True)
 
 
 def test_events_are_logged_with_server_times_and_no_secrets(h: Harness) -> None:

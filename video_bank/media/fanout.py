@@ -1,9 +1,11 @@
-"""Fan-out of one received track to any number of bounded subscriptions.
+"""Fan-out of one stream of decoded frames to any number of bounded subscriptions.
 
-A :class:`Fanout` reads its source track in one task and hands every frame to each
-:class:`Subscription`. A subscription keeps at most ``maxsize`` frames and drops the oldest when its
-reader lags, so no reader can make the hub buffer without limit. :class:`RelayTrack` turns a
-subscription back into a ``MediaStreamTrack`` for a peer connection's sender.
+A :class:`Fanout` hands every published :class:`Delivery` to each :class:`Subscription`. Frames come
+either from a decoder fed with forwarded encoded frames (:mod:`video_bank.media.decoding`) or, in the
+hub's ``transcode`` mode, from an aiortc track read by :meth:`Fanout.attach`. A subscription keeps at
+most ``maxsize`` frames and drops the oldest when its reader lags: decoded frames do not depend on
+each other, so any of them may go. :class:`RelayTrack` turns a subscription back into a
+``MediaStreamTrack`` for a sender that encodes (``transcode`` mode only).
 """
 
 from __future__ import annotations
@@ -11,96 +13,55 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 from av.frame import Frame
 
+from video_bank.media.feed import Feed
+
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One frame as the hub received it."""
+    """One decoded frame of what the hub received."""
 
     frame: Frame
     """Decoded audio or video frame."""
     received_at: float
-    """Server time (epoch seconds) the hub received the frame."""
+    """Server time (epoch seconds) the hub received the frame's encoded data."""
 
 
-class Subscription:
+class Subscription(Feed[Delivery]):
     """A bounded, drop-oldest queue of deliveries from one :class:`Fanout`."""
 
     def __init__(self, fanout: Fanout, kind: str, maxsize: int) -> None:
-        if maxsize < 1:
-            raise ValueError("maxsize must be at least 1")
+        super().__init__(maxsize)
         self.kind = kind
-        self.dropped = 0
-        """Frames discarded because this reader lagged."""
-        self._fanout = fanout
-        self._items: deque[Delivery] = deque(maxlen=maxsize)
-        self._ready = asyncio.Event()
-        self._ended = False
-
-    @property
-    def ended(self) -> bool:
-        """No more frames will come."""
-        return self._ended
-
-    def push(self, delivery: Delivery) -> None:
-        """Add a delivery, dropping the oldest if full (called by the fanout)."""
-        if self._ended:
-            return
-        if len(self._items) == self._items.maxlen:
-            self.dropped += 1
-        self._items.append(delivery)
-        self._ready.set()
-
-    def end(self) -> None:
-        """Mark the end of the stream; waiting readers wake and stop."""
-        self._ended = True
-        self._ready.set()
+        self._fanout: Fanout | None = fanout
 
     def close(self) -> None:
         """Unsubscribe; the reader sees the end of the stream."""
-        self._fanout.unsubscribe(self)
-        self._items.clear()
-        self.end()
-
-    async def get(self) -> Delivery:
-        """The next delivery; raises ``MediaStreamError`` at the end of the stream."""
-        while not self._items:
-            if self._ended:
-                raise MediaStreamError
-            self._ready.clear()
-            await self._ready.wait()
-        return self._items.popleft()
-
-    def __aiter__(self) -> AsyncIterator[Delivery]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[Delivery]:
-        while True:
-            try:
-                yield await self.get()
-            except MediaStreamError:
-                return
+        fanout, self._fanout = self._fanout, None
+        super().close()
+        if fanout is not None:
+            fanout.unsubscribe(self)
 
 
 class Fanout:
-    """Reads one source track (once attached) and feeds its subscriptions."""
+    """Hands each published frame to every subscription."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, on_idle: Callable[[], None] | None = None) -> None:
         self.kind = kind
+        self._on_idle = on_idle
         self._subscriptions: set[Subscription] = set()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
 
     @property
     def attached(self) -> bool:
-        """Whether a source track is being read."""
+        """Whether a source track is being read (``transcode`` mode)."""
         return self._task is not None
 
     @property
@@ -109,7 +70,7 @@ class Fanout:
         return len(self._subscriptions)
 
     def subscribe(self, maxsize: int) -> Subscription:
-        """A new subscription; frames arrive once a source is attached."""
+        """A new subscription; it ends at once if the fanout has ended."""
         subscription = Subscription(self, self.kind, maxsize)
         if self._closed:
             subscription.end()
@@ -118,11 +79,20 @@ class Fanout:
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        """Stop feeding a subscription."""
+        """Stop feeding a subscription; tell the owner when the last one leaves."""
+        if subscription not in self._subscriptions:
+            return
         self._subscriptions.discard(subscription)
+        if not self._subscriptions and not self._closed and self._on_idle is not None:
+            self._on_idle()
+
+    def publish(self, delivery: Delivery) -> None:
+        """Hand ``delivery`` to every subscription."""
+        for subscription in tuple(self._subscriptions):
+            subscription.push(delivery)
 
     def attach(self, track: MediaStreamTrack) -> None:
-        """Start reading ``track``; a fanout reads at most one source in its life."""
+        """Publish every frame of ``track`` (read in one task); at most one source in a fanout's life."""
         if self._task is not None or self._closed:
             raise RuntimeError(f"{self.kind} fanout already has a source")
         self._task = asyncio.create_task(self._pump(track), name=f"fanout-{self.kind}")
@@ -131,31 +101,30 @@ class Fanout:
         try:
             while True:
                 frame = await track.recv()
-                delivery = Delivery(frame, time.time())  # type: ignore[arg-type]
-                for subscription in tuple(self._subscriptions):
-                    subscription.push(delivery)
+                self.publish(Delivery(frame, time.time()))  # type: ignore[arg-type]
         except MediaStreamError:
             pass
         finally:
-            self._end_all()
+            self.end()
 
-    def _end_all(self) -> None:
+    def end(self) -> None:
+        """No more frames: end every subscription (their readers get what is queued)."""
         self._closed = True
         for subscription in tuple(self._subscriptions):
             subscription.end()
         self._subscriptions.clear()
 
     async def close(self) -> None:
-        """Stop reading and end every subscription."""
+        """Stop reading the source track, if any, and end every subscription."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self._end_all()
+        self.end()
 
 
 class RelayTrack(MediaStreamTrack):
-    """A sendable track whose frames come from a subscription."""
+    """A sendable track of decoded frames from a subscription (the sender encodes them)."""
 
     def __init__(self, subscription: Subscription) -> None:
         super().__init__()

@@ -1,10 +1,26 @@
 """The media hub: each participant holds one ``RTCPeerConnection`` with the server, which relays between them.
 
-Per session the hub keeps two legs (customer, teller). Each leg's received audio and video enter a
-:class:`~video_bank.media.fanout.Fanout`; the other leg's peer connection sends a
-:class:`~video_bank.media.fanout.RelayTrack` subscribed to it. Other subscribers — verification
-(decoded customer video) and recording (any leg, any kind) — use :meth:`MediaHub.subscribe`.
+Per session the hub keeps two legs (customer, teller), and per leg one :class:`_Stream` for the
+audio and one for the video it receives. By default (``relay_mode="forward"``) the hub decodes and
+encodes nothing on the relay path:
 
+- each received stream's encoded frames go to a :class:`~video_bank.media.forwarding.Forwarder`
+  (aiortc's receiver is tapped by :mod:`video_bank.media.aiortc_forwarding`);
+- the other leg's peer connection sends a :class:`~video_bank.media.forwarding.ForwardedTrack` of
+  them, which aiortc packs into RTP as they are; that leg's keyframe requests go upstream as PLIs;
+- recording reads the same encoded frames (:meth:`MediaHub.subscribe_encoded`);
+- decoded frames (:meth:`MediaHub.subscribe`, for verification) come from a
+  :class:`~video_bank.media.decoding.FrameDecoder` that runs in worker threads only while a stream
+  has decoded subscribers.
+
+Every leg negotiates the same codecs (VP8 with RTX for video, Opus for audio), so any leg's frames
+can be sent to any other; an offer without them is refused.
+
+``relay_mode="transcode"`` is the naive relay kept as a measured baseline (``tests/bench/media_hub.py``):
+aiortc decodes every received stream and each sender encodes it again. It offers no encoded frames.
+
+Every bound: a sender lags at most :data:`RELAY_QUEUE` frames, a decoder :data:`DECODER_QUEUE`
+frames, and every subscriber its own ``maxsize``; whoever lags loses its own oldest frames.
 Every peer connection, track and task of a session is closed by :meth:`MediaHub.close_session`.
 """
 
@@ -14,9 +30,17 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.exceptions import OperationError
 from aiortc.sdp import candidate_from_sdp
 
 from signaling.ports import MediaStateListener
@@ -24,29 +48,90 @@ from signaling.session import LEGS, Leg
 from video_bank.config import IceServer
 from video_bank.errors import MediaError
 from video_bank.media import aiortc_tuning
+from video_bank.media.aiortc_forwarding import (
+    ReceiverTap,
+    forwardable_codecs,
+    on_keyframe_request,
+    tap_receiver,
+)
+from video_bank.media.decoding import FrameDecoder
 from video_bank.media.fanout import Fanout, RelayTrack, Subscription
+from video_bank.media.forwarding import EncodedSubscription, ForwardedTrack, Forwarder, Kind
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["audio", "video"]
+RelayMode = Literal["forward", "transcode"]
 KINDS: tuple[Kind, Kind] = ("audio", "video")
-RELAY_QUEUE: dict[Kind, int] = {"audio": 10, "video": 2}
-"""Frames a relay sender may lag behind before the oldest are dropped (200 ms audio, 2 video frames)."""
+RELAY_QUEUE: dict[Kind, int] = {"audio": 10, "video": 8}
+"""Frames a relay sender may lag behind before the oldest are dropped (200 ms audio, 8 video frames)."""
+DECODER_QUEUE: dict[Kind, int] = {"audio": 25, "video": 8}
+"""Encoded frames waiting for a decoder before the oldest are dropped (500 ms audio, 8 video frames)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardingStats:
+    """Counters of one received stream (``forward`` mode)."""
+
+    frames: int
+    """Encoded frames received."""
+    keyframes: int
+    """Frames a decoder can start at (for audio: every frame)."""
+    losses: int
+    """Times the receiver lost data and every reader had to wait for a keyframe."""
+    keyframe_requests: int
+    """PLIs sent to the sender of the stream (rate-limited)."""
+    subscribers: int
+    """Readers of the encoded frames: the other leg's sender, recording, the decoder."""
+
+
+class _Stream:
+    """One leg's received audio or video, and the decoder that runs while someone wants frames."""
+
+    def __init__(self, kind: Kind, name: str, decode_on_demand: bool) -> None:
+        self.kind: Kind = kind
+        self.name = name
+        self.forwarder = Forwarder(kind)
+        self.decoded = Fanout(kind, on_idle=self.stop_decoding if decode_on_demand else None)
+        self.decoder: FrameDecoder | None = None
+        self._stopped: list[FrameDecoder] = []
+
+    def start_decoding(self) -> None:
+        """Decode the forwarded frames into :attr:`decoded` (no-op while already decoding)."""
+        if self.decoder is None and not self.forwarder.ended:
+            self._stopped = [d for d in self._stopped if d.running]
+            source = self.forwarder.subscribe(DECODER_QUEUE[self.kind])
+            self.decoder = FrameDecoder(source, self.decoded, self.name)
+
+    def stop_decoding(self) -> None:
+        """The last decoded subscriber left."""
+        if self.decoder is not None:
+            self.decoder.stop()
+            self._stopped.append(self.decoder)
+            self.decoder = None
+
+    async def close(self) -> None:
+        self.forwarder.end()
+        decoders = [*self._stopped, *([self.decoder] if self.decoder else [])]
+        self.decoder = None
+        self._stopped.clear()
+        await asyncio.gather(*(d.close() for d in decoders))
+        await self.decoded.close()
 
 
 @dataclass(slots=True)
 class _LegMedia:
     """One participant's peer connection and its media."""
 
-    inbound: dict[Kind, Fanout] = field(default_factory=lambda: {k: Fanout(k) for k in KINDS})
+    streams: dict[Kind, _Stream]
     pc: RTCPeerConnection | None = None
-    outbound: list[RelayTrack] = field(default_factory=list)
+    outbound: list[MediaStreamTrack] = field(default_factory=list)
+    taps: list[ReceiverTap] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class _HubSession:
     id: str
-    legs: dict[Leg, _LegMedia] = field(default_factory=lambda: {leg: _LegMedia() for leg in LEGS})
+    legs: dict[Leg, _LegMedia]
     closed: bool = False
 
 
@@ -66,8 +151,11 @@ def _other(leg: Leg) -> Leg:
 class MediaHub:
     """Relays media between the two legs of each session."""
 
-    def __init__(self, ice_servers: Sequence[IceServer] = ()) -> None:
+    def __init__(self, ice_servers: Sequence[IceServer] = (), relay_mode: RelayMode = "forward") -> None:
+        if relay_mode not in get_args(RelayMode):
+            raise ValueError(f"relay_mode must be one of {get_args(RelayMode)}")
         aiortc_tuning.install()
+        self.relay_mode: RelayMode = relay_mode
         self._ice_servers = tuple(ice_servers)
         self._sessions: dict[str, _HubSession] = {}
         self._listener: MediaStateListener | None = None
@@ -76,13 +164,21 @@ class MediaHub:
         """Register the callback told about each leg's connection state."""
         self._listener = listener
 
+    @property
+    def _forwarding(self) -> bool:
+        return self.relay_mode == "forward"
+
     # --- sessions ------------------------------------------------------------------------------------
 
     def open_session(self, session_id: str) -> None:
-        """Prepare the fan-outs of a session so that either leg may offer first."""
+        """Prepare the streams of a session so that either leg may offer first."""
         if session_id in self._sessions:
             raise MediaError("session already open")
-        self._sessions[session_id] = _HubSession(session_id)
+        legs = {
+            leg: _LegMedia({k: _Stream(k, f"{session_id}/{leg}/{k}", self._forwarding) for k in KINDS})
+            for leg in LEGS
+        }
+        self._sessions[session_id] = _HubSession(session_id, legs)
 
     def _session(self, session_id: str) -> _HubSession:
         session = self._sessions.get(session_id)
@@ -100,19 +196,21 @@ class MediaHub:
         media.pc = pc
         self._watch(session, leg, pc)
         try:
+            # Transceivers made before the offer is applied take its sections, with our codecs only.
+            for kind in KINDS:
+                pc.addTransceiver(kind, direction="sendrecv").setCodecPreferences(forwardable_codecs(kind))
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
-            kinds = [t.kind for t in pc.getTransceivers()]
-            if sorted(kinds) not in (["audio", "video"], ["audio"], ["video"]):
+            used = [t for t in pc.getTransceivers() if t.mid is not None]
+            if sorted(t.kind for t in used) not in (["audio", "video"], ["audio"], ["video"]):
                 raise MediaError("the offer must have at most one audio and one video section")
-            other = session.legs[_other(leg)]
-            for transceiver in pc.getTransceivers():
-                kind: Kind = "audio" if transceiver.kind == "audio" else "video"
-                track = RelayTrack(other.inbound[kind].subscribe(RELAY_QUEUE[kind]))
-                media.outbound.append(track)
-                pc.addTrack(track)
+            for transceiver in used:
+                self._connect(transceiver, media, session.legs[_other(leg)])
             await pc.setLocalDescription(await pc.createAnswer())
         except MediaError:
             raise
+        except OperationError as exc:
+            logger.info("session %s: %s offer has no usable codec", session_id, leg)
+            raise MediaError("the offer must include VP8 video and Opus audio") from exc
         except Exception as exc:
             # aiortc raises many types for unusable SDP; say what failed, never echo the SDP.
             logger.info("session %s: %s offer refused (%s)", session_id, leg, type(exc).__name__)
@@ -120,6 +218,22 @@ class MediaHub:
         if session.closed:
             raise MediaError("the session ended during negotiation")
         return str(pc.localDescription.sdp)
+
+    def _connect(self, transceiver: RTCRtpTransceiver, media: _LegMedia, other: _LegMedia) -> None:
+        """Receive this leg's stream of the transceiver's kind and send it the other leg's."""
+        kind: Kind = "audio" if transceiver.kind == "audio" else "video"
+        inbound, outbound = media.streams[kind], other.streams[kind]
+        track: MediaStreamTrack
+        if self._forwarding:
+            media.taps.append(tap_receiver(transceiver.receiver, kind, inbound.forwarder))
+            on_keyframe_request(transceiver.sender, outbound.forwarder)
+            track = ForwardedTrack(outbound.forwarder, RELAY_QUEUE[kind])
+        else:
+            if transceiver.receiver.track is not None:
+                inbound.decoded.attach(transceiver.receiver.track)
+            track = RelayTrack(outbound.decoded.subscribe(RELAY_QUEUE[kind]))
+        media.outbound.append(track)
+        transceiver.sender.replaceTrack(track)
 
     async def add_candidate(
         self, session_id: str, leg: Leg, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None
@@ -142,14 +256,6 @@ class MediaHub:
             raise MediaError("the ICE candidate could not be used") from exc
 
     def _watch(self, session: _HubSession, leg: Leg, pc: RTCPeerConnection) -> None:
-        media = session.legs[leg]
-
-        @pc.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            fanout = media.inbound.get("audio" if track.kind == "audio" else "video")
-            if fanout is not None and not fanout.attached and not session.closed:
-                fanout.attach(track)
-
         @pc.on("connectionstatechange")
         def on_state() -> None:
             state = pc.connectionState
@@ -160,12 +266,34 @@ class MediaHub:
             elif state == "failed":
                 self._listener(session.id, leg, "failed")
 
+    # --- readers ---------------------------------------------------------------------------------------
+
     def subscribe(self, session_id: str, leg: Leg, kind: Kind, maxsize: int = 2) -> Subscription:
-        """Decoded frames a leg sends (with server receive times), at most ``maxsize`` queued."""
-        return self._session(session_id).legs[leg].inbound[kind].subscribe(maxsize)
+        """Decoded frames a leg sends (with server receive times), at most ``maxsize`` queued.
+
+        In ``forward`` mode the stream is decoded (in worker threads) only while it has decoded
+        subscribers; close the subscription when done.
+        """
+        stream = self._session(session_id).legs[leg].streams[kind]
+        subscription = stream.decoded.subscribe(maxsize)
+        if self._forwarding and not subscription.ended:
+            stream.start_decoding()
+        return subscription
+
+    def subscribe_encoded(
+        self, session_id: str, leg: Leg, kind: Kind, maxsize: int = 32
+    ) -> EncodedSubscription:
+        """Encoded frames a leg sends (for recording), at most ``maxsize`` queued.
+
+        The first frame is a keyframe; when the reader lags, frames are dropped so that what it gets
+        still decodes (video resumes at the next keyframe). ``forward`` mode only.
+        """
+        if not self._forwarding:
+            raise RuntimeError("encoded frames are only available with relay_mode='forward'")
+        return self._session(session_id).legs[leg].streams[kind].forwarder.subscribe(maxsize)
 
     async def close_session(self, session_id: str) -> None:
-        """Stop relay tracks, fan-out tasks and peer connections of a session (idempotent)."""
+        """Stop relay tracks, decoders, subscriptions and peer connections of a session (idempotent)."""
         session = self._sessions.pop(session_id, None)
         if session is None:
             return
@@ -173,11 +301,15 @@ class MediaHub:
         for media in session.legs.values():
             for track in media.outbound:
                 track.stop()
-            await asyncio.gather(*(fanout.close() for fanout in media.inbound.values()))
+            media.outbound.clear()
+        for media in session.legs.values():
+            await asyncio.gather(*(stream.close() for stream in media.streams.values()))
             if media.pc is not None:
                 await media.pc.close()
                 media.pc.remove_all_listeners()
-            media.outbound.clear()
+            for tap in media.taps:
+                tap.close()
+            media.taps.clear()
 
     async def close(self) -> None:
         """Close every session (server shutdown)."""
@@ -194,3 +326,24 @@ class MediaHub:
     def peer_connections(self) -> int:
         """Peer connections currently held."""
         return sum(1 for s in self._sessions.values() for m in s.legs.values() if m.pc is not None)
+
+    def decoding_streams(self) -> int:
+        """Received streams being decoded for subscribers (``forward`` mode)."""
+        return sum(
+            1
+            for s in self._sessions.values()
+            for m in s.legs.values()
+            for stream in m.streams.values()
+            if stream.decoder is not None
+        )
+
+    def forwarding_stats(self, session_id: str, leg: Leg, kind: Kind) -> ForwardingStats:
+        """Counters of the stream ``leg`` sends."""
+        forwarder = self._session(session_id).legs[leg].streams[kind].forwarder
+        return ForwardingStats(
+            frames=forwarder.frames,
+            keyframes=forwarder.keyframes,
+            losses=forwarder.losses,
+            keyframe_requests=forwarder.keyframe_requests,
+            subscribers=forwarder.subscribers,
+        )

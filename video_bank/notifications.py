@@ -1,0 +1,78 @@
+"""Outbound customer notifications and the callback desk that uses them.
+
+:class:`Notifier` is where a bank's SMS gateway plugs in. The embedded :class:`OutboxNotifier` writes
+each message to the ``outbox`` table (for a delivery worker or an operator) and logs that it did,
+with the phone number masked. :class:`CallbackDesk` implements the signaling layer's
+``CallbackPort`` on top of storage and a notifier.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+from urllib.parse import quote
+
+from video_bank.storage import CallbackRecord, Storage
+
+logger = logging.getLogger(__name__)
+
+
+def mask_phone(phone: str) -> str:
+    """Keep the last four digits only."""
+    return "*" * max(0, len(phone) - 4) + phone[-4:]
+
+
+class Notifier(Protocol):
+    """Delivers a short text to a customer."""
+
+    async def send(self, channel: str, recipient: str, body: str, at: float) -> None:
+        """Queue or deliver ``body`` to ``recipient`` over ``channel`` (e.g. ``sms``)."""
+
+
+class OutboxNotifier:
+    """Writes notifications to the outbox table; a delivery worker or gateway takes them from there."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+
+    async def send(self, channel: str, recipient: str, body: str, at: float) -> None:
+        message_id = await self._storage.add_outbox(channel, recipient, body, at)
+        logger.info("notification %d queued on %s for %s", message_id, channel, mask_phone(recipient))
+
+
+class CallbackDesk:
+    """Callback reservations in storage, and the "your teller is ready" message with its link."""
+
+    def __init__(self, storage: Storage, notifier: Notifier, public_url: str) -> None:
+        self._storage = storage
+        self._notifier = notifier
+        self._public_url = public_url.rstrip("/")
+
+    async def store_callback(
+        self,
+        reservation_id: str,
+        business: str,
+        display_name: str,
+        phone: str,
+        window_start: float,
+        window_end: float,
+        created_at: float,
+    ) -> None:
+        record = CallbackRecord(reservation_id, business, display_name, phone, window_start, window_end)
+        await self._storage.put_callback(record, created_at)
+
+    async def update_callback(
+        self, reservation_id: str, status: str, at: float, teller: str | None, session_id: str | None
+    ) -> None:
+        await self._storage.update_callback(reservation_id, status, at, teller, session_id)
+
+    async def notify_callback(
+        self, reservation_id: str, link_token: str, teller_display_name: str, at: float
+    ) -> None:
+        record = await self._storage.get_callback(reservation_id)
+        if record is None:
+            logger.error("callback %s to notify is not stored", reservation_id)
+            return
+        link = f"{self._public_url}/customer/?callback={quote(link_token)}"
+        body = f"{teller_display_name} from your bank's video counter is ready for you now: {link}"
+        await self._notifier.send("sms", record.phone, body, at)
