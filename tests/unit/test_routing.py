@@ -1,0 +1,247 @@
+"""The routing engine's rules, with an explicit clock (docs/routing.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from signaling.routing import Router, RoutingError, Task, TellerProfile
+from signaling.routing_config import BusinessRouting, RoutingConfig, Step
+from signaling.states import TellerState
+
+STEPS = (Step(0, 4), Step(15, 1), Step(60, None))
+ELDERLY = (Step(0, 1, elder_care=True), Step(5, 1), Step(20, None))
+
+
+def config(**overrides: float) -> RoutingConfig:
+    businesses = {
+        name: BusinessRouting(priority, STEPS, ELDERLY)
+        for name, priority in (
+            ("activation", 2),
+            ("password_reset", 1),
+            ("info_update", 0),
+            ("corporate_willingness", 1),
+            ("card_review", 0),
+        )
+    }
+    return RoutingConfig(businesses=businesses, **overrides)  # type: ignore[arg-type]
+
+
+def teller(
+    router: Router,
+    name: str,
+    now: float,
+    *,
+    skill: int = 5,
+    elder_care: bool = False,
+    business: str = "activation",
+) -> str:
+    router.sign_in(TellerProfile(name, {business: skill}, elder_care), now)
+    router.set_available(name, now)
+    return name
+
+
+def task(router: Router, task_id: str, now: float, *, priority: int = 0, elderly: bool = False) -> Task:
+    return router.enqueue(Task(task_id, "call", "activation", priority, now, elderly))
+
+
+def offered(router: Router, now: float) -> dict[str, str]:
+    return {offer.task_id: offer.teller_id for offer in router.assign(now)}
+
+
+def test_higher_priority_goes_first_then_the_oldest() -> None:
+    router = Router(config())
+    task(router, "old-low", 0.0, priority=0)
+    task(router, "new-high", 5.0, priority=3)
+    task(router, "older-high", 1.0, priority=3)
+    assert [t.id for t in router.queue(10.0)] == ["older-high", "new-high", "old-low"]
+    teller(router, "t1", 10.0)
+    assert offered(router, 10.0) == {"older-high": "t1"}
+
+
+def test_tasks_created_at_the_same_time_keep_their_arrival_order() -> None:
+    router = Router(config())
+    for name in ("a", "b", "c"):
+        task(router, name, 0.0)
+    assert [t.id for t in router.queue(0.0)] == ["a", "b", "c"]
+
+
+def test_the_teller_idle_longest_gets_the_offer() -> None:
+    router = Router(config())
+    teller(router, "t-recent", 20.0)
+    teller(router, "t-longest", 10.0)
+    teller(router, "t-middle", 15.0)
+    task(router, "c1", 30.0)
+    assert offered(router, 30.0) == {"c1": "t-longest"}
+
+
+def test_routing_steps_relax_with_waiting_time() -> None:
+    router = Router(config())
+    teller(router, "novice", 0.0, skill=2)
+    task(router, "c1", 0.0)
+    assert offered(router, 0.0) == {}  # needs proficiency 4 at first
+    assert router.next_deadline(0.0) == 15.0
+    assert offered(router, 14.9) == {}
+    assert offered(router, 15.0) == {"c1": "novice"}
+
+
+def test_an_unskilled_teller_is_eligible_only_at_the_last_step() -> None:
+    router = Router(config())
+    teller(router, "other", 0.0, business="card_review")
+    task(router, "c1", 0.0)
+    assert offered(router, 59.0) == {}
+    assert offered(router, 60.0) == {"c1": "other"}
+
+
+def test_a_task_no_teller_can_take_yet_does_not_block_the_ones_behind() -> None:
+    router = Router(config())
+    router.sign_in(TellerProfile("t1", {"activation": 2, "info_update": 5}), 0.0)
+    router.set_available("t1", 0.0)
+    task(router, "first", 0.0, priority=5)  # activation needs proficiency 4
+    router.enqueue(Task("second", "call", "info_update", 0, 1.0))
+    assert offered(router, 1.0) == {"second": "t1"}
+
+
+def test_elderly_customers_go_to_elder_care_tellers_first_then_relax() -> None:
+    router = Router(config())
+    teller(router, "regular", 0.0)  # idle longer, highly skilled, but not elder-care
+    teller(router, "carer", 1.0, skill=2, elder_care=True)
+    task(router, "elder", 2.0, elderly=True)
+    assert offered(router, 2.0) == {"elder": "carer"}
+
+    router2 = Router(config())
+    teller(router2, "regular", 0.0)
+    task(router2, "elder", 0.0, elderly=True)
+    assert offered(router2, 4.9) == {}
+    assert offered(router2, 5.0) == {"elder": "regular"}
+
+
+def test_an_offer_not_answered_in_time_sends_the_teller_away_and_keeps_the_tasks_place() -> None:
+    router = Router(config(offer_timeout_seconds=15.0))
+    teller(router, "t1", 0.0)
+    teller(router, "t2", 1.0)
+    task(router, "c1", 2.0)
+    task(router, "c2", 3.0)
+    assert offered(router, 3.0) == {"c1": "t1", "c2": "t2"}
+    router.accept("t2", "c2", 4.0)
+    lapses = router.expire(18.0)
+    assert [(lapse.kind, lapse.teller_id, lapse.task.id if lapse.task else None) for lapse in lapses] == [
+        ("offer_timeout", "t1", "c1")
+    ]
+    t1 = router.teller("t1")
+    assert t1 is not None and (t1.state, t1.away_reason) == (TellerState.AWAY, "no_answer")
+    task(router, "c3", 17.0)
+    assert [t.id for t in router.queue(18.0)] == ["c1", "c3"]
+
+
+def test_a_rejected_offer_sends_the_teller_away_and_reoffers_the_task_to_someone_else() -> None:
+    router = Router(config())
+    teller(router, "t1", 0.0)
+    task(router, "c1", 1.0)
+    assert offered(router, 1.0) == {"c1": "t1"}
+    teller(router, "t2", 2.0)
+    router.reject("t1", "c1", 3.0)
+    t1 = router.teller("t1")
+    assert t1 is not None and (t1.state, t1.away_reason) == (TellerState.AWAY, "rejected")
+    assert offered(router, 3.0) == {"c1": "t2"}
+
+
+def test_only_the_reserved_teller_may_accept_and_only_its_own_offer() -> None:
+    router = Router(config())
+    teller(router, "t1", 0.0)
+    teller(router, "t2", 0.5)
+    task(router, "c1", 1.0)
+    offered(router, 1.0)
+    with pytest.raises(RoutingError):
+        router.accept("t2", "c1", 2.0)
+    with pytest.raises(RoutingError):
+        router.accept("t1", "c9", 2.0)
+    accepted = router.accept("t1", "c1", 2.0)
+    assert accepted.id == "c1" and router.task("c1") is None
+    assert router.teller("t1").state is TellerState.IN_CALL  # type: ignore[union-attr]
+
+
+def test_wrap_up_follows_a_call_and_can_end_early_or_be_extended() -> None:
+    router = Router(config(wrap_up_seconds=30.0, wrap_up_extend_seconds=30.0))
+    teller(router, "t1", 0.0)
+    task(router, "c1", 0.0)
+    offered(router, 0.0)
+    router.accept("t1", "c1", 1.0)
+    router.call_ended("t1", 100.0)
+    assert router.teller("t1").state is TellerState.WRAP_UP  # type: ignore[union-attr]
+    assert router.next_deadline(100.0) == 130.0
+    router.extend_wrap_up("t1", 110.0)
+    assert router.expire(130.0) == []
+    assert [lapse.kind for lapse in router.expire(160.0)] == ["wrap_up_over"]
+    assert router.teller("t1").state is TellerState.AVAILABLE  # type: ignore[union-attr]
+
+    router.sign_in(TellerProfile("t2", {"activation": 5}), 0.0)
+    router.set_available("t2", 0.0)
+    task(router, "c2", 170.0)
+    offered(router, 170.0)
+    assert router.accept("t2", "c2", 171.0).id == "c2"
+    router.call_ended("t2", 200.0)
+    router.set_available("t2", 201.0)  # finishes wrap-up early
+    assert router.teller("t2").state is TellerState.AVAILABLE  # type: ignore[union-attr]
+
+
+def test_a_task_withdrawn_while_offered_frees_the_teller_without_losing_its_idle_rank() -> None:
+    router = Router(config())
+    teller(router, "t1", 0.0)
+    teller(router, "t2", 5.0)
+    task(router, "c1", 10.0)
+    offered(router, 10.0)
+    router.withdraw("c1", 11.0)
+    assert router.teller("t1").state is TellerState.AVAILABLE  # type: ignore[union-attr]
+    task(router, "c2", 12.0)
+    assert offered(router, 12.0) == {"c2": "t1"}
+
+
+def test_a_teller_signing_out_with_an_offer_puts_the_task_back() -> None:
+    router = Router(config())
+    teller(router, "t1", 0.0)
+    task(router, "c1", 1.0)
+    offered(router, 1.0)
+    returned = router.sign_out("t1", 2.0)
+    assert returned is not None and returned.id == "c1" and returned.reserved_by is None
+    assert router.queue(2.0)[0].id == "c1"
+
+
+def test_callback_tasks_wait_for_their_window_and_expire_after_it() -> None:
+    router = Router(config())
+    router.enqueue(Task("cb1", "callback", "activation", 0, 0.0, not_before=100.0, expires_at=200.0))
+    teller(router, "t1", 0.0)
+    assert router.queue(50.0) == [] and [t.id for t in router.scheduled(50.0)] == ["cb1"]
+    assert router.next_deadline(50.0) == 100.0
+    assert offered(router, 100.0) == {"cb1": "t1"}
+    router.reject("t1", "cb1", 101.0)
+    assert [lapse.kind for lapse in router.expire(200.0)] == ["callback_expired"]
+    assert router.task("cb1") is None
+
+
+def test_positions_and_able_tellers_for_the_estimate() -> None:
+    router = Router(config())
+    task(router, "c1", 0.0)
+    task(router, "c2", 1.0)
+    router.sign_in(TellerProfile("busy", {"activation": 5}), 0.0)
+    router.sign_in(TellerProfile("away", {"activation": 5}), 0.0)
+    router.set_available("busy", 0.0)
+    offered(router, 2.0)
+    router.accept("busy", "c1", 2.0)
+    assert router.position("c2", 3.0) == 1
+    assert router.able_tellers(router.task("c2")) == 1  # type: ignore[arg-type]
+    with pytest.raises(RoutingError):
+        router.position("c1", 3.0)
+
+
+def test_state_changes_that_do_not_fit_are_refused() -> None:
+    router = Router(config())
+    with pytest.raises(RoutingError):
+        router.set_available("nobody", 0.0)
+    teller(router, "t1", 0.0)
+    with pytest.raises(RoutingError):
+        router.extend_wrap_up("t1", 1.0)
+    with pytest.raises(RoutingError):
+        router.sign_in(TellerProfile("t1"), 1.0)
+    router.enqueue(Task("c1", "call", "activation", 0, 0.0))
+    with pytest.raises(RoutingError):
+        router.enqueue(Task("c1", "call", "activation", 0, 0.0))
