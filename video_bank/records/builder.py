@@ -167,11 +167,24 @@ class RecordBuilder:
         t0 = min(e.at_us for e in batch)
         t1 = max(e.at_us for e in batch)
         return self._prepare(
-            ChunkType.TIMELINE, TIMELINE_STREAM, TIMELINE_CONTENT_TYPE, encode_timeline_batch(batch), t0, t1, False
+            ChunkType.TIMELINE,
+            TIMELINE_STREAM,
+            TIMELINE_CONTENT_TYPE,
+            encode_timeline_batch(batch),
+            t0,
+            t1,
+            False,
         )
 
     def _prepare(
-        self, chunk_type: ChunkType, stream: str, content_type: str, payload: bytes, t0: int, t1: int, init: bool
+        self,
+        chunk_type: ChunkType,
+        stream: str,
+        content_type: str,
+        payload: bytes,
+        t0: int,
+        t1: int,
+        init: bool,
     ) -> PreparedChunk:
         if self._aead is None:
             raise RecordStateError(f"record {self.record_id} is sealed: no more chunks")
@@ -181,13 +194,21 @@ class RecordBuilder:
             raise RecordStateError("the previous chunk is neither committed nor dropped")
         index = len(self._entries)
         header = ChunkHeader(
-            index=index, chunk_type=chunk_type, stream=stream, content_type=content_type, t0_us=t0, t1_us=t1, init=init
+            index=index,
+            chunk_type=chunk_type,
+            stream=stream,
+            content_type=content_type,
+            t0_us=t0,
+            t1_us=t1,
+            init=init,
         )
         data = encrypt_chunk(self._aead, self.record_id, header, bytes(payload))
         digest = sha256(data)
         after = chain.link(self._chain, index, digest)
         journal = chain.journal_entry(self._signer, self.record_id, index, digest, after).encode()
-        self._pending = PreparedChunk(entry=ChunkEntry.of(header, len(data), digest), data=data, journal=journal, chain=after)
+        self._pending = PreparedChunk(
+            entry=ChunkEntry.of(header, len(data), digest), data=data, journal=journal, chain=after
+        )
         return self._pending
 
     def commit(self, prepared: PreparedChunk) -> None:

@@ -74,14 +74,18 @@ class JournalEntry:
 
     def signature_valid(self, record_id: str, key: Ed25519PublicKey) -> bool:
         """Whether the entry was signed by ``key`` for ``record_id``."""
-        return signature_valid(key, JOURNAL_DOMAIN, _signed(record_id, self.index, self.chain), self.signature)
+        return signature_valid(
+            key, JOURNAL_DOMAIN, _signed(record_id, self.index, self.chain), self.signature
+        )
 
 
 def _signed(record_id: str, index: int, chain: bytes) -> bytes:
     return _id_bytes(record_id) + _INDEX.pack(index) + chain
 
 
-def journal_entry(signer: Signer, record_id: str, index: int, chunk_sha256: bytes, chain: bytes) -> JournalEntry:
+def journal_entry(
+    signer: Signer, record_id: str, index: int, chunk_sha256: bytes, chain: bytes
+) -> JournalEntry:
     """A signed journal entry."""
     signature = signer.sign(JOURNAL_DOMAIN, _signed(record_id, index, chain))
     return JournalEntry(index=index, chunk_sha256=chunk_sha256, chain=chain, signature=signature)
@@ -104,7 +108,9 @@ def parse_journal(data: bytes) -> Journal:
     for n in range(whole):
         raw = data[n * ENTRY_BYTES : (n + 1) * ENTRY_BYTES]
         (index,) = _INDEX.unpack_from(raw)
-        entries.append(JournalEntry(index=index, chunk_sha256=raw[8:40], chain=raw[40:72], signature=raw[72:]))
+        entries.append(
+            JournalEntry(index=index, chunk_sha256=raw[8:40], chain=raw[40:72], signature=raw[72:])
+        )
     return Journal(entries=tuple(entries), torn_bytes=torn)
 
 

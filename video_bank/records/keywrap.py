@@ -141,7 +141,9 @@ def unwrap_key(wraps: tuple[KeyWrap, ...], private_key: rsa.RSAPrivateKey, key_b
     wrap = next((w for w in wraps if w.key_id == key_id), None)
     if wrap is None:
         holders = ", ".join(f"{w.auditor} (key {w.key_id[:16]})" for w in wraps) or "nobody"
-        raise WrongKeyError(f"this key (key {key_id[:16]}) cannot open the record; it is wrapped to {holders}")
+        raise WrongKeyError(
+            f"this key (key {key_id[:16]}) cannot open the record; it is wrapped to {holders}"
+        )
     if wrap.algorithm != WRAP_ALGORITHM:
         raise WrongKeyError(f"the record's key is wrapped with {wrap.algorithm!r}, which is not supported")
     try:

@@ -23,6 +23,7 @@ from video_bank.records.encoding import (
     check_record_id,
     hex_digest,
     parse_json_object,
+    to_us,
 )
 from video_bank.records.errors import RecordInputError, RecordIntegrityError
 from video_bank.records.keywrap import KeyWrap
@@ -53,10 +54,8 @@ def _check_mapping(values: Mapping[str, Any], what: str, *, scalars: bool) -> di
         if not isinstance(key, str) or not LABEL_KEY.fullmatch(key):
             raise RecordInputError(f"{what}: key {key!r} must be 1-64 characters of a-z, 0-9 and '_'")
         if scalars:
-            ok = value is None or isinstance(value, bool | int | str) or isinstance(value, float)
-            if isinstance(value, str):
-                ok = len(value) <= MAX_TEXT
-            if not ok:
+            ok = value is None or isinstance(value, bool | int | float | str)
+            if not ok or (isinstance(value, str) and len(value) > MAX_TEXT):
                 raise RecordInputError(f"{what}: {key!r} must be a string, number, boolean or null")
         else:
             _check_text(value, f"{what}: {key!r}")
@@ -89,7 +88,30 @@ class SessionInfo:
         _check_text(self.customer_id, "customer_id", optional=True)
         if not isinstance(self.started_at_us, int) or not 0 <= self.started_at_us < MAX_TIME_US:
             raise RecordInputError("started_at_us is out of range")
-        object.__setattr__(self, "labels", MappingProxyType(_check_mapping(self.labels, "labels", scalars=False)))
+        object.__setattr__(
+            self, "labels", MappingProxyType(_check_mapping(self.labels, "labels", scalars=False))
+        )
+
+    @classmethod
+    def of(
+        cls,
+        session_id: str,
+        business: str,
+        started_at: float,
+        *,
+        teller: str | None = None,
+        customer_id: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> SessionInfo:
+        """Build from ``time.time()``-style seconds."""
+        return cls(
+            session_id=session_id,
+            business=business,
+            started_at_us=to_us(started_at, "started_at"),
+            teller=teller,
+            customer_id=customer_id,
+            labels=labels or {},
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object stored in the header and the manifest."""
@@ -105,7 +127,9 @@ class SessionInfo:
     @classmethod
     def from_json(cls, value: Any) -> SessionInfo:
         """Parse what :meth:`to_json` wrote."""
-        obj = _object(value, "session", {"session_id", "business", "started_at_us", "teller", "customer_id", "labels"})
+        obj = _object(
+            value, "session", {"session_id", "business", "started_at_us", "teller", "customer_id", "labels"}
+        )
         labels = obj["labels"]
         if not isinstance(labels, dict):
             raise RecordIntegrityError("session.labels is not an object")
@@ -144,6 +168,13 @@ class TimelineEvent:
             raise RecordInputError("event data must be an object")
         canonical_json(dict(self.data))  # rejects what JSON cannot hold
 
+    @classmethod
+    def of(
+        cls, at: float, kind: str, actor: str | None = None, data: Mapping[str, Any] | None = None
+    ) -> TimelineEvent:
+        """Build from ``time.time()``-style seconds (e.g. from a stored event-log row)."""
+        return cls(at_us=to_us(at, "event time"), kind=kind, actor=actor, data=data or {})
+
     def to_json(self) -> dict[str, Any]:
         """The event as stored inside an encrypted timeline batch."""
         return {"at_us": self.at_us, "kind": self.kind, "actor": self.actor, "data": dict(self.data)}
@@ -155,7 +186,12 @@ class TimelineEvent:
         if not isinstance(obj["data"], dict):
             raise RecordIntegrityError("timeline event data is not an object")
         try:
-            return cls(at_us=_int(obj["at_us"], "event at_us"), kind=obj["kind"], actor=obj["actor"], data=obj["data"])
+            return cls(
+                at_us=_int(obj["at_us"], "event at_us"),
+                kind=obj["kind"],
+                actor=obj["actor"],
+                data=obj["data"],
+            )
         except RecordInputError as error:
             raise RecordIntegrityError(f"timeline event is invalid: {error}") from None
 
@@ -227,7 +263,12 @@ class RecordHeader:
                 "cipher": CIPHER,
                 "signing_key_id": self.signing_key_id,
                 "key_wraps": [
-                    {"auditor": w.auditor, "key_id": w.key_id, "algorithm": w.algorithm, "wrapped": b64encode(w.wrapped)}
+                    {
+                        "auditor": w.auditor,
+                        "key_id": w.key_id,
+                        "algorithm": w.algorithm,
+                        "wrapped": b64encode(w.wrapped),
+                    }
                     for w in self.wraps
                 ],
             }
@@ -239,7 +280,16 @@ class RecordHeader:
         obj = _object(
             parse_json_object(data, "record header"),
             "record header",
-            {"format", "record_id", "session", "opened_at_us", "retention", "cipher", "signing_key_id", "key_wraps"},
+            {
+                "format",
+                "record_id",
+                "session",
+                "opened_at_us",
+                "retention",
+                "cipher",
+                "signing_key_id",
+                "key_wraps",
+            },
         )
         if obj["format"] != FORMAT or obj["cipher"] != CIPHER:
             raise RecordIntegrityError(f"record header is not {FORMAT} with {CIPHER}")
@@ -345,7 +395,9 @@ class ChunkEntry:
     def from_json(cls, value: Any) -> ChunkEntry:
         """Parse what :meth:`to_json` wrote."""
         obj = _object(
-            value, "chunk entry", {"index", "type", "stream", "content_type", "t0_us", "t1_us", "init", "size", "sha256"}
+            value,
+            "chunk entry",
+            {"index", "type", "stream", "content_type", "t0_us", "t1_us", "init", "size", "sha256"},
         )
         types = {"media": ChunkType.MEDIA, "timeline": ChunkType.TIMELINE}
         if obj["type"] not in types or not isinstance(obj["init"], bool):

@@ -56,7 +56,9 @@ class RecordReader:
         if data is None:
             raise RecordIntegrityError(f"chunk {entry.index} is missing")
         if sha256(data) != entry.sha256:
-            raise RecordIntegrityError(f"chunk {entry.index} was altered (its hash differs from the manifest's)")
+            raise RecordIntegrityError(
+                f"chunk {entry.index} was altered (its hash differs from the manifest's)"
+            )
         parsed = parse_chunk(data)
         if not entry.matches(parsed.header):
             raise RecordIntegrityError(f"chunk {entry.index}'s header differs from the manifest")

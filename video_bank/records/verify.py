@@ -81,10 +81,8 @@ class VerificationReport:
     def raise_for_problems(self) -> Manifest:
         """The manifest of an intact record, else :class:`RecordIntegrityError` with every problem."""
         if not self.intact or self.manifest is None:
-            raise RecordIntegrityError(
-                f"record {self.record_id} is not intact: {self.problems[0] if self.problems else 'not sealed'}",
-                self.problems,
-            )
+            first = self.problems[0] if self.problems else "not sealed"
+            raise RecordIntegrityError(f"record {self.record_id} is not intact: {first}", self.problems)
         return self.manifest
 
 
@@ -174,6 +172,20 @@ def verify_record(
     return report(manifest)
 
 
+def signed_manifest(source: RecordSource, trusted: TrustedKeys) -> Manifest:
+    """The manifest of a sealed record after checking its signature only (no chunk is read)."""
+    problems = _Problems()
+    manifest_bytes = source.manifest()
+    if manifest_bytes is None:
+        raise RecordIntegrityError(f"record {source.record_id} is not sealed")
+    manifest = _signed_manifest(manifest_bytes, source.signature(), trusted, problems)
+    if manifest is not None and manifest.record_id != source.record_id:
+        problems.add(f"the manifest belongs to record {manifest.record_id!r}, not this one")
+    if manifest is None or problems.items:
+        raise RecordIntegrityError(f"record {source.record_id}: {problems.items[0]}", problems.result())
+    return manifest
+
+
 def _signed_manifest(
     manifest_bytes: bytes, signature_file: bytes | None, trusted: TrustedKeys, problems: _Problems
 ) -> Manifest | None:
@@ -203,7 +215,9 @@ def _check_chunk(
     record_id: str, position: int, entry: ChunkEntry, data: bytes, aead: AESGCM | None, problems: _Problems
 ) -> None:
     if len(data) != entry.size:
-        problems.add(f"chunk {position} has {len(data)} bytes, the manifest says {entry.size} (truncated or padded)")
+        problems.add(
+            f"chunk {position} has {len(data)} bytes, the manifest says {entry.size} (truncated or padded)"
+        )
     if sha256(data) != entry.sha256:
         problems.add(f"chunk {position} was altered (its hash differs from the manifest's)")
     try:
@@ -293,7 +307,9 @@ def scan_unsealed(source: RecordSource, trusted: TrustedKeys) -> UnsealedScan | 
             break
         data = source.chunk(position)
         if data is None or sha256(data) != je.chunk_sha256:
-            problems.add(f"chunk {position} is {'missing' if data is None else 'altered'} since it was written")
+            problems.add(
+                f"chunk {position} is {'missing' if data is None else 'altered'} since it was written"
+            )
             break
         try:
             parsed = parse_chunk(data)
