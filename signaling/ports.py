@@ -93,3 +93,10 @@ class CallbackPort(Protocol):
         self, reservation_id: str, link_token: str, teller_display_name: str, at: float
     ) -> None:
         """Tell the customer their teller is ready, with a one-time link into the session."""
+
+
+class EventObserver(Protocol):
+    """Watches logged events as they are carried out (metrics)."""
+
+    def observe(self, kind: str, data: dict[str, Any], elapsed: float) -> None:
+        """``elapsed``: seconds since the input that caused the event began to be handled."""

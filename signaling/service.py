@@ -20,7 +20,7 @@ from aiohttp import web
 from signaling import effects as fx
 from signaling.errors import BadJson, CloseCode, MediaRejected, PeerError
 from signaling.messages import Answer, encode, parse_client_message
-from signaling.ports import Authenticator, CallbackPort, EventStore, MediaInputError, MediaPort
+from signaling.ports import Authenticator, CallbackPort, EventObserver, EventStore, MediaInputError, MediaPort
 from signaling.session import Leg
 from signaling.switchboard import Switchboard
 
@@ -92,6 +92,7 @@ class SignalingService:
         store: EventStore,
         authenticator: Authenticator,
         callbacks: CallbackPort,
+        observer: EventObserver | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.switchboard = switchboard
@@ -99,6 +100,8 @@ class SignalingService:
         self._store = store
         self._auth = authenticator
         self._callbacks = callbacks
+        self._observer = observer
+        self._input_started = time.perf_counter()
         self._clock = clock
         self._conns: dict[str, Connection] = {}
         self._background: set[asyncio.Task[None]] = set()
@@ -138,6 +141,7 @@ class SignalingService:
 
     async def on_text(self, conn: Connection, text: str) -> None:
         """One text frame from a client."""
+        self._input_started = time.perf_counter()
         now = self._clock()
         try:
             message = parse_client_message(text)
@@ -203,6 +207,8 @@ class SignalingService:
             case fx.SessionClosed(session_id, ended_at, outcome):
                 await self._store.close_session(session_id, ended_at, outcome)
             case fx.LogEvent(at, kind, session_id, actor, data):
+                if self._observer is not None:
+                    self._observer.observe(kind, data, time.perf_counter() - self._input_started)
                 await self._store.append_event(at, kind, session_id, actor, data)
             case fx.StoreCallback(reservation_id, business, name, phone, start, end, created_at):
                 await self._callbacks.store_callback(
@@ -238,4 +244,5 @@ class SignalingService:
             deadline = self.switchboard.next_deadline(now)
             wait = TICK_SECONDS if deadline is None else min(TICK_SECONDS, max(0.005, deadline - now))
             await asyncio.sleep(wait)
+            self._input_started = time.perf_counter()
             await self.apply(self.switchboard.tick(self._clock()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from video_bank import appkeys
 from video_bank.accounts import AccountService
 from video_bank.config import Settings
 from video_bank.media.hub import MediaHub
+from video_bank.metrics import Metrics
 from video_bank.notifications import CallbackDesk, OutboxNotifier
 from video_bank.storage import SqliteStorage
 
@@ -53,6 +55,11 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
+async def metrics(request: web.Request) -> web.StreamResponse:
+    """Prometheus metrics."""
+    return request.app[appkeys.METRICS].handler()
+
+
 async def healthz(request: web.Request) -> web.Response:
     """Liveness probe."""
     return web.json_response({"status": "ok"})
@@ -86,8 +93,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         default_handle_seconds=settings.default_handle_seconds,
         queue_update_seconds=settings.queue_update_seconds,
     )
+    metrics = Metrics()
     service = SignalingService(
         switchboard,
+        observer=metrics,
         media=hub,
         store=storage,
         authenticator=AccountService(storage),
@@ -96,6 +105,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.STORAGE] = storage
     app[appkeys.HUB] = hub
     app[appkeys.SIGNALING] = service
+    metrics.watch(switchboard, time.time)
+    app[appkeys.METRICS] = metrics
     service.start()
     try:
         yield
@@ -127,6 +138,7 @@ def create_app(settings: Settings) -> web.Application:
         )
 
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/ws", websocket)
     app.router.add_get("/", _page("."))
     for name in PAGES:
