@@ -1,4 +1,4 @@
-"""Routing over real WebSockets: offers, many parties at once, the call-back round trip, supervisors, metrics."""
+"""Routing over real WebSockets: offers, many parties, the call-back round trip, supervisors, metrics."""
 
 from __future__ import annotations
 
