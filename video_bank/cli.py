@@ -1,4 +1,4 @@
-"""Command line: ``python -m video_bank serve | seed-demo``."""
+"""Command line: ``python -m video_bank serve | seed-demo | records ... | keys ...``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from video_bank.accounts import DEMO_ACCOUNTS, seed_demo_accounts
 from video_bank.app import create_app
 from video_bank.config import Settings, configure_logging, load_settings
 from video_bank.errors import ServeError, VideoBankError
+from video_bank.records import cli as records_cli
 from video_bank.storage import SqliteStorage
 from video_bank.tls import ensure_self_signed, local_addresses, server_context
 
@@ -51,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed-demo", parents=[common], help="create or reset the demo accounts")
     seed.add_argument("--password", help="password for every demo account (random and printed when omitted)")
+    records_cli.register(commands, common)
     return parser
 
 
@@ -85,6 +87,8 @@ async def _seed(settings: Settings, password: str | None, *, only_if_empty: bool
         password = password or secrets.token_urlsafe(12)
         await seed_demo_accounts(storage, password)
         _print_accounts(password, generated)
+        key_path = await asyncio.to_thread(records_cli.seed_demo_auditor, settings.data_dir)
+        print(f"Demo auditor private key (demo only; real auditor keys stay off the server): {key_path}")
     finally:
         await storage.close()
 
@@ -134,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"video_bank: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if args.command in records_cli.COMMANDS:
+        return records_cli.run(args, settings)
     try:
         if args.command == "serve":
             asyncio.run(_serve(settings))
