@@ -59,6 +59,23 @@ class AddCandidate:
 
 
 @dataclass(frozen=True, slots=True)
+class NegotiateMonitor:
+    """Give a monitoring supervisor's receive-only offer to the hub; send the answer to ``conn_id``."""
+
+    conn_id: str
+    session_id: str
+    sdp: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CloseMonitor:
+    """Close a supervisor's monitoring peer connection (idempotent)."""
+
+    conn_id: str
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class OpenMedia:
     """Prepare the hub for a session (before either side offers)."""
 
@@ -143,6 +160,8 @@ Effect = (
     | Authenticate
     | NegotiateMedia
     | AddCandidate
+    | NegotiateMonitor
+    | CloseMonitor
     | OpenMedia
     | CloseMedia
     | SessionOpened

@@ -145,6 +145,24 @@ class CallbackCancel:
 
 
 @dataclass(frozen=True, slots=True)
+class MonitorStart:
+    """A supervisor asks to watch and hear a live session without either party noticing."""
+
+    TYPE: ClassVar[str] = "monitor_start"
+    session_id: str
+    """Session to monitor."""
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorStop:
+    """A supervisor stops monitoring."""
+
+    TYPE: ClassVar[str] = "monitor_stop"
+    session_id: str
+    """Session monitored."""
+
+
+@dataclass(frozen=True, slots=True)
 class Offer:
     """SDP offer for the sender's one peer connection with the hub."""
 
@@ -190,6 +208,8 @@ ClientMessage = (
     | WrapUpExtend
     | CallbackRequest
     | CallbackCancel
+    | MonitorStart
+    | MonitorStop
     | Offer
     | Ice
     | Hangup
@@ -207,6 +227,8 @@ _CLIENT_CLASSES: dict[str, type[ClientMessage]] = {
         WrapUpExtend,
         CallbackRequest,
         CallbackCancel,
+        MonitorStart,
+        MonitorStop,
         Offer,
         Ice,
         Hangup,
@@ -361,6 +383,32 @@ class SupervisorSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class MonitorStarted:
+    """Monitoring granted: offer a receive-only peer connection for this session."""
+
+    TYPE: ClassVar[str] = "monitor_started"
+    session_id: str
+    """Session monitored."""
+    business: str
+    """Its business."""
+    teller: str
+    """Teller's account."""
+    customer: str
+    """Customer's display name."""
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorStopped:
+    """Monitoring ended."""
+
+    TYPE: ClassVar[str] = "monitor_stopped"
+    session_id: str
+    """Session that was monitored."""
+    reason: Literal["stopped", "session_ended", "media_failed"]
+    """Why."""
+
+
+@dataclass(frozen=True, slots=True)
 class QueueLeft:
     """No longer waiting."""
 
@@ -454,6 +502,8 @@ ServerMessage = (
     | TaskOfferWithdrawn
     | CallbackAnswered
     | SupervisorSnapshot
+    | MonitorStarted
+    | MonitorStopped
     | QueueUpdate
     | QueueLeft
     | TellerStateChanged

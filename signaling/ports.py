@@ -44,6 +44,12 @@ class MediaPort(Protocol):
     async def close_session(self, session_id: str) -> None:
         """Close every peer connection, track and task of a session (idempotent)."""
 
+    async def negotiate_monitor(self, session_id: str, watcher_id: str, sdp: str) -> str:
+        """Answer a receive-only offer that gets both parties' audio and video without affecting them."""
+
+    async def close_monitor(self, session_id: str, watcher_id: str) -> None:
+        """Close one watcher's peer connection (idempotent)."""
+
 
 class EventStore(Protocol):
     """Persistence of sessions and the append-only event log."""

@@ -198,6 +198,18 @@ class SignalingService:
                 except MediaInputError as error:
                     rejected = MediaRejected(str(error))
                     await self.apply(self.switchboard.media_rejected(conn_id, rejected, "ice", self._clock()))
+            case fx.NegotiateMonitor(conn_id, session_id, sdp):
+                try:
+                    answer = await self._media.negotiate_monitor(session_id, conn_id, sdp)
+                except MediaInputError as error:
+                    rejected = MediaRejected(str(error))
+                    await self.apply(
+                        self.switchboard.media_rejected(conn_id, rejected, "offer", self._clock())
+                    )
+                else:
+                    await self.apply([fx.Send(conn_id, Answer(session_id, answer))])
+            case fx.CloseMonitor(conn_id, session_id):
+                await self._media.close_monitor(session_id, conn_id)
             case fx.OpenMedia(session_id):
                 self._media.open_session(session_id)
             case fx.CloseMedia(session_id):

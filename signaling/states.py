@@ -26,6 +26,13 @@ class TellerState(Enum):
     WRAP_UP = "wrap-up"
 
 
+class SupervisorState(Enum):
+    """A supervisor's connection."""
+
+    WATCHING = "watching"
+    MONITORING = "monitoring"
+
+
 class LinkState(Enum):
     """Before a connection has an identity."""
 
@@ -33,7 +40,7 @@ class LinkState(Enum):
     AUTHENTICATING = "authenticating"
 
 
-ParticipantState = CustomerState | TellerState | LinkState
+ParticipantState = CustomerState | TellerState | SupervisorState | LinkState
 
 ALLOWED: dict[tuple[Role | None, ParticipantState], frozenset[str]] = {
     (None, LinkState.NEW): frozenset({"hello"}),
@@ -46,6 +53,8 @@ ALLOWED: dict[tuple[Role | None, ParticipantState], frozenset[str]] = {
     (Role.TELLER, TellerState.RESERVED): frozenset({"offer_accept", "offer_reject"}),
     (Role.TELLER, TellerState.IN_CALL): frozenset({"offer", "ice", "hangup"}),
     (Role.TELLER, TellerState.WRAP_UP): frozenset({"set_state", "wrap_up_done", "wrap_up_extend"}),
+    (Role.SUPERVISOR, SupervisorState.WATCHING): frozenset({"monitor_start"}),
+    (Role.SUPERVISOR, SupervisorState.MONITORING): frozenset({"offer", "monitor_stop"}),
 }
 """Client message types accepted per (role, state); anything else is ``not_allowed``."""
 

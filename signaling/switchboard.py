@@ -38,6 +38,10 @@ from signaling.messages import (
     JoinQueue,
     LeaveQueue,
     MediaState,
+    MonitorStart,
+    MonitorStarted,
+    MonitorStop,
+    MonitorStopped,
     Offer,
     OfferAccept,
     OfferReject,
@@ -60,7 +64,7 @@ from signaling.routing import Offer as RoutingOffer
 from signaling.routing_config import RoutingConfig
 from signaling.service_stats import ServiceStats, estimate_wait
 from signaling.session import CallSession, Leg, SessionState
-from signaling.states import CustomerState, LinkState, ParticipantState, TellerState, allowed
+from signaling.states import CustomerState, LinkState, ParticipantState, SupervisorState, TellerState, allowed
 
 MAX_ERRORS_PER_SOCKET = 20
 MAX_FAILED_LOGINS = 5
@@ -110,6 +114,8 @@ class Participant:
     """A callback was offered during this wait."""
     last_snapshot_at: float = 0.0
     """Supervisors: when the last snapshot went out."""
+    monitoring: str | None = None
+    """Supervisors: session being monitored."""
     errors: int = 0
     """Refused messages on this socket."""
     failed_logins: int = 0
@@ -287,10 +293,11 @@ class Switchboard:
             profile = TellerProfile(identity.username or "", dict(identity.skills), identity.elder_care)
             self.router.sign_in(profile, now)
             out += self._teller_changed(p, now, force=True)
+        elif identity.role is Role.SUPERVISOR:
+            self._enter(p, SupervisorState.WATCHING, now)
+            out += self._snapshot_to(p, now)
         else:
-            p.state = TellerState.OFFLINE  # supervisors and auditors do not route or take calls
-            if identity.role is Role.SUPERVISOR:
-                out += self._snapshot_to(p, now)
+            p.state = TellerState.OFFLINE  # auditors have nothing to do on the signaling socket
         return out
 
     def callback_customer(self, conn_id: str, token: str, now: float) -> list[fx.Effect]:
@@ -364,6 +371,8 @@ class Switchboard:
             del self._staff_conn[p.username]
         if p.state is CustomerState.WAITING:
             out += self._abandon(p, now, "customer_abandoned")
+        if p.monitoring is not None:
+            out += self._stop_monitoring(p, "stopped", now)
         session = self._sessions.get(p.session_id) if p.session_id else None
         if session is not None:
             reason: EndReason = "customer_lost" if p.role is Role.CUSTOMER else "teller_lost"
@@ -442,6 +451,16 @@ class Switchboard:
             case WrapUpExtend():
                 self.router.extend_wrap_up(p.username, now)
                 return self._teller_changed(p, now)
+            case MonitorStart():
+                return self._start_monitoring(p, message.session_id, now)
+            case MonitorStop():
+                if p.monitoring != message.session_id:
+                    raise UnknownSession("you are not monitoring that session")
+                return self._stop_monitoring(p, "stopped", now)
+            case Offer() if p.role is Role.SUPERVISOR:
+                if p.monitoring != message.session_id:
+                    raise UnknownSession("you are not monitoring that session")
+                return [fx.NegotiateMonitor(p.conn_id, message.session_id, message.sdp)]
             case Offer():
                 session, leg = self._own_session(p, message.session_id)
                 return [fx.NegotiateMedia(p.conn_id, session.id, leg, message.sdp)]
@@ -680,6 +699,8 @@ class Switchboard:
         ]
         if session.kind == "callback" and session.customer_conn is None:
             out += self._drop_pending_callback(session.id, "missed", now)
+        for watcher in [w for w in self._participants.values() if w.monitoring == session.id]:
+            out += self._stop_monitoring(watcher, "session_ended", now)
         customer = self._participants.get(session.customer_conn) if session.customer_conn else None
         if customer is not None:
             customer.session_id = None
@@ -848,6 +869,32 @@ class Switchboard:
         ]
 
     # --- supervisors ----------------------------------------------------------------------------------
+
+    def _start_monitoring(self, p: Participant, session_id: str, now: float) -> list[fx.Effect]:
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise UnknownSession("no live session with that id")
+        p.monitoring = session.id
+        self._enter(p, SupervisorState.MONITORING, now)
+        started = MonitorStarted(session.id, session.business, session.teller_username, session.customer_name)
+        return [
+            fx.LogEvent(now, "monitoring_started", session.id, p.username),
+            fx.Send(p.conn_id, started),
+        ]
+
+    def _stop_monitoring(
+        self, p: Participant, reason: Literal["stopped", "session_ended", "media_failed"], now: float
+    ) -> list[fx.Effect]:
+        session_id = p.monitoring
+        if session_id is None:
+            return []
+        p.monitoring = None
+        self._enter(p, SupervisorState.WATCHING, now)
+        return [
+            fx.CloseMonitor(p.conn_id, session_id),
+            fx.LogEvent(now, "monitoring_stopped", session_id, p.username, {"reason": reason}),
+            fx.Send(p.conn_id, MonitorStopped(session_id, reason)),
+        ]
 
     def snapshot(self, now: float) -> SupervisorSnapshot:
         """Queues, tellers, sessions and service figures right now."""

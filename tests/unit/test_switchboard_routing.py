@@ -17,6 +17,11 @@ from signaling.messages import (
     Hello,
     JoinQueue,
     LeaveQueue,
+    MonitorStart,
+    MonitorStarted,
+    MonitorStop,
+    MonitorStopped,
+    Offer,
     OfferAccept,
     OfferReject,
     QueueUpdate,
@@ -336,3 +341,52 @@ def test_teller_states_are_the_routers(h: Harness) -> None:
     h.customer("customer1")
     h.send("customer1", JoinQueue(display_name="Ann", business="activation"))
     assert h.sb.state_of(h.sb.participant("t1")) is TellerState.RESERVED  # type: ignore[arg-type]
+
+
+def test_a_supervisor_monitors_a_live_call_silently_and_it_is_logged(h: Harness) -> None:
+    h.teller("t1")
+    h.customer("c1")
+    h.send("c1", JoinQueue(display_name="Ann", business="activation"))
+    session_id = h.last("c1", SessionStarted).session_id
+    supervisor(h)
+    before_customer, before_teller = len(h.messages("c1")), len(h.messages("t1"))
+    h.send("s1", MonitorStart(session_id=session_id))
+    started: MonitorStarted = h.last("s1", MonitorStarted)
+    assert (started.teller, started.customer) == ("t1", "Ann")
+    h.send("s1", Offer(session_id=session_id, sdp="v=0"))
+    assert [(n.conn_id, n.session_id) for n in h.of_type(fx.NegotiateMonitor)] == [("s1", session_id)]
+    h.send("s1", MonitorStop(session_id=session_id))
+    assert h.last("s1", MonitorStopped).reason == "stopped"
+    assert [(c.conn_id, c.session_id) for c in h.of_type(fx.CloseMonitor)] == [("s1", session_id)]
+    # Neither party heard anything about it; the log did.
+    assert (len(h.messages("c1")), len(h.messages("t1"))) == (before_customer, before_teller)
+    kinds = [(e.kind, e.actor) for e in h.of_type(fx.LogEvent) if e.session_id == session_id]
+    assert ("monitoring_started", "super1") in kinds and ("monitoring_stopped", "super1") in kinds
+
+
+def test_monitoring_ends_with_the_session_and_unknown_sessions_are_refused(h: Harness) -> None:
+    supervisor(h)
+    h.send("s1", MonitorStart(session_id="no-such-session"))
+    assert h.last("s1", ErrorMessage).code == "unknown_session"
+    h.teller("t1")
+    h.customer("c1")
+    h.send("c1", JoinQueue(display_name="Ann", business="activation"))
+    session_id = h.last("c1", SessionStarted).session_id
+    h.send("s1", MonitorStart(session_id=session_id))
+    h.send("s1", Offer(session_id="another-session", sdp="v=0"))
+    assert h.last("s1", ErrorMessage).code == "unknown_session"
+    h.send("t1", Hangup(session_id=session_id))
+    assert h.last("s1", MonitorStopped) == MonitorStopped(session_id, "session_ended")
+    h.send("s1", MonitorStart(session_id=session_id))
+    assert h.last("s1", ErrorMessage).code == "unknown_session"
+
+
+def test_only_supervisors_may_monitor(h: Harness) -> None:
+    h.teller("t1")
+    h.customer("c1")
+    h.send("c1", JoinQueue(display_name="Ann", business="activation"))
+    session_id = h.last("c1", SessionStarted).session_id
+    h.send("t1", MonitorStart(session_id=session_id))
+    h.send("c1", MonitorStart(session_id=session_id))
+    assert h.last("t1", ErrorMessage).code == "not_allowed"
+    assert h.last("c1", ErrorMessage).code == "not_allowed"
