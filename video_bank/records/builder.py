@@ -239,8 +239,13 @@ class RecordBuilder:
         sealed_at_us: int,
         end_us: int | None = None,
         summary: Mapping[str, Scalar] | None = None,
+        write_error: bool = False,
     ) -> SealedRecord:
-        """Erase the data key and build the signed manifest of the committed chunks."""
+        """Erase the data key and build the signed manifest of the committed chunks.
+
+        The manifest is marked recovered (``write_error``) when a chunk was dropped or when the
+        caller says writing stopped (``write_error=True``).
+        """
         self.erase_key()
         self._pending = None
         return seal_manifest(
@@ -252,7 +257,7 @@ class RecordBuilder:
             sealed_at_us=sealed_at_us,
             end_us=end_us,
             summary=summary or {},
-            recovery_reason=RECOVERY_WRITE_ERROR if self._broken else None,
+            recovery_reason=RECOVERY_WRITE_ERROR if self._broken or write_error else None,
         )
 
 

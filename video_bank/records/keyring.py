@@ -144,7 +144,7 @@ class _Ring:
                 )
                 for e in _field(obj, "auditors", list)
             )
-        except (RecordIntegrityError, ValueError) as error:
+        except (RecordIntegrityError, KeyStoreError, ValueError) as error:
             raise KeyStoreError(f"keyring file is malformed: {error}") from None
         return cls(signing=signing, auditors=auditors)
 

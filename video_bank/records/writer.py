@@ -146,7 +146,7 @@ class RecordWriter:
     def _submit(self, size: int, prepare: Callable[[], PreparedChunk]) -> asyncio.Future[ChunkEntry]:
         if self._pending_bytes + size > self._max_pending:
             error = RecordWriteError(
-                f"record {self.record_id}: more than {self._max_pending >> 20} MiB wait for the disk"
+                f"record {self.record_id}: more than {self._max_pending} bytes wait for the disk"
             )
             self._fail(error)
             raise error
@@ -199,8 +199,9 @@ class RecordWriter:
         if self._seal is None:
             end_us = to_us(ended_at, "ended_at") if ended_at is not None else None
             checked = check_summary(summary or {})
+            failed = self._failure is not None
             self._seal = asyncio.wrap_future(
-                self._executor.submit(self._seal_sync, end_us, checked), loop=self._loop
+                self._executor.submit(self._seal_sync, end_us, checked, failed), loop=self._loop
             )
             self._executor.shutdown(wait=False)
             self._seal.add_done_callback(self._sealed)
@@ -212,11 +213,13 @@ class RecordWriter:
         if self._on_sealed is not None:
             self._on_sealed(self)
 
-    def _seal_sync(self, end_us: int | None, summary: dict[str, Scalar]) -> Manifest:
+    def _seal_sync(self, end_us: int | None, summary: dict[str, Scalar], failed: bool) -> Manifest:
         try:
             if self._builder.broken:
                 self._handle.truncate(len(self._builder.entries))
-            sealed = self._builder.seal(sealed_at_us=to_us(self._clock()), end_us=end_us, summary=summary)
+            sealed = self._builder.seal(
+                sealed_at_us=to_us(self._clock()), end_us=end_us, summary=summary, write_error=failed
+            )
             self._handle.write_seal(sealed.manifest_bytes, sealed.signature)
         finally:
             self._builder.erase_key()
