@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import PartyFactory
-from tests.support.media_party import Party, dominant_frequency, wait_until
+from tests.support.media_party import (
+    dominant_frequency,
+    read_bars,
+    start_call,
+    use_relay_mode,
+    wait_until,
+)
 from video_bank import appkeys
+from video_bank.media.hub import RelayMode
 
 CUSTOMER_ID, TELLER_ID = 5, 9
 CUSTOMER_TONE, TELLER_TONE = 440.0, 1000.0
 
 
-async def start_call(party: PartyFactory) -> tuple[Party, Party]:
-    teller = await party("teller", "teller1")
-    await teller.send(type="set_state", state="available", auto_accept=True)
-    await teller.expect("teller_state")
-    customer = await party("customer")
-    await customer.send(type="join_queue", display_name="Wang Fang", business="activation")
-    started = await customer.until("session_started")
-    customer.session_id = started["session_id"]
-    teller.session_id = (await teller.until("session_started"))["session_id"]
-    assert customer.session_id == teller.session_id
-    return customer, teller
+@pytest.fixture(params=["forward", "transcode"])
+def relay_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> RelayMode:
+    """Run a test against a hub in each relay mode (list it before ``party``/``client``)."""
+    mode: RelayMode = request.param
+    use_relay_mode(monkeypatch, mode)
+    return mode
 
 
-async def test_each_side_receives_the_other_sides_video_and_audio(party: PartyFactory) -> None:
+async def test_each_side_receives_the_other_sides_video_and_audio(
+    relay_mode: RelayMode, client: TestClient, party: PartyFactory
+) -> None:
+    assert client.app[appkeys.HUB].relay_mode == relay_mode
     customer, teller = await start_call(party)
     await customer.connect_media(CUSTOMER_ID, CUSTOMER_TONE)
     await teller.connect_media(TELLER_ID, TELLER_TONE)
@@ -59,11 +65,11 @@ async def test_hub_hands_decoded_customer_frames_with_server_times_to_a_subscrib
     customer, teller = await start_call(party)
     hub = client.app[appkeys.HUB]
     assert customer.session_id is not None
+    assert hub.decoding_streams() == 0, "nothing is decoded without a subscriber"
     frames = hub.subscribe(customer.session_id, "customer", "video", maxsize=4)
+    assert hub.decoding_streams() == 1
     await customer.connect_media(CUSTOMER_ID, CUSTOMER_TONE)
     await teller.connect_media(TELLER_ID, TELLER_TONE)
-
-    from tests.support.media_party import read_bars
 
     got = []
     async for delivery in frames:
@@ -71,9 +77,12 @@ async def test_hub_hands_decoded_customer_frames_with_server_times_to_a_subscrib
         if len(got) == 10:
             break
     assert {sender for (_, sender), _ in got} == {CUSTOMER_ID}
+    counters = [counter for (counter, _), _ in got]
+    assert counters == sorted(counters) and len(set(counters)) == len(counters)
     times = [t for _, t in got]
     assert times == sorted(times)
     frames.close()
+    assert hub.decoding_streams() == 0, "decoding stops with the last subscriber"
 
     await customer.send(type="hangup", session_id=customer.session_id)
     await teller.until("session_ended")
@@ -82,7 +91,7 @@ async def test_hub_hands_decoded_customer_frames_with_server_times_to_a_subscrib
 
 
 async def test_a_slow_subscriber_is_bounded_and_does_not_stall_the_call(
-    client: TestClient, party: PartyFactory
+    relay_mode: RelayMode, client: TestClient, party: PartyFactory
 ) -> None:
     customer, teller = await start_call(party)
     hub = client.app[appkeys.HUB]
@@ -92,7 +101,7 @@ async def test_a_slow_subscriber_is_bounded_and_does_not_stall_the_call(
     await teller.connect_media(TELLER_ID, TELLER_TONE)
     await wait_until(lambda: len(teller.received.video) >= 40, what="video despite a stuck subscriber")
     assert never_read.dropped > 0
-    assert len(never_read._items) == 3
+    assert len(never_read) == 3
     await customer.send(type="hangup", session_id=customer.session_id)
     await teller.until("session_ended")
     assert never_read.ended

@@ -2,6 +2,12 @@
 
 Video frames carry a 12-bit frame counter and a 4-bit sender id drawn as 16 wide black/white bars,
 which survive lossy coding; audio is a pure tone whose frequency identifies the sender.
+
+A party's video is either encoded by aiortc's own sender (:class:`CounterVideoTrack`, as a browser
+would) or by the track itself (:class:`KeyframeOnRequestTrack`), which makes a keyframe only at the
+start and when the hub asks for one, and remembers the bytes it sent. A party can also keep the
+encoded frames its receiver reassembled (:class:`ReassembledFrames`), to compare bytes end to end.
+Both reach into aiortc 1.16 the way ``video_bank.media.aiortc_forwarding`` does (tests only).
 """
 
 from __future__ import annotations
@@ -9,13 +15,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fractions
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import numpy as np
+import pytest
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
@@ -23,8 +31,13 @@ from aiortc import (
     RTCSessionDescription,
     VideoStreamTrack,
 )
+from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError
-from av import AudioFrame, VideoFrame
+from aiortc.rtp import RtpPacket
+from av import AudioFrame, CodecContext, Packet, VideoFrame
+from av.video.frame import PictureType
+
+from video_bank.media.hub import MediaHub, RelayMode
 
 BITS = 16
 WIDTH, HEIGHT = 320, 240
@@ -71,6 +84,80 @@ class CounterVideoTrack(VideoStreamTrack):
         frame.time_base = time_base
         self.sent += 1
         return frame
+
+
+class CounterVp8Encoder:
+    """Encodes counter frames to VP8 with libvpx; keyframes only at the start and when asked."""
+
+    def __init__(self, sender: int) -> None:
+        self.sender = sender
+        self._codec = CodecContext.create("libvpx", "w")
+        self._codec.width, self._codec.height, self._codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        self._codec.time_base = fractions.Fraction(1, 30)
+        self._codec.framerate = 30
+        self._codec.bit_rate = 300_000
+        self._codec.gop_size = 1_000_000  # no periodic keyframes
+        self._codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+        # libvpx's worker threads spin while they wait: on a busy machine they starve the test.
+        self._codec.thread_count = 1
+
+    def encode(self, counter: int, keyframe: bool) -> bytes:
+        """One VP8 frame showing ``counter``."""
+        frame = VideoFrame.from_ndarray(draw_bars(counter, self.sender), format="gray").reformat(
+            format="yuv420p"
+        )
+        frame.pts = counter
+        if keyframe:
+            frame.pict_type = PictureType.I
+        return b"".join(bytes(p) for p in self._codec.encode(frame))
+
+
+class KeyframeOnRequestTrack(VideoStreamTrack):
+    """30 fps counter video as pre-encoded VP8 packets: aiortc's sender packs them without encoding.
+
+    A keyframe comes first and then only after :meth:`request_keyframe` (wired to the sender's
+    PLI/FIR handling by :meth:`Party.connect_media`), so a receiver that joins late sees a picture
+    only if its keyframe request reaches this track.
+    """
+
+    def __init__(self, sender: int) -> None:
+        super().__init__()
+        self.sender = sender
+        self.sent: list[bytes] = []
+        """Every frame sent, indexed by its counter."""
+        self.keyframes: list[int] = []
+        """Counters of the keyframes sent."""
+        self._encoder = CounterVp8Encoder(sender)
+        self._keyframe_wanted = True
+
+    def request_keyframe(self) -> None:
+        self._keyframe_wanted = True
+
+    async def recv(self) -> Packet:  # type: ignore[override]
+        pts, time_base = await self.next_timestamp()
+        counter = len(self.sent)
+        keyframe, self._keyframe_wanted = self._keyframe_wanted, False
+        data = self._encoder.encode(counter, keyframe)
+        self.sent.append(data)
+        if keyframe:
+            self.keyframes.append(counter)
+        packet = Packet(data)
+        packet.pts, packet.time_base = pts, time_base
+        return packet
+
+
+class ReassembledFrames:
+    """Stands in for a receiver's jitter buffer, keeping a copy of every frame it completes."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.frames: list[bytes] = []
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        lost, frame = self.inner.add(packet)
+        if frame is not None:
+            self.frames.append(frame.data)
+        return lost, frame
 
 
 class ToneAudioTrack(AudioStreamTrack):
@@ -145,7 +232,9 @@ class Party:
         self.received = Received()
         self.session_id: str | None = None
         self._readers: list[asyncio.Task[None]] = []
-        self.video_track: CounterVideoTrack | None = None
+        self.video_track: CounterVideoTrack | KeyframeOnRequestTrack | None = None
+        self.reassembled: ReassembledFrames | None = None
+        """The encoded video frames this party received, when asked for in :meth:`connect_media`."""
         # Read the socket all the time, as a browser does: aiohttp answers heartbeat pings only while
         # someone is reading.
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -196,13 +285,29 @@ class Party:
         await self.ws.close()
         await self._socket_reader
 
-    async def connect_media(self, sender: int, tone: float) -> None:
-        """Offer one peer connection with counter video and a tone, apply the hub's answer."""
+    async def connect_media(
+        self, sender: int, tone: float, *, keyframes_on_request: bool = False, keep_received: bool = False
+    ) -> None:
+        """Offer one peer connection with counter video and a tone, apply the hub's answer.
+
+        ``keyframes_on_request``: send a :class:`KeyframeOnRequestTrack` instead of letting aiortc
+        encode; ``keep_received``: keep the encoded video frames received (:attr:`reassembled`).
+        """
         assert self.session_id is not None
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pc = pc
-        self.video_track = CounterVideoTrack(sender)
-        pc.addTrack(self.video_track)
+        if keyframes_on_request:
+            track = KeyframeOnRequestTrack(sender)
+            self.video_track = track
+            video_sender = pc.addTrack(track)
+            video_sender._send_keyframe = track.request_keyframe  # type: ignore[method-assign]
+        else:
+            self.video_track = CounterVideoTrack(sender)
+            video_sender = pc.addTrack(self.video_track)
+        if keep_received:
+            receiver = next(t.receiver for t in pc.getTransceivers() if t.sender is video_sender)
+            self.reassembled = ReassembledFrames(receiver._RTCRtpReceiver__jitter_buffer)
+            receiver._RTCRtpReceiver__jitter_buffer = self.reassembled
         pc.addTrack(ToneAudioTrack(tone))
 
         @pc.on("track")
@@ -235,3 +340,24 @@ class Party:
         if self.pc is not None:
             await self.pc.close()
             self.pc = None
+
+
+async def start_call(party: Callable[..., Awaitable[Party]]) -> tuple[Party, Party]:
+    """A teller goes available, a customer joins and both are paired: (customer, teller)."""
+    teller = await party("teller", "teller1")
+    await teller.send(type="set_state", state="available", auto_accept=True)
+    await teller.expect("teller_state")
+    customer = await party("customer")
+    await customer.send(type="join_queue", display_name="Wang Fang", business="activation")
+    started = await customer.until("session_started")
+    customer.session_id = started["session_id"]
+    teller.session_id = (await teller.until("session_started"))["session_id"]
+    assert customer.session_id == teller.session_id
+    return customer, teller
+
+
+def use_relay_mode(monkeypatch: pytest.MonkeyPatch, mode: RelayMode) -> None:
+    """Make the app (created after this call) build its media hub in ``mode``."""
+    import video_bank.app  # only integration tests need the app
+
+    monkeypatch.setattr(video_bank.app, "MediaHub", functools.partial(MediaHub, relay_mode=mode))

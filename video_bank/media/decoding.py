@@ -35,7 +35,11 @@ Decoder = AudioCodecContext | VideoCodecContext
 def open_decoder(kind: Kind) -> Decoder:
     """A VP8 decoder (yuv420p frames), or an Opus decoder giving 48 kHz stereo s16 frames."""
     if kind == "video":
-        return CodecContext.create("libvpx", "r")
+        video = CodecContext.create("libvpx", "r")
+        # One thread per stream: sessions give the parallelism, and libvpx's threads spin when they
+        # wait, which wastes a busy server's cores.
+        video.thread_count = 1
+        return video
     codec = CodecContext.create("libopus", "r")
     codec.format = "s16"
     codec.layout = "stereo"

@@ -184,15 +184,31 @@ class EncodedSubscription(Feed[EncodedFrame]):
         """Frames not queued because the reader's decoding chain was broken (waiting for a keyframe)."""
         self._forwarder: Forwarder | None = forwarder
         self._gate = KeyframeGate()
+        if self.kind == "audio":
+            self._gate.admit(keyframe=True)  # every Opus packet decodes on its own
 
     @property
     def waiting_for_keyframe(self) -> bool:
         """Only a keyframe will be queued next."""
         return self._gate.waiting
 
-    def restart(self) -> None:
-        """The reader's chain is broken (a loss or a decoder error): resume at the next keyframe."""
+    def lost(self) -> None:
+        """Frames after those queued were lost upstream: queue nothing until the next keyframe."""
         if self.kind == "video" and not self._ended:
+            self._gate.interrupt()
+
+    def restart(self) -> None:
+        """The reader could not use the frame it took (a decoder error): skip to the next keyframe.
+
+        Queued frames up to the next queued keyframe are dropped; with none queued, the subscription
+        waits for (and asks for) the next keyframe.
+        """
+        if self.kind != "video" or self._ended:
+            return
+        while self._items and not self._items[0].keyframe:
+            self._items.popleft()
+            self.dropped += 1
+        if not self._items:
             self._gate.interrupt()
             self._request_keyframe()
 
@@ -213,7 +229,8 @@ class EncodedSubscription(Feed[EncodedFrame]):
         if self._items or item.keyframe:
             return True
         self.dropped += 1
-        self.restart()
+        self._gate.interrupt()
+        self._request_keyframe()
         return False
 
     def _request_keyframe(self) -> None:
@@ -299,7 +316,7 @@ class Forwarder:
         """The source lost data: every subscription waits for the next keyframe, and one is requested."""
         self.losses += 1
         for subscription in tuple(self._subscriptions):
-            subscription.restart()
+            subscription.lost()
         self.request_keyframe()
 
     def request_keyframe(self) -> None:

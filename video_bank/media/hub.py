@@ -327,6 +327,10 @@ class MediaHub:
         """Peer connections currently held."""
         return sum(1 for s in self._sessions.values() for m in s.legs.values() if m.pc is not None)
 
+    def peer_connection(self, session_id: str, leg: Leg) -> RTCPeerConnection | None:
+        """A leg's peer connection with the hub, once it has offered (for diagnostics and tests)."""
+        return self._session(session_id).legs[leg].pc
+
     def decoding_streams(self) -> int:
         """Received streams being decoded for subscribers (``forward`` mode)."""
         return sum(
