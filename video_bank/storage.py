@@ -271,6 +271,23 @@ class SqliteStorage:
             raise StorageError("storage is closed")
         return self._db
 
+    async def run(self, fn: Callable[[sqlite3.Connection], T], *, transaction: bool = False) -> T:
+        """Run ``fn(connection)`` on the database thread, after every call submitted before it.
+
+        For stores of other components that share this database (core banking). With
+        ``transaction``, ``fn`` runs inside BEGIN IMMEDIATE … COMMIT and anything it raises rolls
+        the transaction back. ``sqlite3`` errors surface as :class:`StorageError`.
+        """
+
+        def _call() -> T:
+            db = self._conn()
+            if not transaction:
+                return fn(db)
+            with _transaction(db):
+                return fn(db)
+
+        return await self._run(_call)
+
     async def close(self) -> None:
         """Close the database and its thread; closing again does nothing."""
         if self._closed:
