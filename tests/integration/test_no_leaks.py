@@ -1,7 +1,7 @@
 """Twenty calls in a row through the hub leave no peer connection, track, task or session behind.
 
-Some calls also have readers that are never closed (a decoded subscriber, a recording tap): ending
-the session must end them, stop their decoder and free everything.
+Some calls also have readers that are never closed (a decoded subscriber, a recording tap) or a
+supervisor's monitor: ending the session must end them, stop their decoder and free everything.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 from aiortc import RTCPeerConnection
 
 from tests.conftest import PartyFactory
-from tests.support.media_party import use_relay_mode, wait_until
+from tests.support.media_party import Monitor, use_relay_mode, wait_until
 from video_bank import appkeys
 from video_bank.media.aiortc_forwarding import ReceiverTap
 from video_bank.media.decoding import FrameDecoder
@@ -73,6 +73,11 @@ async def test_twenty_sessions_back_to_back_leave_nothing_behind(
         await teller.connect_media(sender=2, tone=880.0)
         await wait_until(lambda c=customer: len(c.received.video) >= 3, what=f"video in call {n}")
         await wait_until(lambda: len(teller.received.video) >= 3, what=f"video in call {n}")
+        monitor = Monitor() if n % 4 == 1 else None
+        if monitor is not None:
+            answer = await hub.negotiate_monitor(customer.session_id, f"watcher-{n}", await monitor.offer())
+            await monitor.answered(answer)
+            await wait_until(lambda m=monitor: len(m.video["teller"]) >= 3, what=f"monitoring call {n}")
         hanger = customer if n % 2 else teller  # both hang-up paths
         await hanger.send(type="hangup", session_id=hanger.session_id)
         await customer.until("session_ended")
@@ -80,6 +85,9 @@ async def test_twenty_sessions_back_to_back_leave_nothing_behind(
         await teller.send(type="wrap_up_done")  # ready for the next customer without the 30 s wrap-up
         assert hub.open_sessions == 0 and hub.peer_connections() == 0 and hub.decoding_streams() == 0
         assert all(reader.ended for reader in readers)
+        if monitor is not None:
+            await monitor.close()
+            monitor = None  # its (closed) peer connection is not the hub's
         # The hub must close its side itself: the two client peer connections are still open here.
         await wait_until(
             lambda: alive(RTCPeerConnection) == 2, what=f"hub peer connections of call {n} freed"

@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 from aiortc import (
     MediaStreamTrack,
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
     RTCSessionDescription,
@@ -37,7 +38,7 @@ from aiortc.rtp import RtpPacket
 from av import AudioFrame, CodecContext, Packet, VideoFrame
 from av.video.frame import PictureType
 
-from video_bank.media.hub import MediaHub, RelayMode
+from video_bank.media.hub import MONITOR_SECTIONS, MediaHub, RelayMode
 
 BITS = 16
 WIDTH, HEIGHT = 320, 240
@@ -340,6 +341,49 @@ class Party:
         if self.pc is not None:
             await self.pc.close()
             self.pc = None
+
+
+@dataclass
+class Monitor:
+    """A supervisor's receive-only peer connection, reading each section in the protocol's order."""
+
+    # Max-bundle as browsers do; aiortc's default (balanced) breaks a second receiver of a kind.
+    pc: RTCPeerConnection = field(
+        default_factory=lambda: RTCPeerConnection(
+            RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+        )
+    )
+    video: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: {"customer": [], "teller": []})
+    audio: dict[str, list[AudioFrame]] = field(default_factory=lambda: {"customer": [], "teller": []})
+    readers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def offer(self, kinds: tuple[str, ...] = tuple(kind for _, kind in MONITOR_SECTIONS)) -> str:
+        for kind in kinds:
+            self.pc.addTransceiver(kind, direction="recvonly")
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return str(self.pc.localDescription.sdp)
+
+    async def answered(self, sdp: str) -> None:
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        for transceiver, (leg, kind) in zip(self.pc.getTransceivers(), MONITOR_SECTIONS, strict=True):
+            self.readers.append(asyncio.create_task(self._read(transceiver.receiver.track, leg, kind)))
+
+    async def _read(self, track: MediaStreamTrack, leg: str, kind: str) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                if kind == "video":
+                    self.video[leg].append(read_bars(frame))  # type: ignore[arg-type]
+                else:
+                    self.audio[leg].append(frame)  # type: ignore[arg-type]
+
+    async def close(self) -> None:
+        for task in self.readers:
+            task.cancel()
+        for task in self.readers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.pc.close()
 
 
 async def start_call(party: Callable[..., Awaitable[Party]]) -> tuple[Party, Party]:

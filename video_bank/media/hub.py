@@ -16,6 +16,10 @@ encodes nothing on the relay path:
 Every leg negotiates the same codecs (VP8 with RTX for video, Opus for audio), so any leg's frames
 can be sent to any other; an offer without them is refused.
 
+A supervisor may watch a session (silent monitoring, :meth:`MediaHub.negotiate_monitor`): its
+receive-only peer connection gets forwarded tracks of both parties, like a third leg that sends
+nothing.
+
 ``relay_mode="transcode"`` is the naive relay kept as a measured baseline (``tests/bench/media_hub.py``):
 aiortc decodes every received stream and each sender encodes it again. It offers no encoded frames.
 
@@ -27,13 +31,15 @@ Every peer connection, track and task of a session is closed by :meth:`MediaHub.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from aiortc import (
     MediaStreamTrack,
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
@@ -49,6 +55,7 @@ from video_bank.config import IceServer
 from video_bank.errors import MediaError
 from video_bank.media import aiortc_tuning
 from video_bank.media.aiortc_forwarding import (
+    AiortcInternalsError,
     ReceiverTap,
     forwardable_codecs,
     on_keyframe_request,
@@ -62,6 +69,13 @@ logger = logging.getLogger(__name__)
 
 RelayMode = Literal["forward", "transcode"]
 KINDS: tuple[Kind, Kind] = ("audio", "video")
+MONITOR_SECTIONS: tuple[tuple[Leg, Kind], ...] = (
+    ("customer", "audio"),
+    ("customer", "video"),
+    ("teller", "audio"),
+    ("teller", "video"),
+)
+"""The media sections of a monitor's offer, in order (``docs/protocol.md``, silent monitoring)."""
 RELAY_QUEUE: dict[Kind, int] = {"audio": 10, "video": 8}
 """Frames a relay sender may lag behind before the oldest are dropped (200 ms audio, 8 video frames)."""
 DECODER_QUEUE: dict[Kind, int] = {"audio": 25, "video": 8}
@@ -129,19 +143,53 @@ class _LegMedia:
 
 
 @dataclass(slots=True)
+class _Watcher:
+    """A supervisor's receive-only peer connection (silent monitoring)."""
+
+    pc: RTCPeerConnection
+    outbound: list[MediaStreamTrack] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for track in self.outbound:
+            track.stop()
+        self.outbound.clear()
+        await self.pc.close()
+        self.pc.remove_all_listeners()
+
+
+@dataclass(slots=True)
 class _HubSession:
     id: str
     legs: dict[Leg, _LegMedia]
+    watchers: dict[str, _Watcher] = field(default_factory=dict)
     closed: bool = False
 
 
-def rtc_configuration(ice_servers: Sequence[IceServer]) -> RTCConfiguration:
+def rtc_configuration(
+    ice_servers: Sequence[IceServer], bundle_policy: RTCBundlePolicy = RTCBundlePolicy.BALANCED
+) -> RTCConfiguration:
     """The aiortc configuration from settings; empty means host candidates only (no public STUN)."""
     return RTCConfiguration(
         iceServers=[
             RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential) for s in ice_servers
-        ]
+        ],
+        bundlePolicy=bundle_policy,
     )
+
+
+@contextlib.contextmanager
+def _offer_errors(session_id: str, who: str) -> Iterator[None]:
+    """Turn whatever aiortc raises for an unusable offer into a :class:`MediaError` (never echo SDP)."""
+    try:
+        yield
+    except (MediaError, AiortcInternalsError):
+        raise
+    except OperationError as exc:
+        logger.info("session %s: %s offer has no usable codec", session_id, who)
+        raise MediaError("the offer must include VP8 video and Opus audio") from exc
+    except Exception as exc:
+        logger.info("session %s: %s offer refused (%s)", session_id, who, type(exc).__name__)
+        raise MediaError("the offer could not be used") from exc
 
 
 def _other(leg: Leg) -> Leg:
@@ -195,7 +243,7 @@ class MediaHub:
         pc = RTCPeerConnection(configuration=rtc_configuration(self._ice_servers))
         media.pc = pc
         self._watch(session, leg, pc)
-        try:
+        with _offer_errors(session_id, leg):
             # Transceivers made before the offer is applied take its sections, with our codecs only.
             for kind in KINDS:
                 pc.addTransceiver(kind, direction="sendrecv").setCodecPreferences(forwardable_codecs(kind))
@@ -206,15 +254,6 @@ class MediaHub:
             for transceiver in used:
                 self._connect(transceiver, media, session.legs[_other(leg)])
             await pc.setLocalDescription(await pc.createAnswer())
-        except MediaError:
-            raise
-        except OperationError as exc:
-            logger.info("session %s: %s offer has no usable codec", session_id, leg)
-            raise MediaError("the offer must include VP8 video and Opus audio") from exc
-        except Exception as exc:
-            # aiortc raises many types for unusable SDP; say what failed, never echo the SDP.
-            logger.info("session %s: %s offer refused (%s)", session_id, leg, type(exc).__name__)
-            raise MediaError("the offer could not be used") from exc
         if session.closed:
             raise MediaError("the session ended during negotiation")
         return str(pc.localDescription.sdp)
@@ -222,18 +261,68 @@ class MediaHub:
     def _connect(self, transceiver: RTCRtpTransceiver, media: _LegMedia, other: _LegMedia) -> None:
         """Receive this leg's stream of the transceiver's kind and send it the other leg's."""
         kind: Kind = "audio" if transceiver.kind == "audio" else "video"
-        inbound, outbound = media.streams[kind], other.streams[kind]
-        track: MediaStreamTrack
+        inbound = media.streams[kind]
         if self._forwarding:
             media.taps.append(tap_receiver(transceiver.receiver, kind, inbound.forwarder))
-            on_keyframe_request(transceiver.sender, outbound.forwarder)
-            track = ForwardedTrack(outbound.forwarder, RELAY_QUEUE[kind])
+        elif transceiver.receiver.track is not None:
+            inbound.decoded.attach(transceiver.receiver.track)
+        media.outbound.append(self._send(transceiver, other.streams[kind]))
+
+    def _send(self, transceiver: RTCRtpTransceiver, stream: _Stream) -> MediaStreamTrack:
+        """Make ``transceiver`` send ``stream``; return the track it sends."""
+        track: MediaStreamTrack
+        if self._forwarding:
+            on_keyframe_request(transceiver.sender, stream.forwarder)
+            track = ForwardedTrack(stream.forwarder, RELAY_QUEUE[stream.kind])
         else:
-            if transceiver.receiver.track is not None:
-                inbound.decoded.attach(transceiver.receiver.track)
-            track = RelayTrack(outbound.decoded.subscribe(RELAY_QUEUE[kind]))
-        media.outbound.append(track)
+            track = RelayTrack(stream.decoded.subscribe(RELAY_QUEUE[stream.kind]))
         transceiver.sender.replaceTrack(track)
+        return track
+
+    async def negotiate_monitor(self, session_id: str, watcher_id: str, sdp: str) -> str:
+        """Answer a supervisor's receive-only offer: send it both parties' audio and video.
+
+        The offer has four sections in the order of :data:`MONITOR_SECTIONS`. The parties are not
+        affected beyond a keyframe request when the watcher starts (and whenever it loses packets).
+        """
+        session = self._session(session_id)
+        if watcher_id in session.watchers:
+            raise MediaError("this supervisor is already receiving the session")
+        # Max-bundle: with aiortc's default (balanced) a second transceiver of a kind keeps a transport
+        # that applying the offer's BUNDLE group then discards, and its sender never starts.
+        pc = RTCPeerConnection(rtc_configuration(self._ice_servers, RTCBundlePolicy.MAX_BUNDLE))
+        watcher = _Watcher(pc)
+        session.watchers[watcher_id] = watcher
+        try:
+            with _offer_errors(session_id, "monitor"):
+                for _, kind in MONITOR_SECTIONS:
+                    pc.addTransceiver(kind, direction="sendonly").setCodecPreferences(
+                        forwardable_codecs(kind)
+                    )
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+                used = [t for t in pc.getTransceivers() if t.mid is not None]
+                if [t.kind for t in used] != [kind for _, kind in MONITOR_SECTIONS]:
+                    raise MediaError(
+                        "a monitor offers customer audio, customer video, teller audio, teller video"
+                    )
+                for transceiver, (leg, kind) in zip(used, MONITOR_SECTIONS, strict=True):
+                    watcher.outbound.append(self._send(transceiver, session.legs[leg].streams[kind]))
+                await pc.setLocalDescription(await pc.createAnswer())
+        except MediaError:
+            if session.watchers.get(watcher_id) is watcher:
+                del session.watchers[watcher_id]
+            await watcher.close()
+            raise
+        if session.closed:
+            raise MediaError("the session ended during negotiation")
+        return str(pc.localDescription.sdp)
+
+    async def close_monitor(self, session_id: str, watcher_id: str) -> None:
+        """Stop sending a session to a supervisor (idempotent; nothing to do once the session ended)."""
+        session = self._sessions.get(session_id)
+        watcher = session.watchers.pop(watcher_id, None) if session is not None else None
+        if watcher is not None:
+            await watcher.close()
 
     async def add_candidate(
         self, session_id: str, leg: Leg, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None
@@ -293,11 +382,14 @@ class MediaHub:
         return self._session(session_id).legs[leg].streams[kind].forwarder.subscribe(maxsize)
 
     async def close_session(self, session_id: str) -> None:
-        """Stop relay tracks, decoders, subscriptions and peer connections of a session (idempotent)."""
+        """Stop monitors, relay tracks, decoders, subscriptions and peer connections (idempotent)."""
         session = self._sessions.pop(session_id, None)
         if session is None:
             return
         session.closed = True
+        for watcher in session.watchers.values():
+            await watcher.close()
+        session.watchers.clear()
         for media in session.legs.values():
             for track in media.outbound:
                 track.stop()
@@ -324,8 +416,11 @@ class MediaHub:
         return len(self._sessions)
 
     def peer_connections(self) -> int:
-        """Peer connections currently held."""
-        return sum(1 for s in self._sessions.values() for m in s.legs.values() if m.pc is not None)
+        """Peer connections currently held (parties' and monitors')."""
+        return sum(
+            sum(1 for m in s.legs.values() if m.pc is not None) + len(s.watchers)
+            for s in self._sessions.values()
+        )
 
     def peer_connection(self, session_id: str, leg: Leg) -> RTCPeerConnection | None:
         """A leg's peer connection with the hub, once it has offered (for diagnostics and tests)."""
