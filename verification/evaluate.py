@@ -1,0 +1,485 @@
+"""Evaluation harness: APCER per attack species and BPCER on synthetic clips, with the real pipeline.
+
+    python -m verification.evaluate [--attempts 300] [--workers 2] [--faces-dir DIR] [--json FILE]
+
+For every attempt the harness plays the server: it creates a real :class:`~verification.attempt.Attempt`
+(random challenge sequence, random pauses), samples the synthetic camera at 15 frames per second,
+analyses every frame with the real :class:`~verification.analysis.DlibAnalyzer` as the attempt plans
+it, feeds the attempt, and passes each prompt to the synthetic customer, who reacts after a human
+delay. Server time is capture time plus a random uplink delay.
+
+Attack species are described in :mod:`verification.synth.attacks`. Recordings (replay, loop, static
+injection) come from a pool of recorded clips per identity; a frame of such a clip analysed with the
+same request (detector, scan, embedding, predicted face box) is analysed once per worker and reused —
+the analysis is real, only not repeated. Interactive scenarios (genuine, face swap, printed photo,
+screen replay) are analysed frame by frame.
+
+APCER counts attacks *accepted* (outcome ``pass``); attacks sent to review are listed apart. BPCER
+counts genuine attempts that *failed*; reviews are listed apart. Every figure is on synthetic clips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import random
+import statistics
+import sys
+import time
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from verification.analysis import AnalysisRequest, DlibAnalyzer, FrameAnalysis, FrameInput, Track
+from verification.attempt import AnalysisPlan, Attempt, Prompt
+from verification.challenges import Action, draw_sequence
+from verification.policy import VerificationPolicy
+from verification.synth.attacks import (
+    GenuineScenario,
+    LoopAttack,
+    PhotoAttack,
+    RecordedClip,
+    ReplayAttack,
+    Scenario,
+    ScreenReplay,
+    StaticInjection,
+    script_for,
+)
+from verification.synth.catalog import IDENTITIES, Cast, default_faces_dir
+from verification.synth.performer import Performer
+
+SPECIES = ("genuine", "photo", "replay", "static", "loop", "face_swap", "screen")
+"""Genuine first, then the six attack species of issue 4."""
+RECORDINGS_PER_IDENTITY = 12
+"""Recorded clips per identity that replay, loop and static attacks draw from."""
+MAX_SECONDS = 90.0
+"""Safety stop for one simulated attempt (the attempt's own limit is lower)."""
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """One simulated attempt."""
+
+    species: str
+    """``genuine`` or an attack species."""
+    index: int
+    """Number within its species."""
+    seed: int
+    """Seed of everything random in this attempt."""
+    identity: str
+    """The customer claimed (whose reference is used)."""
+    performer: str
+    """Whose face is in front of the camera (another identity for face swap)."""
+    clip: int = 0
+    """Recording number for replay, loop and static attacks."""
+
+
+@dataclass(slots=True)
+class Result:
+    """What happened in one simulated attempt."""
+
+    species: str
+    identity: str
+    performer: str
+    outcome: str
+    reasons: list[str]
+    seconds: float
+    match: float | None
+    frames: int
+    analysed: int
+    cost: float
+    cost_by_kind: dict[str, list[float]] = field(default_factory=dict)
+    tries: list[str] = field(default_factory=list)
+
+
+# --- worker side ---------------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(faces_dir: str) -> None:
+    analyzer = DlibAnalyzer()
+    _WORKER["analyzer"] = analyzer
+    _WORKER["cast"] = Cast(Path(faces_dir), analyzer)
+    _WORKER["clips"] = OrderedDict()
+    _WORKER["cache"] = OrderedDict()
+
+
+def _stable_seed(*parts: object) -> int:
+    text = "/".join(str(p) for p in parts)
+    value = 1469598103934665603
+    for byte in text.encode():
+        value = ((value ^ byte) * 1099511628211) % (1 << 63)
+    return value
+
+
+def _recording(identity: str, number: int) -> RecordedClip:
+    clips: OrderedDict[tuple[str, int], RecordedClip] = _WORKER["clips"]
+    key = (identity, number)
+    if key not in clips:
+        cast: Cast = _WORKER["cast"]
+        rng = np.random.default_rng(_stable_seed("recording", identity, number))
+        sequence = draw_sequence(random.Random(int(rng.integers(1 << 31))))
+        clips[key] = RecordedClip(
+            cast.rig(identity),
+            int(rng.integers(1 << 31)),
+            script_for(sequence, rng),
+            key=f"{identity}:{number}",
+        )
+        if len(clips) > 8:
+            clips.popitem(last=False)
+    return clips[key]
+
+
+def _scenario(spec: Spec, asked: Sequence[Action]) -> Scenario:
+    cast: Cast = _WORKER["cast"]
+    rng = np.random.default_rng(_stable_seed("scenario", spec.species, spec.seed))
+    if spec.species in ("genuine", "face_swap"):
+        return GenuineScenario(Performer(cast.rig(spec.performer), spec.seed), spec.species)
+    if spec.species == "photo":
+        return PhotoAttack(cast.rig(spec.performer), spec.seed)
+    if spec.species in ("replay", "screen"):
+        # A recording of the customer answering a *different* sequence (issue 4, species 2 and 6).
+        for step in range(RECORDINGS_PER_IDENTITY):
+            clip = _recording(spec.performer, (spec.clip + step) % RECORDINGS_PER_IDENTITY)
+            if clip.sequence != tuple(asked):
+                break
+        if spec.species == "replay":
+            return ReplayAttack(clip)
+        return ScreenReplay(clip, cast.rig(spec.performer), spec.seed)
+    clip = _recording(spec.performer, spec.clip)
+    if spec.species == "static":
+        return StaticInjection(clip, int(rng.integers(0, 8 * 30)))
+    if spec.species == "loop":
+        return LoopAttack(clip, start=float(rng.uniform(0.5, 9.0)), length=float(rng.uniform(1.0, 3.0)))
+    raise ValueError(f"unknown species {spec.species}")
+
+
+def _kind(plan: AnalysisPlan, track: Track | None) -> str:
+    if plan.encode:
+        return "keyframe"
+    if plan.full_scan or track is None:
+        return "scan"
+    return "detect" if plan.detect else "track"
+
+
+def _analyse(
+    scenario: Scenario, t: float, plan: AnalysisPlan, track: Track | None
+) -> tuple[FrameAnalysis, bool]:
+    """The frame at capture time ``t`` analysed as planned; True when served from the cache."""
+    analyzer: DlibAnalyzer = _WORKER["analyzer"]
+    source = scenario.source(t)
+    key = None
+    if source is not None:
+        box = track.predicted_box(640, 480) if track is not None else None
+        box_key = None if box is None else (box.left, box.top, box.right, box.bottom)
+        key = (source, plan.detect, plan.full_scan, plan.encode, box_key)
+        cache: OrderedDict[Any, FrameAnalysis] = _WORKER["cache"]
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+            return hit, True
+    image = scenario.frame(t)
+    frame = FrameInput.from_bgr(image, color=plan.encode)
+    request = AnalysisRequest(
+        frame, track=track, detect=plan.detect, full_scan=plan.full_scan, encode=plan.encode
+    )
+    analysis = analyzer.analyse(request)
+    if key is not None:
+        cache = _WORKER["cache"]
+        cache[key] = analysis
+        if len(cache) > 4000:
+            cache.popitem(last=False)
+    return analysis, False
+
+
+def run_attempt(spec: Spec, policy: VerificationPolicy | None = None) -> Result:
+    """Simulate one attempt (in a worker initialised by :func:`_init_worker`)."""
+    policy = policy or VerificationPolicy()
+    cast: Cast = _WORKER["cast"]
+    rng = random.Random(spec.seed)
+    attempt = Attempt(
+        nonce=f"eval-{spec.seed}", policy=policy, rng=rng, reference=cast.reference(spec.identity)
+    )
+    scenario = _scenario(spec, attempt.sequence)
+    uplink = rng.uniform(0.04, 0.15)
+    step = 1.0 / policy.sample_fps
+    track: Track | None = None
+    costs: dict[str, list[float]] = defaultdict(list)
+    frames = analysed = 0
+    k = 0
+    server_t = uplink
+    while attempt.decision is None and server_t < MAX_SECONDS:
+        server_t = uplink + k * step
+        capture_t = k * step
+        plan = attempt.plan(server_t)
+        kind = _kind(plan, track)
+        analysis, cached = _analyse(scenario, capture_t, plan, track)
+        frames += 1
+        if not cached:
+            analysed += 1
+            costs[kind].append(analysis.cost_seconds)
+        track = analysis.track
+        for output in attempt.feed(server_t, analysis):
+            if isinstance(output, Prompt):
+                scenario.prompt(output.action, output.at)
+        k += 1
+    if attempt.decision is None:
+        attempt.abort(server_t)
+    decision = attempt.decision
+    assert decision is not None
+    return Result(
+        species=spec.species,
+        identity=spec.identity,
+        performer=spec.performer,
+        outcome=decision.outcome.value,
+        reasons=[r.value for r in decision.reasons],
+        seconds=decision.seconds,
+        match=decision.scores.match.median if decision.scores.match else None,
+        frames=frames,
+        analysed=analysed,
+        cost=sum(sum(v) for v in costs.values()),
+        cost_by_kind=dict(costs),
+        tries=[f"{c.action.value}:{'/'.join(t.result.value for t in c.tries)}" for c in decision.challenges],
+    )
+
+
+def _run_chunk(specs: list[Spec]) -> list[Result]:
+    return [run_attempt(spec) for spec in specs]
+
+
+def _photo_pairs() -> list[tuple[str, str, float]]:
+    cast: Cast = _WORKER["cast"]
+    faces = {i.name: cast.face(i.reference) for i in IDENTITIES}
+    obama_other = cast.face(cast.by_name["obama"].source)
+    pairs = [
+        (
+            "obama (obama.jpg)",
+            "obama (obama2.jpg)",
+            float(np.linalg.norm(obama_other.embedding - faces["obama"].embedding)),
+        )
+    ]
+    names = list(faces)
+    for a_index, a in enumerate(names):
+        for b in names[a_index + 1 :]:
+            pairs.append((a, b, float(np.linalg.norm(faces[a].embedding - faces[b].embedding))))
+    return pairs
+
+
+# --- main side ------------------------------------------------------------------------------------------
+
+
+def make_specs(attempts: int, seed: int, species: Iterable[str] = SPECIES) -> list[Spec]:
+    """``attempts`` specs per species, deterministic from ``seed``."""
+    names = [i.name for i in IDENTITIES]
+    specs = []
+    for kind in species:
+        for index in range(attempts):
+            s = _stable_seed(seed, kind, index) % (1 << 31)
+            identity = names[index % len(names)]
+            performer = identity
+            if kind == "face_swap":
+                others = [n for n in names if n != identity]
+                performer = others[(index // len(names)) % len(others)]
+            clip = (index // len(names)) % RECORDINGS_PER_IDENTITY
+            specs.append(Spec(kind, index, s, identity, performer, clip))
+    return specs
+
+
+def _chunks(specs: list[Spec], size: int) -> list[list[Spec]]:
+    groups: dict[tuple[str, str, int], list[Spec]] = defaultdict(list)
+    for spec in specs:
+        groups[(spec.species, spec.performer, spec.clip)].append(spec)
+    ordered = [s for group in groups.values() for s in group]
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summarise(results: list[Result]) -> dict[str, Any]:
+    """Figures per species (APCER/BPCER, reasons, times, costs)."""
+    by_species: dict[str, list[Result]] = defaultdict(list)
+    for r in results:
+        by_species[r.species].append(r)
+    table: dict[str, Any] = {}
+    for kind in SPECIES:
+        rs = by_species.get(kind, [])
+        if not rs:
+            continue
+        n = len(rs)
+        outcomes = Counter(r.outcome for r in rs)
+        reasons = Counter(r.reasons[0] if r.reasons else "-" for r in rs if r.outcome != "pass")
+        times = [r.seconds for r in rs]
+        table[kind] = {
+            "attempts": n,
+            "pass": outcomes["pass"],
+            "review": outcomes["review"],
+            "fail": outcomes["fail"],
+            "rate": (outcomes["fail"] if kind == "genuine" else outcomes["pass"]) / n,
+            "first_reasons": dict(reasons.most_common()),
+            "seconds_p50": _percentile(times, 50),
+            "seconds_p95": _percentile(times, 95),
+            "analysed_frames": sum(r.analysed for r in rs),
+            "frames": sum(r.frames for r in rs),
+        }
+    return table
+
+
+def _costs(results: list[Result]) -> dict[str, dict[str, float]]:
+    merged: dict[str, list[float]] = defaultdict(list)
+    for r in results:
+        for kind, values in r.cost_by_kind.items():
+            merged[kind].extend(values)
+    return {
+        kind: {"frames": len(v), "mean_ms": 1000 * statistics.fmean(v), "p95_ms": 1000 * _percentile(v, 95)}
+        for kind, v in sorted(merged.items())
+        if v
+    }
+
+
+def _match_distances(results: list[Result]) -> dict[str, dict[str, float]]:
+    groups: dict[str, list[float]] = defaultdict(list)
+    cross = {i.name for i in IDENTITIES if i.cross_photo}
+    for r in results:
+        if r.match is None:
+            continue
+        if r.species == "genuine":
+            groups["same person, other photo" if r.identity in cross else "same person, same photo"].append(
+                r.match
+            )
+        elif r.species == "face_swap":
+            groups["different person (face swap)"].append(r.match)
+    return {
+        name: {"n": len(v), "min": min(v), "p50": _percentile(v, 50), "max": max(v)}
+        for name, v in groups.items()
+    }
+
+
+def report(
+    results: list[Result],
+    pairs: list[tuple[str, str, float]],
+    wall: float,
+    cpu: float,
+    policy: VerificationPolicy,
+) -> str:
+    """The printed report."""
+    table = summarise(results)
+    lines = ["Verification evaluation on SYNTHETIC clips (real decision code, real dlib analysis)", ""]
+    lines.append(
+        f"{'species':<10} {'n':>5} {'pass':>5} {'review':>6} {'fail':>5}  {'rate':<16} "
+        "first reasons (non-pass)"
+    )
+    for kind, row in table.items():
+        label = "BPCER" if kind == "genuine" else "APCER"
+        rate = f"{label} {100 * row['rate']:.1f} %"
+        reasons = ", ".join(f"{k} {v}" for k, v in row["first_reasons"].items())
+        lines.append(
+            f"{kind:<10} {row['attempts']:>5} {row['pass']:>5} {row['review']:>6} {row['fail']:>5}  "
+            f"{rate:<16} {reasons}"
+        )
+    if "genuine" in table:
+        g = table["genuine"]
+        lines += [
+            "",
+            f"genuine time to verdict: p50 {g['seconds_p50']:.2f} s, p95 {g['seconds_p95']:.2f} s",
+            f"genuine review rate: {100 * g['review'] / g['attempts']:.1f} %",
+        ]
+    attacks = [k for k in table if k != "genuine"]
+    if attacks:
+        lines.append(
+            "attack time to verdict: "
+            + ", ".join(
+                f"{k} p50 {table[k]['seconds_p50']:.1f} s / p95 {table[k]['seconds_p95']:.1f} s"
+                for k in attacks
+            )
+        )
+    lines += ["", "face-match distance (median over keyframes) on synthetic attempts:"]
+    for name, row in _match_distances(results).items():
+        lines.append(
+            f"  {name:<30} n={row['n']:<4} min {row['min']:.3f}  p50 {row['p50']:.3f}  max {row['max']:.3f}"
+        )
+    lines.append(f"  thresholds: accept <= {policy.match.accept:.2f}, review <= {policy.match.review:.2f}")
+    lines += ["", "fixture photo pairs (reference photos, no animation):"]
+    for a, b, d in pairs:
+        lines.append(f"  {a:<20} {b:<20} {d:.3f}")
+    lines += ["", "analysis cost per frame (CPU of the analysing thread, frames not served from the cache):"]
+    for kind, row in _costs(results).items():
+        lines.append(
+            f"  {kind:<9} {row['frames']:>7} frames  mean {row['mean_ms']:6.1f} ms  "
+            f"p95 {row['p95_ms']:6.1f} ms"
+        )
+    total_frames = sum(r.frames for r in results)
+    analysed = sum(r.analysed for r in results)
+    lines.append(
+        f"  frames sampled {total_frames}, analysed {analysed}, "
+        f"reused from the clip cache {total_frames - analysed}"
+    )
+    lines += ["", f"wall {wall / 60:.1f} min, CPU {cpu / 60:.1f} min (all processes)"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    parser = argparse.ArgumentParser(
+        prog="python -m verification.evaluate", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--attempts", type=int, default=300, help="attempts per species (default 300)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="worker processes")
+    parser.add_argument("--faces-dir", type=Path, help="directory with the fixture photos")
+    parser.add_argument("--seed", type=int, default=1, help="master seed")
+    parser.add_argument("--species", nargs="*", choices=SPECIES, default=list(SPECIES))
+    parser.add_argument("--json", type=Path, help="also write every attempt's result here")
+    args = parser.parse_args(argv)
+    faces_dir = args.faces_dir or default_faces_dir(REPO_ROOT)
+    if faces_dir is None:
+        print(
+            "no fixture photos found: pass --faces-dir, set VIDEO_BANK_FACES_DIR, or run the test suite once "
+            "(it caches them in .cache/faces)",
+            file=sys.stderr,
+        )
+        return 2
+    specs = make_specs(args.attempts, args.seed, args.species)
+    started, cpu_started = time.perf_counter(), _cpu()
+    context = multiprocessing.get_context("spawn")
+    results: list[Result] = []
+    with ProcessPoolExecutor(
+        args.workers, mp_context=context, initializer=_init_worker, initargs=(str(faces_dir),)
+    ) as pool:
+        pairs = pool.submit(_photo_pairs).result()
+        for chunk_results in pool.map(_run_chunk, _chunks(specs, 10)):
+            results.extend(chunk_results)
+            done = len(results)
+            if done % 100 < 10:
+                print(f"  {done}/{len(specs)} attempts", file=sys.stderr, flush=True)
+    wall, cpu = time.perf_counter() - started, _cpu() - cpu_started
+    print(report(results, pairs, wall, cpu, VerificationPolicy()))
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in results]))
+    return 0
+
+
+def _cpu() -> float:
+    usage = os.times()
+    return usage.user + usage.system + usage.children_user + usage.children_system
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    raise SystemExit(main())

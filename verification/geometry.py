@@ -1,0 +1,214 @@
+"""Face geometry from 68 landmarks: eye and mouth opening, head pose, and 3-D parallax.
+
+All functions are pure (numpy + ``cv2.solvePnP``) and take landmarks in the iBUG 68-point order that
+dlib's shape predictor produces, as a ``(68, 2)`` float array in frame pixels.
+
+Conventions. Frames are what the camera sends, not mirrored: the customer's left side appears on the
+right of the image. ``yaw`` is positive when the nose points to the image's right (the customer turned
+to *their* left); ``pitch`` is positive when the nose points down (chin down); ``roll`` is positive
+clockwise in the image.
+
+Parallax. The eye centres and mouth corners of a face lie roughly in one plane; the nose tip stands
+about 3 cm in front of it. ``parallax_u``/``parallax_v`` are the coordinates of the nose tip in the
+projective frame of those four points (the homography that takes them to fixed canonical positions).
+Any picture of a flat surface — a printed photo or a screen moved, tilted or turned in front of the
+camera, at any distance — is a homography of that plane, which leaves these coordinates unchanged. A
+real head turning or nodding moves the nose across the frame. Comparing them with the customer's own
+baseline separates a turning head from a turning picture.
+
+The eye aspect ratio follows Soukupová & Čech (2016): the two lid-to-lid distances over twice the
+corner-to-corner distance, averaged over both eyes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+Points = npt.NDArray[np.float64]
+"""An ``(N, 2)`` array of image points (x, y) in pixels."""
+
+LANDMARK_COUNT = 68
+
+JAW = range(0, 17)
+RIGHT_EYE = (36, 37, 38, 39, 40, 41)
+"""The customer's right eye (image left): outer corner, two upper-lid points, inner corner, two lower."""
+LEFT_EYE = (42, 43, 44, 45, 46, 47)
+NOSE_TIP = 30
+NOSE_BASE = 33
+MOUTH_CORNERS = (48, 54)
+INNER_LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
+"""Upper/lower inner-lip points facing each other."""
+
+# Generic head model (millimetres, camera axes: x to the image right, y down, z away from the camera,
+# origin at the nose tip). Rough adult anthropometry; only changes of pose against the customer's own
+# baseline are used, so individual differences mostly cancel.
+_MODEL_POINTS: dict[int, tuple[float, float, float]] = {
+    30: (0.0, 0.0, 0.0),  # nose tip
+    27: (0.0, -44.0, 18.0),  # nasion
+    33: (0.0, 10.0, 14.0),  # subnasale
+    31: (-13.0, 5.0, 18.0),  # nose wings
+    35: (13.0, 5.0, 18.0),
+    36: (-45.0, -35.0, 38.0),  # eye corners, outer and inner
+    39: (-15.0, -34.0, 28.0),
+    42: (15.0, -34.0, 28.0),
+    45: (45.0, -35.0, 38.0),
+    48: (-25.0, 27.0, 30.0),  # mouth corners
+    54: (25.0, 27.0, 30.0),
+}
+_POSE_INDEXES = tuple(_MODEL_POINTS)
+_MODEL = np.array([_MODEL_POINTS[i] for i in _POSE_INDEXES], dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class HeadPose:
+    """Head orientation in degrees (see the module docstring for signs)."""
+
+    yaw: float
+    """Left/right turn; positive: the customer turned to their left (nose to the image right)."""
+    pitch: float
+    """Up/down; positive: chin down."""
+    roll: float
+    """In-plane tilt; positive: clockwise in the image."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaceMeasures:
+    """Everything the decision logic reads from one frame's landmarks."""
+
+    eye_ratio: float
+    """Eye aspect ratio averaged over both eyes (open ≈ 0.25-0.35, closed ≈ 0.1)."""
+    mouth_opening: float
+    """Mean inner-lip gap over the face height (eyes to nose base); closed ≈ 0, wide open ≈ 0.5+."""
+    pose: HeadPose
+    """Head orientation from ``cv2.solvePnP`` against a generic head model."""
+    parallax_u: float
+    """Nose tip across the eye line in the projective face frame, eye distances (0 ≈ centred)."""
+    parallax_v: float
+    """Nose tip along the eyes-to-mouth axis in the projective face frame, its lengths (≈ 0.5-0.7)."""
+    aspect: float
+    """Face height (eyes to nose base) over eye-centre distance; a tilted or turned face flattens it."""
+    eye_distance: float
+    """Distance between the eye centres, in pixels (face size for the quality gate)."""
+    center_x: float
+    """Mean landmark x, in pixels."""
+    center_y: float
+    """Mean landmark y, in pixels."""
+
+
+def as_points(landmarks: npt.ArrayLike) -> Points:
+    """Validate and convert landmarks to a float64 ``(68, 2)`` array."""
+    points = np.asarray(landmarks, dtype=np.float64)
+    if points.shape != (LANDMARK_COUNT, 2):
+        raise ValueError(f"expected (68, 2) landmarks, got shape {points.shape}")
+    if not np.isfinite(points).all():
+        raise ValueError("landmarks must be finite")
+    return points
+
+
+def _distance(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float:
+    return float(np.hypot(*(a - b)))
+
+
+def eye_aspect_ratio(points: Points, eye: tuple[int, int, int, int, int, int]) -> float:
+    """Soukupová & Čech's ratio for one eye: (|p2-p6| + |p3-p5|) / (2 |p1-p4|)."""
+    p1, p2, p3, p4, p5, p6 = (points[i] for i in eye)
+    width = _distance(p1, p4)
+    if width <= 1e-6:
+        return 0.0
+    return (_distance(p2, p6) + _distance(p3, p5)) / (2.0 * width)
+
+
+def eye_centres(points: Points) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Centres of the (image-left, image-right) eyes from their corners only (stable during blinks)."""
+    right = (points[RIGHT_EYE[0]] + points[RIGHT_EYE[3]]) / 2.0
+    left = (points[LEFT_EYE[0]] + points[LEFT_EYE[3]]) / 2.0
+    return right, left
+
+
+def face_height(points: Points) -> float:
+    """Distance from the midpoint of the eye centres to the base of the nose, pixels.
+
+    Neither blinking nor opening the mouth moves these points, and a flat picture tilted or turned
+    scales this distance as it scales the eye and mouth openings; so it is the vertical yardstick.
+    """
+    right, left = eye_centres(points)
+    return _distance((right + left) / 2.0, points[NOSE_BASE])
+
+
+def mouth_opening(points: Points) -> float:
+    """Mean inner-lip gap over :func:`face_height`."""
+    height = face_height(points)
+    if height <= 1e-6:
+        return 0.0
+    gaps = [_distance(points[a], points[b]) for a, b in INNER_LIP_PAIRS]
+    return float(np.mean(gaps)) / height
+
+
+_FRAME_CANONICAL = np.array([[-0.5, 0.0], [0.5, 0.0], [-0.4, 1.0], [0.4, 1.0]], dtype=np.float32)
+"""Where the eye centres and mouth corners of a frontal face roughly sit in the parallax frame."""
+
+
+def parallax(points: Points) -> tuple[float, float, float]:
+    """``(u, v, aspect)``: the nose tip in the eyes/mouth projective frame; face height over eye distance.
+
+    The frame is the homography taking the two eye centres and the two mouth corners to fixed
+    canonical positions; a flat picture seen from any angle (any perspective) keeps its nose tip at
+    the same canonical coordinates, a real head does not.
+    """
+    right, left = eye_centres(points)
+    norm1 = float(np.hypot(*(left - right)))
+    reference = np.array([right, left, points[MOUTH_CORNERS[0]], points[MOUTH_CORNERS[1]]], dtype=np.float32)
+    e1 = left - right
+    e2 = (points[MOUTH_CORNERS[0]] + points[MOUTH_CORNERS[1]]) / 2.0 - (right + left) / 2.0
+    if norm1 < 1e-6 or abs(float(e1[0] * e2[1] - e1[1] * e2[0])) < 1e-6:
+        return 0.0, 0.0, 0.0
+    homography = cv2.getPerspectiveTransform(reference, _FRAME_CANONICAL)
+    nose = np.array([[points[NOSE_TIP]]], dtype=np.float32)
+    u, v = cv2.perspectiveTransform(nose, homography)[0, 0]
+    return float(u), float(v), face_height(points) / norm1
+
+
+def head_pose(points: Points, frame_width: int, frame_height: int) -> HeadPose:
+    """Head orientation from ``cv2.solvePnP`` with a pinhole camera of focal length = frame width."""
+    image = np.ascontiguousarray(points[list(_POSE_INDEXES)], dtype=np.float64)
+    focal = float(max(frame_width, frame_height))
+    camera = np.array(
+        [[focal, 0.0, frame_width / 2.0], [0.0, focal, frame_height / 2.0], [0.0, 0.0, 1.0]],
+        dtype=np.float64,
+    )
+    ok, rvec, _tvec = cv2.solvePnP(_MODEL, image, camera, None, flags=cv2.SOLVEPNP_SQPNP)
+    if not ok:
+        return HeadPose(0.0, 0.0, 0.0)
+    rotation, _ = cv2.Rodrigues(rvec)
+    # Where the model's "towards the camera" axis (-z) points after rotation gives yaw and pitch.
+    forward = rotation @ np.array([0.0, 0.0, -1.0])
+    yaw = math.degrees(math.atan2(forward[0], -forward[2]))
+    pitch = math.degrees(math.atan2(forward[1], -forward[2]))
+    roll = math.degrees(math.atan2(rotation[1, 0], rotation[0, 0]))
+    return HeadPose(yaw, pitch, roll)
+
+
+def measure(landmarks: npt.ArrayLike, frame_width: int, frame_height: int) -> FaceMeasures:
+    """All measures of one face."""
+    points = as_points(landmarks)
+    right, left = eye_centres(points)
+    eye_distance = _distance(left, right)
+    u, v, aspect = parallax(points)
+    ear = (eye_aspect_ratio(points, RIGHT_EYE) + eye_aspect_ratio(points, LEFT_EYE)) / 2.0
+    centre = points.mean(axis=0)
+    return FaceMeasures(
+        eye_ratio=ear,
+        mouth_opening=mouth_opening(points),
+        pose=head_pose(points, frame_width, frame_height),
+        parallax_u=u,
+        parallax_v=v,
+        aspect=aspect,
+        eye_distance=eye_distance,
+        center_x=float(centre[0]),
+        center_y=float(centre[1]),
+    )
