@@ -1,4 +1,4 @@
-"""Command line: ``python -m video_bank serve | seed-demo | records ... | keys ...``."""
+"""Command line: ``python -m video_bank serve | seed-demo | records ... | keys ... | reference ...``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from aiohttp import web
 
+from verification import reference_cli
 from video_bank.accounts import DEMO_ACCOUNTS, seed_demo_accounts
 from video_bank.app import create_app
 from video_bank.config import Settings, configure_logging, load_settings
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed-demo", parents=[common], help="create or reset the demo accounts")
     seed.add_argument("--password", help="password for every demo account (random and printed when omitted)")
     records_cli.register(commands, common)
+    reference_cli.register(commands, common)
     return parser
 
 
@@ -140,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     if args.command in records_cli.COMMANDS:
         return records_cli.run(args, settings)
+    if args.command in reference_cli.COMMANDS:
+        return reference_cli.run(args, settings.data_dir, settings.reference_key)
     try:
         if args.command == "serve":
             asyncio.run(_serve(settings))

@@ -7,6 +7,8 @@ so the CLI can fail with one line.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import math
@@ -89,6 +91,8 @@ class Settings:
     """Handle time assumed for the wait estimate until real calls have been measured."""
     routing_file: Path | None = None
     """TOML routing policy (docs/routing.md); ``None`` uses the default shipped with the package."""
+    reference_key: str | None = field(default=None, repr=False)
+    """32-byte key (64 hex digits or URL-safe base64) encrypting reference photos at rest. Secret."""
 
     def __post_init__(self) -> None:
         if not self.host:
@@ -115,6 +119,8 @@ class Settings:
             value = getattr(self, name)
             if not math.isfinite(value) or value <= 0:
                 raise ConfigError(name, "must be a positive number")
+        if self.reference_key is not None and len(_key_bytes(self.reference_key)) != 32:
+            raise ConfigError("reference_key", "must be 32 bytes as 64 hex digits or URL-safe base64")
         for origin in self.allowed_origins:
             parts = urlsplit(origin)
             if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -175,6 +181,17 @@ def parse_ice_servers(raw: str) -> tuple[IceServer, ...]:
     return tuple(servers)
 
 
+def _key_bytes(text: str) -> bytes:
+    """A key's bytes from hex or URL-safe base64 (empty when it is neither)."""
+    text = text.strip()
+    try:
+        if len(text) == 64:
+            return bytes.fromhex(text)
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, binascii.Error):
+        return b""
+
+
 def _convert(name: str, raw: str) -> Any:
     """Turn one environment string into the type of setting ``name``."""
     try:
@@ -194,8 +211,8 @@ def _convert(name: str, raw: str) -> Any:
         return tuple(o.strip() for o in raw.split(",") if o.strip())
     if name == "log_level":
         return raw.strip().upper()
-    if name == "demo_password":
-        return raw or None  # set but empty is the same as unset: a random password is generated
+    if name in ("demo_password", "reference_key"):
+        return raw or None  # set but empty is the same as unset
     return raw
 
 
