@@ -18,7 +18,9 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from video_bank.records.builder import PreparedChunk, RecordBuilder
 from video_bank.records.chunk import TIMELINE_STREAM
@@ -42,9 +44,24 @@ logger = logging.getLogger(__name__)
 
 MAX_PENDING_BYTES = 64 * 1024 * 1024
 """Queued, not yet stored bytes per writer beyond which the disk is considered lost."""
+T = TypeVar("T")
 RECORDS_DIR = "records"
 KEYS_DIR = "keys"
 RETENTION_FILE = "retention.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """A media fragment ready to be stored (see :meth:`RecordWriter.append_media`)."""
+
+    data: bytes
+    """The fragment's bytes."""
+    t0: float
+    """Server time of its first sample, seconds since the epoch."""
+    t1: float
+    """Server time of the end of its last sample."""
+    init: bool = False
+    """Whether it is the stream's initialisation segment."""
 
 
 class RecordWriter:
@@ -126,8 +143,39 @@ class RecordWriter:
         data = bytes(fragment)
         return self._submit(
             len(data),
-            lambda: self._builder.prepare_media(stream, content_type, data, t0_us, t1_us, init=init),
+            lambda: self._store(
+                lambda: self._builder.prepare_media(stream, content_type, data, t0_us, t1_us, init=init)
+            ),
         )
+
+    def append_produced(
+        self, stream: str, content_type: str, produce: Callable[[], Sequence[Fragment]], *, size: int = 0
+    ) -> asyncio.Future[list[ChunkEntry]]:
+        """Run ``produce`` on the writer thread and store each fragment it returns as a chunk of ``stream``.
+
+        For work that belongs off the event loop and in order with the record's other chunks, such
+        as muxing encoded frames into WebM (:mod:`video_bank.records.webm`). ``size`` counts toward
+        the pending-bytes limit until the job is done.
+        """
+        self._check_open()
+        check_stream_name(stream)
+        if stream == TIMELINE_STREAM:
+            raise RecordInputError(f"the stream name {TIMELINE_STREAM!r} is reserved for the timeline")
+        if not isinstance(content_type, str) or not CONTENT_TYPE.fullmatch(content_type):
+            raise RecordInputError("a content type is 1-255 printable ASCII characters")
+
+        def store(fragment: Fragment) -> ChunkEntry:
+            t0_us, t1_us = to_us(fragment.t0, "t0"), to_us(fragment.t1, "t1")
+            return self._store(
+                lambda: self._builder.prepare_media(
+                    stream, content_type, fragment.data, t0_us, t1_us, init=fragment.init
+                )
+            )
+
+        def job() -> list[ChunkEntry]:
+            return [store(fragment) for fragment in produce()]
+
+        return self._submit(size, job)
 
     def append_events(self, events: Sequence[TimelineEvent]) -> asyncio.Future[ChunkEntry]:
         """Queue one batch of timeline events (one encrypted chunk)."""
@@ -135,7 +183,7 @@ class RecordWriter:
         batch = tuple(events)
         if not batch or not all(isinstance(e, TimelineEvent) for e in batch):
             raise RecordInputError("append_events needs a non-empty sequence of TimelineEvent")
-        return self._submit(0, lambda: self._builder.prepare_timeline(batch))
+        return self._submit(0, lambda: self._store(lambda: self._builder.prepare_timeline(batch)))
 
     def _check_open(self) -> None:
         if self._seal is not None:
@@ -143,7 +191,7 @@ class RecordWriter:
         if self._failure is not None:
             raise RecordStateError(f"record {self.record_id} stopped after a write error: {self._failure}")
 
-    def _submit(self, size: int, prepare: Callable[[], PreparedChunk]) -> asyncio.Future[ChunkEntry]:
+    def _submit(self, size: int, job: Callable[[], T]) -> asyncio.Future[T]:
         if self._pending_bytes + size > self._max_pending:
             error = RecordWriteError(
                 f"record {self.record_id}: more than {self._max_pending} bytes wait for the disk"
@@ -151,7 +199,7 @@ class RecordWriter:
             self._fail(error)
             raise error
         self._pending_bytes += size
-        future = asyncio.wrap_future(self._executor.submit(self._store, prepare), loop=self._loop)
+        future = asyncio.wrap_future(self._executor.submit(job), loop=self._loop)
         future.add_done_callback(lambda f: self._stored(f, size))
         return future
 
@@ -169,7 +217,7 @@ class RecordWriter:
         self._builder.commit(prepared)
         return prepared.entry
 
-    def _stored(self, future: asyncio.Future[ChunkEntry], size: int) -> None:
+    def _stored(self, future: asyncio.Future[Any], size: int) -> None:
         self._pending_bytes -= size
         if future.cancelled():
             return
