@@ -22,7 +22,7 @@ from video_bank.notifications import CallbackDesk, OutboxNotifier
 from video_bank.storage import SqliteStorage
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web_client"
-PAGES = ("customer", "teller")
+PAGES = ("customer", "teller", "supervisor")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (

@@ -1,8 +1,12 @@
 """Browser test fixtures: the real server in a subprocess, and one Chromium per party.
 
-Each party (customer, teller) gets its own Chromium process with a fresh profile, because each needs
-a different fake camera: Chromium reads its camera from the y4m clip named on its command line. The
-clips are generated at test time from the fixture photos (tests/support/y4m.py).
+Each party (customer, teller, supervisor) gets its own Chromium process with a fresh profile, because
+each needs a different fake camera: Chromium reads its camera from the y4m clip named on its command
+line. The clips are generated at test time from the fixture photos (tests/support/y4m.py).
+
+A test marked ``@pytest.mark.routing(key=value, ...)`` runs against a server whose routing policy is
+``signaling/routing.toml`` with those ``[defaults]`` replaced (``VIDEO_BANK_ROUTING_FILE``), e.g.
+``callback_offer_seconds=0`` so that the call-back offer comes at once.
 
 Without Chromium (``/usr/bin/chromium``, or ``VIDEO_BANK_CHROMIUM``) or the playwright package the
 tests are skipped with the reason, except in CI (``CI=true``), where that is a failure.
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -34,6 +39,7 @@ from tests.support.y4m import write_y4m
 if TYPE_CHECKING:
     from playwright.async_api import ConsoleMessage
 
+ROUTING_TOML = REPO_ROOT / "signaling" / "routing.toml"
 CHROMIUM_ENV = "VIDEO_BANK_CHROMIUM"
 DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
 SERVER_START_SECONDS = 30.0
@@ -56,6 +62,9 @@ TELLER_VIEWPORT = {"width": 1440, "height": 900}
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives Debian's Chromium against the real server")
+    config.addinivalue_line(
+        "markers", "routing(**defaults): run the server with these [defaults] in its routing file"
+    )
 
 
 def _unavailable(reason: str) -> None:
@@ -96,6 +105,17 @@ def _log_tail(path: Path, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def write_routing_file(path: Path, defaults: dict[str, float]) -> Path:
+    """Copy the shipped routing policy to ``path`` with some ``[defaults]`` values replaced."""
+    text = ROUTING_TOML.read_text()
+    for key, value in defaults.items():
+        text, count = re.subn(rf"(?m)^({re.escape(key)}\s*=\s*)\S+", rf"\g<1>{value}", text)
+        if count != 1:
+            raise ValueError(f"{key} is not a [defaults] key of {ROUTING_TOML}")
+    path.write_text(text)
+    return path
+
+
 def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
     """Poll ``/healthz`` until it answers 200; fail early if the process exits."""
     deadline = time.monotonic() + SERVER_START_SECONDS
@@ -121,6 +141,7 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live
     port = _free_port()
     password = secrets.token_urlsafe(12)
     log_path = tmp_path / "server.log"
+    data_dir = tmp_path / "data"
     command = [
         sys.executable,
         "-m",
@@ -131,9 +152,13 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live
         "--port",
         str(port),
         "--data-dir",
-        str(tmp_path / "data"),
+        str(data_dir),
     ]
     env = {**os.environ, "VIDEO_BANK_DEMO_PASSWORD": password}
+    marker = request.node.get_closest_marker("routing")
+    if marker is not None:
+        routing_file = write_routing_file(tmp_path / "routing.toml", dict(marker.kwargs))
+        env["VIDEO_BANK_ROUTING_FILE"] = str(routing_file)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
@@ -141,7 +166,7 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(f"{base_url}/healthz", process, log_path)
-        yield LiveServer(base_url, password, log_path)
+        yield LiveServer(base_url, password, log_path, data_dir)
     finally:
         process.terminate()
         try:
@@ -159,8 +184,9 @@ async def launch_party(
 ) -> AsyncIterator[LaunchParty]:
     """A factory: ``await launch_party("customer", clip)`` starts a Chromium with ``clip`` as its camera.
 
-    The customer gets a phone viewport, anyone else a desktop one. At teardown every page is
-    screenshotted to ``tests/artifacts/<test>-<party>-final.png`` and every browser is closed.
+    Parties whose name starts with ``customer`` get a phone viewport, anyone else a desktop one. At
+    teardown every page is screenshotted to ``tests/artifacts/<test>-<party>-final.png`` and every
+    browser is closed.
     """
     from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import async_playwright
@@ -169,7 +195,7 @@ async def launch_party(
     async with async_playwright() as playwright:
 
         async def launch(name: str, clip: Path) -> Party:
-            mobile = name == "customer"
+            mobile = name.startswith("customer")
             context = await playwright.chromium.launch_persistent_context(
                 str(tmp_path / f"profile-{name}"),
                 executable_path=str(chromium_executable),
@@ -201,5 +227,6 @@ async def launch_party(
 
 
 def _record_console(party: Party, message: ConsoleMessage) -> None:
+    party.console.append(f"{message.type}: {message.text}")
     if message.type == "error":
         party.problems.append(f"console error: {message.text}")

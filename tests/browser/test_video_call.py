@@ -1,5 +1,7 @@
 """A customer's phone browser and a teller's console hold a real video call through our server.
 
+The teller is offered the waiting customer and accepts; after each call the teller wraps up.
+
 Each party runs its own headless Chromium whose camera plays a clip made from a different photo
 (customer: obama.jpg, teller: biden.jpg). The tests drive the pages only through their
 ``data-testid`` hooks and ``data-*`` state, and prove that each side's remote video shows moving
@@ -16,7 +18,20 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from tests.browser.harness import DEMO_TELLER, CameraClips, LaunchParty, LiveServer, Party, save_screenshot
+from tests.browser.harness import CameraClips, LaunchParty, LiveServer, Party, save_screenshot
+from tests.browser.steps import (
+    WAIT_MS,
+    accept_offer,
+    assert_no_page_problems,
+    expect_in_call,
+    expect_offer,
+    expect_waiting,
+    expect_wrap_up,
+    finish_wrap_up,
+    join_queue,
+    open_customer_page,
+    sign_in_and_go_available,
+)
 from tests.support.y4m import read_y4m
 
 if TYPE_CHECKING:
@@ -28,8 +43,6 @@ with contextlib.suppress(ImportError):
 
 pytestmark = pytest.mark.browser
 
-WAIT_MS = 30_000
-"""Upper bound for every wait on the pages."""
 FRAMES_TO_SEE = 15
 """How many more frames a remote video must present to count as moving."""
 THUMB_SIZE = (16, 12)
@@ -65,39 +78,6 @@ JS_GRAB_RGBA = """
 """
 
 Grey = npt.NDArray[np.float64]
-
-
-async def sign_in_and_go_available(teller: Party, server: LiveServer) -> None:
-    page = teller.page
-    await page.goto(f"{server.base_url}/teller/")
-    status = page.get_by_test_id("call-status")
-    await expect(status).to_have_attribute("data-state", "offline")
-    await expect(page.get_by_test_id("state-available")).to_be_disabled()
-    await page.get_by_test_id("username").fill(DEMO_TELLER)
-    await page.get_by_test_id("password").fill(server.demo_password)
-    await page.get_by_test_id("login-button").click()
-    await expect(status).to_have_attribute("data-state", "away", timeout=WAIT_MS)
-    await page.get_by_test_id("state-available").click()
-    await expect(status).to_have_attribute("data-state", "available", timeout=WAIT_MS)
-    await expect(page.get_by_test_id("state-available")).to_be_disabled()
-    await expect(page.get_by_test_id("state-away")).to_be_enabled()
-
-
-async def join_queue(customer: Party, business: str = "activation") -> None:
-    page = customer.page
-    await page.get_by_test_id("display-name").fill(CUSTOMER_NAME)
-    await page.get_by_test_id("business-select").select_option(business)
-    await page.get_by_test_id("join-button").click()
-
-
-async def expect_in_call(customer: Party, teller: Party) -> None:
-    for party in (customer, teller):
-        await expect(party.page.get_by_test_id("call-status")).to_have_attribute(
-            "data-state", "in-call", timeout=WAIT_MS
-        )
-        await expect(party.page.get_by_test_id("hangup-button")).to_be_enabled(timeout=WAIT_MS)
-    await expect(teller.page.get_by_test_id("customer-name")).to_have_text(CUSTOMER_NAME)
-    await expect(customer.page.get_by_test_id("join-button")).to_be_disabled()
 
 
 async def expect_moving_remote_video(party: Party) -> dict[str, float]:
@@ -153,60 +133,82 @@ async def expect_both_see_each_other(customer: Party, teller: Party, stem: str) 
 
 
 async def expect_back_to_start(customer: Party, teller: Party) -> None:
+    """The customer can join again; the teller wraps up, then takes the next customer."""
     c, t = customer.page, teller.page
     await expect(c.get_by_test_id("call-status")).to_have_attribute("data-state", "ended", timeout=WAIT_MS)
     await expect(c.get_by_test_id("join-button")).to_be_enabled()
     await expect(c.get_by_test_id("hangup-button")).to_be_disabled()
-    await expect(t.get_by_test_id("call-status")).to_have_attribute(
-        "data-state", "available", timeout=WAIT_MS
-    )
+    await expect_wrap_up(teller)
     await expect(t.get_by_test_id("hangup-button")).to_be_disabled()
     await expect(t.get_by_test_id("customer-name")).to_have_text("")
     for page in (c, t):
         assert await page.get_by_test_id("remote-video").evaluate("v => v.srcObject === null")
 
 
-def assert_no_page_problems(*parties: Party) -> None:
-    problems = [f"{p.name}: {problem}" for p in parties for problem in p.problems]
-    assert not problems, "\n".join(problems)
-
-
-async def test_customer_and_teller_see_each_other_then_customer_hangs_up(
+async def test_teller_accepts_the_offer_and_both_see_each_other_then_customer_hangs_up(
     live_server: LiveServer, launch_party: LaunchParty, camera_clips: CameraClips
 ) -> None:
     teller = await launch_party("teller", camera_clips.teller)
     customer = await launch_party("customer", camera_clips.customer)
     await sign_in_and_go_available(teller, live_server)
-    await customer.page.goto(f"{live_server.base_url}/customer/")
-    await expect(customer.page.get_by_test_id("call-status")).to_have_attribute("data-state", "idle")
+    await open_customer_page(customer, live_server)
     await expect(customer.page.get_by_test_id("hangup-button")).to_be_disabled()
 
-    await join_queue(customer)
-    await expect_in_call(customer, teller)
+    await join_queue(customer, CUSTOMER_NAME)
+    await expect_offer(teller, CUSTOMER_NAME)
+    await save_screenshot(teller, "offer-teller")
+    await teller.page.get_by_test_id("offer-accept").click()
+    await expect_in_call(customer, teller, CUSTOMER_NAME)
+    await expect(teller.page.get_by_test_id("task-offer")).to_be_hidden()
     await expect_both_see_each_other(customer, teller, "call")
 
     await customer.page.get_by_test_id("hangup-button").click()
     await expect_back_to_start(customer, teller)
+    await save_screenshot(teller, "wrap-up-teller")
+    await finish_wrap_up(teller)
     assert_no_page_problems(customer, teller)
 
 
-async def test_teller_hangs_up_and_the_customer_can_call_again(
+async def test_teller_hangs_up_extends_wrap_up_and_the_customer_can_call_again(
     live_server: LiveServer, launch_party: LaunchParty, camera_clips: CameraClips
 ) -> None:
     teller = await launch_party("teller", camera_clips.teller)
     customer = await launch_party("customer", camera_clips.customer)
     await sign_in_and_go_available(teller, live_server)
-    await customer.page.goto(f"{live_server.base_url}/customer/")
+    await open_customer_page(customer, live_server)
 
-    await join_queue(customer)
-    await expect_in_call(customer, teller)
+    await join_queue(customer, CUSTOMER_NAME)
+    await accept_offer(teller, CUSTOMER_NAME)
+    await expect_in_call(customer, teller, CUSTOMER_NAME)
     await expect_moving_remote_video(customer)
     await teller.page.get_by_test_id("hangup-button").click()
     await expect_back_to_start(customer, teller)
 
+    # More time for notes: the server adds its extension to what was left.
+    left = await expect_wrap_up(teller)
+    await teller.page.get_by_test_id("wrapup-extend").click()
+    timer = teller.page.get_by_test_id("wrapup-timer")
+    await expect(timer).not_to_have_attribute("data-seconds-left", str(left), timeout=WAIT_MS)
+    await teller.page.wait_for_function(
+        "([el, before]) => Number(el.dataset.secondsLeft) > before",
+        arg=[await timer.element_handle(), left],
+        timeout=WAIT_MS,
+    )
+
+    # The customer calls again while the teller wraps up: they wait until the teller is ready.
     await customer.page.get_by_test_id("join-button").click()
-    await expect_in_call(customer, teller)
+    await expect_waiting(customer, position=1)
+    await expect(teller.page.get_by_test_id("task-offer")).to_be_hidden()
+    await finish_wrap_up_into_offer(teller)
+    await accept_offer(teller, CUSTOMER_NAME)
+    await expect_in_call(customer, teller, CUSTOMER_NAME)
     await expect_both_see_each_other(customer, teller, "second-call")
     await teller.page.get_by_test_id("hangup-button").click()
     await expect_back_to_start(customer, teller)
     assert_no_page_problems(customer, teller)
+
+
+async def finish_wrap_up_into_offer(teller: Party) -> None:
+    """Press "I am ready" while a customer waits: the next offer comes at once."""
+    await teller.page.get_by_test_id("wrapup-done").click()
+    await expect(teller.page.get_by_test_id("wrapup")).to_be_hidden(timeout=WAIT_MS)

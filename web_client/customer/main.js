@@ -1,24 +1,45 @@
 /**
- * Customer page: join the queue for one business, wait, then hold a video call with a teller.
+ * Customer page: join the queue for one business (or, aged 60 and over, tap "Talk to a person now"),
+ * see the place in line and the wait, book a call-back instead of waiting, then hold a video call
+ * with a teller. Opened from a call-back link (`?callback=TOKEN`) it goes straight into the call.
  *
  * State (`call-status[data-state]`): idle → waiting → in-call → ended; `ended` behaves like `idle`
- * (the customer may join again) but keeps the reason on screen.
+ * (the customer may join again) but keeps the reason on screen. The server decides: a join becomes
+ * `waiting` only when the first `queue_update` arrives, and a refusal is shown in `join-error`
+ * (`data-code` = the server's error code, the text = the server's message).
+ *
+ * The resident ID number is read from its field when joining and sent only in `join_queue`: it is
+ * never logged, stored or shown anywhere else.
  */
 
 import {BUSINESS_LABELS} from '/shared/businesses.js';
-import {byId, byTestId, setNotice} from '/shared/dom.js';
+import {byId, byTestId, sentence, setNotice} from '/shared/dom.js';
 import {HubCall, openLocalMedia, stopLocalMedia} from '/shared/rtc.js';
 import {SignalingClient, SignalingError, closeText} from '/shared/signaling.js';
 import {attachStream, countFrames, offerSoundButton} from '/shared/video.js';
+import {BookingCard, bookingStore} from '/customer/callback-booking.js';
+import {CallbackOfferCard} from '/customer/callback-offer.js';
+import {QueueView} from '/customer/queue-view.js';
 
+/** @typedef {import('/shared/signaling.js').Hello} Hello */
 /** @typedef {import('/shared/signaling.js').WelcomeMessage} WelcomeMessage */
 /** @typedef {import('/shared/signaling.js').SessionStartedMessage} SessionStartedMessage */
 /** @typedef {import('/shared/signaling.js').EndReason} EndReason */
+/** @typedef {import('/shared/signaling.js').ErrorMessage} ErrorMessage */
 /** @typedef {import('/shared/rtc.js').LocalMedia} LocalMedia */
+/** @typedef {import('/customer/callback-booking.js').Booking} Booking */
 /** @typedef {'idle'|'waiting'|'in-call'|'ended'} CustomerState */
 
 /** If the server does not confirm a hang-up within this time, end the call locally. */
 const HANGUP_CONFIRM_MS = 5000;
+/** "Talk to a person now" serves this business when none was chosen. */
+const TALK_NOW_BUSINESS = 'activation';
+/** The name the teller sees when the one-tap button is used without one. */
+const TALK_NOW_NAME = 'Customer';
+/** Join refusals about the resident ID number. */
+const ID_REFUSALS = new Set(['invalid_resident_id', 'not_eligible']);
+/** What a call-back link token looks like (docs/protocol.md, `hello.callback_token`). */
+const CALLBACK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 
 /** @type {Record<EndReason, string>} */
 const END_REASONS = {
@@ -28,6 +49,14 @@ const END_REASONS = {
   teller_lost: 'The teller’s connection was lost, so the call ended.',
   media_failed: 'The video connection failed, so the call ended.',
   server_shutdown: 'The service is restarting, so the call ended.',
+  callback_missed: 'The call-back ended.',
+};
+
+/** @type {Record<string, string>} `callback_cancelled.reason` -> what to tell the customer */
+const CALLBACK_ENDED = {
+  cancelled: 'Your call-back has been cancelled.',
+  expired: 'The time for your call-back has passed.',
+  missed: 'Your teller could not reach you.',
 };
 
 const ui = {
@@ -38,10 +67,11 @@ const ui = {
   form: byId('join-form', HTMLFormElement),
   name: byTestId('display-name', HTMLInputElement),
   business: byTestId('business-select', HTMLSelectElement),
+  residentId: byTestId('resident-id', HTMLInputElement),
+  joinError: byTestId('join-error', HTMLElement),
   join: byTestId('join-button', HTMLButtonElement),
+  talkNow: byTestId('talk-now', HTMLButtonElement),
   queue: byTestId('queue-status', HTMLElement),
-  queuePosition: byId('queue-position', HTMLElement),
-  queueEta: byId('queue-eta', HTMLElement),
   leave: byTestId('leave-queue-button', HTMLButtonElement),
   hangup: byTestId('hangup-button', HTMLButtonElement),
   remoteVideo: byTestId('remote-video', HTMLVideoElement),
@@ -53,15 +83,17 @@ const ui = {
 const page = {
   /** @type {CustomerState} */
   state: 'idle',
-  /** A join is being set up (connecting): no second one. */
+  /** join_queue is being sent or was sent and not yet answered. */
   joining: false,
+  /** The page was opened from a call-back link and waits for the session. */
+  followingLink: false,
   /** leave_queue or hangup was sent and not yet confirmed. */
   leaving: false,
   /** @type {SignalingClient|null} */
   signaling: null,
   /** @type {WelcomeMessage|null} */
   welcome: null,
-  /** @type {Promise<LocalMedia>|null} camera and microphone, opened when joining */
+  /** @type {Promise<LocalMedia>|null} camera and microphone, opened when waiting */
   media: null,
   /** @type {string|null} */
   sessionId: null,
@@ -70,6 +102,12 @@ const page = {
   /** @type {ReturnType<typeof setTimeout>|undefined} */
   hangupTimer: undefined,
 };
+
+const queueView = new QueueView();
+const callbackOffer = new CallbackOfferCard((fields) => {
+  return page.signaling?.send({type: 'callback_request', ...fields}) ?? false;
+});
+const bookingCard = new BookingCard((booking) => void cancelBooking(booking));
 
 /**
  * Set the state and the status text, then bring every control in line with them.
@@ -82,32 +120,78 @@ function setState(state, text, detail = '') {
   ui.status.dataset.state = state;
   ui.statusText.textContent = text;
   ui.statusDetail.textContent = detail;
+  if (state !== 'waiting') {
+    queueView.clear();
+    callbackOffer.hide();
+  }
   render();
 }
 
 /** Enable, disable and show controls for the current state (buttons are disabled, never hidden). */
 function render() {
-  const canJoin = (page.state === 'idle' || page.state === 'ended') && !page.joining;
-  ui.join.disabled = !canJoin;
-  ui.name.disabled = !canJoin;
-  ui.business.disabled = !canJoin;
+  const canJoin = (page.state === 'idle' || page.state === 'ended') && !page.joining &&
+    !page.followingLink;
+  for (const control of [ui.join, ui.talkNow, ui.name, ui.business, ui.residentId]) {
+    control.disabled = !canJoin;
+  }
+  // Opened from a call-back link, or holding a booking: the form would only distract.
+  ui.form.hidden = page.followingLink || bookingCard.current !== null;
   ui.hangup.disabled = !(page.state === 'in-call' && page.sessionId !== null && !page.leaving);
   ui.queue.hidden = page.state !== 'waiting';
   ui.leave.disabled = page.leaving;
   ui.placeholder.hidden = page.state === 'in-call';
 }
 
-/** @returns {Promise<SignalingClient>} a connected client, reusing the open one */
-async function ensureConnected() {
-  if (page.signaling && page.signaling.connected) {
-    return page.signaling;
-  }
+/**
+ * Show why a join was refused, or clear it.
+ * @param {string} code the server's error code (or `closed`), empty to clear
+ * @param {string} text
+ */
+function showJoinError(code, text) {
+  ui.joinError.dataset.code = code;
+  setNotice(ui.joinError, sentence(text), 'error');
+}
+
+/**
+ * Open a socket with every handler of this page registered and say `hello`.
+ * @param {Hello} hello
+ * @returns {Promise<SignalingClient>}
+ */
+async function connectClient(hello) {
   const client = new SignalingClient();
-  client.on('queue_update', onQueueUpdate);
+  client.on('queue_update', (message) => {
+    page.joining = false;
+    queueView.show(message);
+    if (page.state !== 'waiting') {
+      showJoinError('', '');
+      const soon = message.lane === 'elderly' ? 'You are in the priority line: a teller will be with you very soon.' :
+        'Please wait: a teller will be with you soon.';
+      setState('waiting', soon);
+      void acquireMedia();
+    }
+  });
   client.on('queue_left', () => {
     page.leaving = false;
     releaseMedia();
     setState('idle', 'You left the queue. You can join again at any time.');
+  });
+  client.on('callback_offer', (message) => {
+    if (page.state === 'waiting') {
+      callbackOffer.show(message.estimated_wait_seconds);
+    }
+  });
+  client.on('callback_booked', (message) => {
+    bookingStore.save(message);
+    bookingCard.show(message);
+    releaseMedia();
+    setState('idle', 'Your call-back is booked.', 'You have left the line; we keep your place.');
+  });
+  client.on('callback_cancelled', (message) => {
+    if (bookingCard.current?.reservation_id === message.reservation_id) {
+      endBooking();
+      setState('idle', CALLBACK_ENDED[message.reason] ?? 'Your call-back has ended.',
+        'You can join the queue again at any time.');
+    }
   });
   client.on('session_started', (message) => void onSessionStarted(message));
   client.on('answer', (message) => {
@@ -133,38 +217,66 @@ async function ensureConnected() {
       onConnectionLost(closeText(event));
     }
   });
-  page.welcome = await client.connect({role: 'customer'});
+  page.welcome = await client.connect(hello);
   page.signaling = client;
   return client;
 }
 
-/** @param {SubmitEvent} event */
-async function onJoin(event) {
-  event.preventDefault();
+/** @returns {Promise<SignalingClient>} a connected client, reusing the open one */
+async function ensureConnected() {
+  if (page.signaling && page.signaling.connected) {
+    return page.signaling;
+  }
+  return connectClient({role: 'customer'});
+}
+
+/**
+ * Ask for a place in line: the regular way (name and business required) or with the one-tap
+ * "talk to a person now" (the server checks the ID number shows an age of 60 or over).
+ * @param {boolean} talkNow
+ * @returns {Promise<void>}
+ */
+async function join(talkNow) {
   const displayName = ui.name.value.trim();
-  ui.name.setCustomValidity(displayName ? '' : 'Please enter your name.');
-  ui.business.setCustomValidity(ui.business.value ? '' : 'Please choose what we can help you with.');
-  if (!ui.form.reportValidity()) {
-    return;
+  if (!talkNow) {
+    ui.name.setCustomValidity(displayName ? '' : 'Please enter your name.');
+    ui.business.setCustomValidity(ui.business.value ? '' : 'Please choose what we can help you with.');
+    if (!ui.form.reportValidity()) {
+      return;
+    }
+  }
+  /** @type {{type: 'join_queue', display_name: string, business: string, resident_id?: string,
+   *   talk_now?: boolean}} */
+  const message = {
+    type: 'join_queue',
+    display_name: displayName || TALK_NOW_NAME,
+    business: ui.business.value || TALK_NOW_BUSINESS,
+  };
+  const residentId = ui.residentId.value.replace(/\s+/g, '').toUpperCase();
+  if (residentId) {
+    message.resident_id = residentId;
+  }
+  if (talkNow) {
+    message.talk_now = true;
   }
   setNotice(ui.notice, '');
+  showJoinError('', '');
   page.joining = true;
-  setState(page.state, 'Connecting…');
-  void acquireMedia();
+  setState(page.state, talkNow ? 'Connecting you to a person…' : 'Joining the queue…');
   try {
     const client = await ensureConnected();
-    client.send({type: 'join_queue', display_name: displayName, business: ui.business.value});
-    setState('waiting', 'Please wait: a teller will be with you soon.');
+    if (!client.send(message)) {
+      throw new SignalingError('closed', 'Cannot reach the service. Please try again.');
+    }
+    // Answered by queue_update (waiting), session_started (a teller took it at once) or error.
   } catch (error) {
-    releaseMedia();
+    page.joining = false;
     const text = error instanceof SignalingError ? error.message : 'Something went wrong. Please try again.';
-    setState('idle', 'Could not join the queue.', text);
     if (!(error instanceof SignalingError)) {
       console.error('customer: join failed', error);
     }
-  } finally {
-    page.joining = false;
-    render();
+    showJoinError(error instanceof SignalingError ? error.code : 'client_error', text);
+    setState(page.state, 'Could not join the queue.');
   }
 }
 
@@ -197,18 +309,6 @@ function releaseMedia() {
   void pending?.then((media) => stopLocalMedia(media.stream));
 }
 
-/** @param {import('/shared/signaling.js').QueueUpdateMessage} message */
-function onQueueUpdate(message) {
-  ui.queue.dataset.position = String(message.position);
-  ui.queue.dataset.etaSeconds = String(message.estimated_wait_seconds);
-  ui.queuePosition.textContent = message.position === 1 ? 'You are next in line.' :
-    `You are number ${message.position} in line.`;
-  ui.queueEta.textContent = `Estimated wait: ${formatWait(message.estimated_wait_seconds)}.`;
-  if (page.state !== 'waiting') {
-    setState('waiting', 'Please wait: a teller will be with you soon.');
-  }
-}
-
 /** @param {SessionStartedMessage} message */
 async function onSessionStarted(message) {
   const client = page.signaling;
@@ -216,7 +316,13 @@ async function onSessionStarted(message) {
     return;
   }
   page.sessionId = message.session_id;
+  page.joining = false;
+  if (message.kind === 'callback') {
+    endBooking(); // the call-back this tab booked is happening: nothing left to cancel
+  }
+  page.followingLink = false;
   page.leaving = false;
+  showJoinError('', '');
   setState('in-call', `You are talking to ${message.peer.display_name}.`, 'Connecting video…');
   const media = await acquireMedia();
   if (page.sessionId !== message.session_id) {
@@ -267,42 +373,127 @@ function endCall(reason) {
   page.call = null;
   page.sessionId = null;
   page.leaving = false;
+  page.joining = false;
   releaseMedia();
   setState('ended', reason, 'You can join again at any time.');
 }
 
-/** @param {import('/shared/signaling.js').ErrorMessage} message */
+/**
+ * Ask the server to cancel a booked call-back (from this socket or a new one after a reload).
+ * @param {Booking} booking
+ * @returns {Promise<void>}
+ */
+async function cancelBooking(booking) {
+  try {
+    const client = await ensureConnected();
+    const sent = client.send({
+      type: 'callback_cancel',
+      reservation_id: booking.reservation_id,
+      cancel_token: booking.cancel_token,
+    });
+    if (!sent) {
+      throw new SignalingError('closed', 'Cannot reach the service. Please try again.');
+    }
+  } catch (error) {
+    bookingCard.cancelFailed();
+    const text = error instanceof SignalingError ? error.message : 'Something went wrong. Please try again.';
+    if (!(error instanceof SignalingError)) {
+      console.error('customer: cancelling the call-back failed', error);
+    }
+    setNotice(ui.notice, text, 'error');
+  }
+}
+
+/** Forget the booking: it was cancelled, refused or is over. */
+function endBooking() {
+  bookingStore.clear();
+  bookingCard.hide();
+}
+
+/** @param {ErrorMessage} message */
 function onServerError(message) {
   console.warn(`customer: server refused ${message.ref_type ?? 'a message'}: ${message.code}`);
-  if (message.ref_type === 'join_queue' && page.state === 'waiting') {
-    releaseMedia();
-    setState('idle', 'Could not join the queue.', message.message);
-    return;
+  switch (message.ref_type) {
+    case 'join_queue':
+      page.joining = false;
+      releaseMedia();
+      showJoinError(message.code, message.message);
+      setState(page.state === 'waiting' ? 'idle' : page.state, 'Could not join the queue.');
+      // Refused for the ID number: put the customer where the fix is (the alert is read out).
+      (ID_REFUSALS.has(message.code) ? ui.residentId : ui.join).focus();
+      return;
+    case 'callback_request':
+      callbackOffer.refused(sentence(message.message));
+      return;
+    case 'callback_cancel':
+      // The reservation is gone (already called, expired or unknown): nothing left to cancel here.
+      endBooking();
+      setState(page.state, 'The call-back could not be cancelled.');
+      break;
+    case 'leave_queue':
+    case 'hangup':
+      page.leaving = false;
+      render();
+      break;
+    default:
+      if (message.code === 'invalid_callback' && page.followingLink) {
+        page.followingLink = false;
+        releaseMedia();
+        setState('idle', 'This call-back link cannot be used any more.',
+          'You can join the queue below instead.');
+      }
+      break;
   }
-  if (message.ref_type === 'leave_queue' || message.ref_type === 'hangup') {
-    page.leaving = false;
-    render();
-  }
-  setNotice(ui.notice, message.message, 'error');
+  setNotice(ui.notice, sentence(message.message), 'error');
 }
 
 /** @param {string} text why the connection closed */
 function onConnectionLost(text) {
   if (page.state === 'waiting' || page.state === 'in-call') {
     endCall(text);
+  } else if (page.joining || page.followingLink) {
+    page.joining = false;
+    page.followingLink = false;
+    releaseMedia();
+    setState(page.state, text);
   }
 }
 
 /**
- * @param {number} seconds an estimated wait
- * @returns {string} e.g. "less than a minute", "about 3 minutes"
+ * Opened from a call-back link: go straight into the teller's session, without the form.
+ * @returns {boolean} whether the page was opened from such a link
  */
-function formatWait(seconds) {
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 1) {
-    return 'less than a minute';
+function followCallbackLink() {
+  const token = new URLSearchParams(location.search).get('callback');
+  if (token === null) {
+    return false;
   }
-  return minutes === 1 ? 'about 1 minute' : `about ${minutes} minutes`;
+  // The token is single-use and secret: drop it from the address bar and the history.
+  history.replaceState(null, '', location.pathname);
+  if (!CALLBACK_TOKEN_PATTERN.test(token)) {
+    setNotice(ui.notice, 'This call-back link is incomplete. Please open the link from the text message again.',
+      'error');
+    return true;
+  }
+  page.followingLink = true;
+  setState('idle', 'Connecting you to your teller…', 'Please allow the camera and microphone when asked.');
+  void acquireMedia();
+  connectClient({role: 'customer', callback_token: token}).catch((error) => {
+    page.followingLink = false;
+    releaseMedia();
+    const text = error instanceof SignalingError ? error.message : 'Something went wrong. Please try again.';
+    setState('idle', 'Could not open the call-back link.', text);
+  });
+  return true;
+}
+
+/** A booking made earlier in this tab survives a reload so that it can still be cancelled. */
+function restoreBooking() {
+  const booking = bookingStore.load();
+  if (booking) {
+    bookingCard.show(booking);
+    setState('idle', 'Your call-back is booked.', 'You can cancel it below.');
+  }
 }
 
 function fillBusinessSelect() {
@@ -318,9 +509,14 @@ function fillBusinessSelect() {
 fillBusinessSelect();
 countFrames(ui.remoteVideo);
 offerSoundButton(ui.remoteVideo, ui.sound);
-ui.form.addEventListener('submit', (event) => void onJoin(event));
+ui.form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void join(false);
+});
+ui.talkNow.addEventListener('click', () => void join(true));
 ui.name.addEventListener('input', () => ui.name.setCustomValidity(''));
 ui.business.addEventListener('change', () => ui.business.setCustomValidity(''));
+ui.residentId.addEventListener('input', () => showJoinError('', ''));
 ui.hangup.addEventListener('click', onHangup);
 ui.leave.addEventListener('click', onLeave);
 window.addEventListener('pagehide', () => {
@@ -328,4 +524,7 @@ window.addEventListener('pagehide', () => {
   page.signaling?.close();
   releaseMedia();
 });
+if (!followCallbackLink()) {
+  restoreBooking();
+}
 render();

@@ -51,3 +51,18 @@ export function setNotice(element, text, kind = 'info') {
   element.classList.toggle('error', kind === 'error');
   element.hidden = text === '';
 }
+
+/**
+ * Server messages are short lower-case phrases ("the ID number's check character is wrong");
+ * shown on their own they read better as a sentence.
+ * @param {string} text
+ * @returns {string} `text` starting with a capital and ending with a full stop
+ */
+export function sentence(text) {
+  const trimmed = text.trim();
+  if (!trimmed) {
+    return '';
+  }
+  const capital = trimmed[0].toLocaleUpperCase() + trimmed.slice(1);
+  return /[.!?…]$/.test(capital) ? capital : `${capital}.`;
+}

@@ -13,9 +13,12 @@ export const PROTOCOL_VERSION = 1;
 
 /** @typedef {'customer'|'teller'|'supervisor'|'auditor'} Role */
 /** @typedef {'activation'|'password_reset'|'info_update'|'corporate_willingness'|'card_review'} Business */
-/** @typedef {'offline'|'available'|'away'|'in-call'|'wrap-up'} TellerState */
+/** @typedef {'offline'|'available'|'reserved'|'away'|'in-call'|'wrap-up'} TellerState */
+/** @typedef {'standard'|'elderly'} Lane */
+/** @typedef {'call'|'callback'} TaskKind */
 /**
- * @typedef {'customer_hangup'|'teller_hangup'|'customer_lost'|'teller_lost'|'media_failed'|'server_shutdown'} EndReason
+ * @typedef {'customer_hangup'|'teller_hangup'|'customer_lost'|'teller_lost'|'media_failed'|
+ *   'server_shutdown'|'callback_missed'} EndReason
  */
 
 /**
@@ -34,31 +37,132 @@ export const PROTOCOL_VERSION = 1;
  * @property {number} position 1 = next in line
  * @property {number} estimated_wait_seconds
  * @property {Business} business
+ * @property {Lane} lane
  */
 /** @typedef {{type: 'queue_left', reason: string}} QueueLeftMessage */
-/** @typedef {{type: 'teller_state', state: TellerState, reason?: string|null}} TellerStateMessage */
+/** @typedef {{type: 'callback_offer', estimated_wait_seconds: number}} CallbackOfferMessage */
+/**
+ * @typedef {object} CallbackBookedMessage
+ * @property {'callback_booked'} type
+ * @property {string} reservation_id
+ * @property {string} cancel_token secret: only for `callback_cancel`
+ * @property {number} window_start epoch seconds
+ * @property {number} window_end epoch seconds
+ */
+/**
+ * @typedef {object} CallbackCancelledMessage
+ * @property {'callback_cancelled'} type
+ * @property {string} reservation_id
+ * @property {'cancelled'|'expired'|'missed'} reason
+ */
+/**
+ * @typedef {object} TellerStateMessage
+ * @property {'teller_state'} type
+ * @property {TellerState} state
+ * @property {string|null} [reason] why the teller is away (`login`, `no_answer`, `rejected`, …)
+ * @property {boolean} [auto_accept] offers are accepted at once
+ * @property {number} [wrap_up_seconds_left] in `wrap-up`
+ */
+/**
+ * @typedef {object} TaskOfferMessage
+ * @property {'task_offer'} type
+ * @property {string} task_id
+ * @property {TaskKind} kind
+ * @property {Business} business
+ * @property {{display_name: string, elderly: boolean}} customer
+ * @property {number} waited_seconds
+ * @property {number} expires_in_seconds
+ */
+/**
+ * @typedef {object} TaskOfferWithdrawnMessage
+ * @property {'task_offer_withdrawn'} type
+ * @property {string} task_id
+ * @property {'customer_left'|'timeout'|'rejected'} reason
+ */
 /**
  * @typedef {object} SessionStartedMessage
  * @property {'session_started'} type
  * @property {string} session_id
  * @property {Business} business
- * @property {{role: 'customer'|'teller', display_name: string}} peer
+ * @property {{role: 'customer'|'teller', display_name: string, elderly?: boolean}} peer
+ * @property {TaskKind} [kind] `callback` when a teller calls a booked customer back
  */
+/** @typedef {{type: 'callback_answered', session_id: string}} CallbackAnsweredMessage */
 /** @typedef {{type: 'answer', session_id: string, sdp: string}} AnswerMessage */
 /** @typedef {{type: 'media_state', session_id: string, state: 'connecting'|'connected'}} MediaStateMessage */
 /** @typedef {{type: 'session_ended', session_id: string, reason: EndReason}} SessionEndedMessage */
 /** @typedef {{type: 'error', code: string, message: string, ref_type?: string|null}} ErrorMessage */
 
 /**
+ * @typedef {object} QueueSnapshot one business and lane
+ * @property {Business} business
+ * @property {Lane} lane
+ * @property {number} waiting live callers in line
+ * @property {number} callbacks booked call-backs in line
+ * @property {number} longest_wait_seconds
+ */
+/**
+ * @typedef {object} TellerSnapshot
+ * @property {string} username
+ * @property {string} display_name
+ * @property {TellerState} state
+ * @property {string|null} reason
+ * @property {number} seconds_in_state
+ * @property {boolean} elder_care
+ */
+/**
+ * @typedef {object} SessionSnapshot
+ * @property {string} session_id
+ * @property {Business} business
+ * @property {string} teller username
+ * @property {string} customer display name
+ * @property {TaskKind} kind
+ * @property {'negotiating'|'active'|'ended'} state
+ * @property {number} seconds
+ */
+/**
+ * @typedef {object} ServicePeriod figures over one period (`null` while there is nothing to count)
+ * @property {number} answered
+ * @property {number} abandoned
+ * @property {number|null} service_level 0–1
+ * @property {number|null} abandon_rate 0–1
+ * @property {number|null} average_wait_seconds
+ * @property {number|null} average_wait_elderly_seconds
+ * @property {number|null} average_handle_seconds
+ */
+/**
+ * @typedef {object} ServiceSnapshot
+ * @property {number} threshold_seconds answered within this counts for the service level
+ * @property {ServicePeriod} last_15_minutes
+ * @property {ServicePeriod} today
+ */
+/**
+ * @typedef {object} SupervisorSnapshotMessage
+ * @property {'supervisor_snapshot'} type
+ * @property {number} at server time, epoch seconds
+ * @property {QueueSnapshot[]} queues
+ * @property {TellerSnapshot[]} tellers
+ * @property {SessionSnapshot[]} sessions
+ * @property {ServiceSnapshot} service
+ */
+
+/**
  * @typedef {object} ServerMessageMap
  * @property {WelcomeMessage} welcome
  * @property {QueueUpdateMessage} queue_update
  * @property {QueueLeftMessage} queue_left
+ * @property {CallbackOfferMessage} callback_offer
+ * @property {CallbackBookedMessage} callback_booked
+ * @property {CallbackCancelledMessage} callback_cancelled
  * @property {TellerStateMessage} teller_state
+ * @property {TaskOfferMessage} task_offer
+ * @property {TaskOfferWithdrawnMessage} task_offer_withdrawn
  * @property {SessionStartedMessage} session_started
+ * @property {CallbackAnsweredMessage} callback_answered
  * @property {AnswerMessage} answer
  * @property {MediaStateMessage} media_state
  * @property {SessionEndedMessage} session_ended
+ * @property {SupervisorSnapshotMessage} supervisor_snapshot
  * @property {ErrorMessage} error
  */
 
@@ -67,6 +171,7 @@ export const PROTOCOL_VERSION = 1;
  * @property {Role} role
  * @property {string} [username] staff only
  * @property {string} [password] staff only
+ * @property {string} [callback_token] customers following a call-back link
  */
 
 /** Close codes with a meaning for the pages (docs/protocol.md, "Close codes"). */

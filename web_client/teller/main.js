@@ -1,43 +1,32 @@
 /**
- * Teller console: sign in, choose available or away, and take video calls with customers.
+ * Teller console: sign in, choose available or away, answer offered customers, hold video calls,
+ * wrap up after each call, and call back customers who booked a call-back.
  *
  * `call-status[data-state]` shows the state the server last sent in `teller_state` (`away` right
- * after sign-in); it is `offline` only while signed out or disconnected.
+ * after sign-in, `reserved` while an offer waits for an answer) and `data-reason` the away reason;
+ * it is `offline` only while signed out or disconnected. The server decides every transition: the
+ * page asks (`set_state`, `offer_accept`, `wrap_up_done`, …) and shows what it is told.
  */
 
 import {businessLabel} from '/shared/businesses.js';
-import {byId, byTestId, setNotice} from '/shared/dom.js';
+import {byId, byTestId, sentence, setNotice} from '/shared/dom.js';
 import {HubCall, openLocalMedia, stopLocalMedia} from '/shared/rtc.js';
-import {CloseCode, SignalingClient, SignalingError, closeText} from '/shared/signaling.js';
+import {CloseCode, SignalingClient, closeText} from '/shared/signaling.js';
+import {bindLoginForm, loginForm} from '/shared/staff-login.js';
 import {attachStream, countFrames, offerSoundButton} from '/shared/video.js';
+import {OfferCard} from '/teller/offer-card.js';
+import {AWAY_CHOICES, END_REASONS, STATE_TEXT, WITHDRAWN_TEXT, awayReasonText} from '/teller/texts.js';
+import {WrapUpPanel} from '/teller/wrap-up.js';
 
 /** @typedef {import('/shared/signaling.js').TellerState} TellerState */
-/** @typedef {import('/shared/signaling.js').EndReason} EndReason */
+/** @typedef {import('/shared/signaling.js').TellerStateMessage} TellerStateMessage */
 /** @typedef {import('/shared/signaling.js').WelcomeMessage} WelcomeMessage */
 /** @typedef {import('/shared/signaling.js').SessionStartedMessage} SessionStartedMessage */
+/** @typedef {import('/shared/staff-login.js').Credentials} Credentials */
 /** @typedef {import('/shared/rtc.js').LocalMedia} LocalMedia */
 
 /** If the server does not confirm a hang-up within this time, end the call locally. */
 const HANGUP_CONFIRM_MS = 5000;
-
-/** @type {Record<TellerState, [string, string]>} state -> status text and hint */
-const STATE_TEXT = {
-  'offline': ['Signed out', 'Sign in to take customers.'],
-  'away': ['Away', 'Press Available to take the next customer.'],
-  'available': ['Available', 'The next customer in the queue will be connected to you.'],
-  'in-call': ['In a call', 'The customer is shown on the right.'],
-  'wrap-up': ['Wrapping up', 'Finish your notes for the last call.'],
-};
-
-/** @type {Record<EndReason, string>} */
-const END_REASONS = {
-  customer_hangup: 'The customer ended the call.',
-  teller_hangup: 'You ended the call.',
-  customer_lost: 'The customer’s connection was lost.',
-  teller_lost: 'Your connection was lost.',
-  media_failed: 'The video connection failed.',
-  server_shutdown: 'The service is restarting.',
-};
 
 const ui = {
   status: byTestId('call-status', HTMLElement),
@@ -46,13 +35,13 @@ const ui = {
   tellerName: byId('teller-name', HTMLElement),
   available: byTestId('state-available', HTMLButtonElement),
   away: byTestId('state-away', HTMLButtonElement),
+  awayReason: byTestId('away-reason', HTMLSelectElement),
+  autoAccept: byTestId('auto-accept', HTMLInputElement),
   signOut: byId('sign-out', HTMLButtonElement),
-  loginForm: byId('login-form', HTMLFormElement),
-  username: byTestId('username', HTMLInputElement),
-  password: byTestId('password', HTMLInputElement),
-  loginButton: byTestId('login-button', HTMLButtonElement),
-  loginError: byTestId('login-error', HTMLElement),
+  login: loginForm(byId('login-form', HTMLFormElement)),
+  callbackStatus: byTestId('callback-status', HTMLElement),
   customerName: byTestId('customer-name', HTMLElement),
+  customerElderly: byTestId('customer-elderly', HTMLElement),
   customerBusiness: byId('customer-business', HTMLElement),
   sessionId: byId('session-id', HTMLElement),
   mediaState: byId('media-state', HTMLElement),
@@ -67,11 +56,12 @@ const ui = {
 const page = {
   /** @type {TellerState} */
   state: 'offline',
+  /** @type {string|null} why the teller is away, as sent by the server */
+  reason: null,
   /** @type {SignalingClient|null} set while signed in */
   signaling: null,
   /** @type {WelcomeMessage|null} */
   welcome: null,
-  signingIn: false,
   /** The sign-out was asked for: no "connection lost" message. */
   signingOut: false,
   /** A set_state was sent and its teller_state has not come back yet. */
@@ -80,6 +70,8 @@ const page = {
   media: null,
   /** @type {string|null} */
   sessionId: null,
+  /** @type {string} the current session's customer */
+  customerName: '',
   /** @type {HubCall|null} */
   call: null,
   hangingUp: false,
@@ -87,42 +79,85 @@ const page = {
   hangupTimer: undefined,
 };
 
+const offerCard = new OfferCard({
+  accept: (taskId) => page.signaling?.send({type: 'offer_accept', task_id: taskId}),
+  reject: (taskId) => page.signaling?.send({type: 'offer_reject', task_id: taskId}),
+});
+
+const wrapUp = new WrapUpPanel({
+  done: () => page.signaling?.send({type: 'wrap_up_done'}),
+  extend: () => page.signaling?.send({type: 'wrap_up_extend'}),
+});
+
 /**
- * @param {TellerState} state as sent by the server (or `offline` when disconnected)
+ * Show the state the server sent (or `offline` when disconnected).
+ * @param {TellerStateMessage|{state: 'offline'}} message
  */
-function setTellerState(state) {
-  page.state = state;
+function onTellerState(message) {
+  const reason = 'reason' in message ? message.reason ?? null : null;
+  page.state = message.state;
+  page.reason = message.state === 'away' ? reason : null;
   page.stateChangePending = false;
-  ui.status.dataset.state = state;
-  const [text, hint] = STATE_TEXT[state] ?? [state, ''];
+  ui.status.dataset.state = message.state;
+  ui.status.dataset.reason = page.reason ?? '';
+  const [text, hint] = STATE_TEXT[message.state] ?? [message.state, ''];
   ui.statusText.textContent = text;
-  ui.statusDetail.textContent = hint;
+  ui.statusDetail.textContent = message.state === 'away' && page.reason ?
+    `${awayReasonText(page.reason)} ${hint}` : hint;
+  if (message.state !== 'reserved') {
+    offerCard.hide();
+  }
+  if (message.state === 'wrap-up') {
+    wrapUp.show('wrap_up_seconds_left' in message ? message.wrap_up_seconds_left ?? 0 : 0);
+  } else {
+    wrapUp.hide();
+  }
+  if (message.state === 'available' && 'auto_accept' in message &&
+      typeof message.auto_accept === 'boolean' && message.auto_accept !== ui.autoAccept.checked) {
+    // The teller changed the toggle while away or wrapping up: apply it now that it can be.
+    requestState('available');
+  }
   render();
 }
 
 /** Enable, disable and show controls for the current state (buttons are disabled, never hidden). */
 function render() {
   const signedIn = page.signaling !== null;
-  const idle = !page.stateChangePending && page.sessionId === null;
-  ui.loginForm.hidden = signedIn;
-  ui.loginButton.disabled = page.signingIn;
-  ui.username.disabled = page.signingIn;
-  ui.password.disabled = page.signingIn;
-  ui.available.disabled = !(signedIn && idle && page.state === 'away');
-  ui.away.disabled = !(signedIn && idle && page.state === 'available');
+  const free = signedIn && !page.stateChangePending && page.sessionId === null;
+  ui.login.form.hidden = signedIn;
+  ui.available.disabled = !(free && (page.state === 'away' || page.state === 'wrap-up'));
+  ui.away.disabled = !(free && (page.state === 'available' || page.state === 'wrap-up'));
   ui.available.setAttribute('aria-pressed', String(page.state === 'available'));
   ui.away.setAttribute('aria-pressed', String(page.state === 'away'));
+  ui.awayReason.disabled = !signedIn;
+  ui.autoAccept.disabled = !signedIn;
   ui.signOut.hidden = !signedIn;
   ui.signOut.disabled = page.sessionId !== null;
   ui.hangup.disabled = !(page.sessionId !== null && !page.hangingUp);
-  ui.placeholder.hidden = page.sessionId !== null;
+  const awaitingCallback = ui.callbackStatus.dataset.state === 'waiting';
+  ui.placeholder.hidden = page.sessionId !== null && !awaitingCallback;
+  ui.placeholder.textContent = awaitingCallback ?
+    `Waiting for ${page.customerName} to follow the call-back link…` : 'No customer yet.';
 }
 
 /** @returns {SignalingClient} a client with every handler of this page registered */
 function createClient() {
   const client = new SignalingClient();
-  client.on('teller_state', (message) => setTellerState(message.state));
+  client.on('teller_state', onTellerState);
+  client.on('task_offer', (message) => {
+    setNotice(ui.notice, '');
+    offerCard.show(message);
+  });
+  client.on('task_offer_withdrawn', (message) => {
+    offerCard.hide(message.task_id);
+    setNotice(ui.notice, WITHDRAWN_TEXT[message.reason] ?? 'The offer was withdrawn.');
+  });
   client.on('session_started', (message) => void onSessionStarted(message));
+  client.on('callback_answered', (message) => {
+    if (message.session_id === page.sessionId) {
+      showCallbackStatus('answered', `${page.customerName} followed the link and is joining the call.`);
+    }
+  });
   client.on('answer', (message) => {
     page.call?.applyAnswer(message).catch((error) => {
       console.error('teller: could not apply the answer', error);
@@ -148,41 +183,19 @@ function createClient() {
   return client;
 }
 
-/** @param {SubmitEvent} event */
-async function onLogin(event) {
-  event.preventDefault();
-  const username = ui.username.value.trim();
-  const password = ui.password.value;
-  if (!username || !password) {
-    setNotice(ui.loginError, 'Enter your username and password.', 'error');
-    return;
-  }
-  setNotice(ui.loginError, '');
+/**
+ * @param {Credentials} credentials
+ * @returns {Promise<void>} resolves once signed in
+ */
+async function signIn(credentials) {
   setNotice(ui.notice, '');
-  page.signingIn = true;
-  render();
   const client = createClient();
-  try {
-    page.welcome = await client.connect({role: 'teller', username, password});
-    page.signaling = client;
-    ui.password.value = '';
-    ui.tellerName.textContent = page.welcome.display_name ?? username;
-    void acquireMedia();
-  } catch (error) {
-    if (!(error instanceof SignalingError)) {
-      console.error('teller: sign-in failed', error);
-    }
-    const text = error instanceof SignalingError && error.code === 'auth_failed' ?
-      'Wrong username or password.' :
-      error instanceof SignalingError ? error.message : 'Sign-in failed. Please try again.';
-    setNotice(ui.loginError, text, 'error');
-  } finally {
-    page.signingIn = false;
-    render();
-  }
-  if (page.signaling) {
-    (ui.available.disabled ? ui.away : ui.available).focus(); // the login form is gone
-  }
+  page.welcome = await client.connect({role: 'teller', ...credentials});
+  page.signaling = client;
+  ui.tellerName.textContent = page.welcome.display_name ?? credentials.username;
+  void acquireMedia();
+  render();
+  (ui.available.disabled ? ui.away : ui.available).focus(); // the login form is gone
 }
 
 /**
@@ -214,13 +227,36 @@ function releaseMedia() {
 }
 
 /**
+ * Ask to become available (with the auto-accept choice) or away (with the chosen reason).
  * @param {'available'|'away'} state
  */
 function requestState(state) {
-  if (page.signaling?.send({type: 'set_state', state})) {
+  const message = state === 'available' ?
+    {type: 'set_state', state, auto_accept: ui.autoAccept.checked} :
+    {type: 'set_state', state, reason: ui.awayReason.value || 'break'};
+  if (page.signaling?.send(message)) {
     page.stateChangePending = true;
+    setNotice(ui.notice, '');
     render();
   }
+}
+
+/** The toggle takes effect at once while available; otherwise with the next `set_state available`. */
+function onAutoAcceptChanged() {
+  if (page.state === 'available' && !page.stateChangePending) {
+    requestState('available');
+  }
+}
+
+/**
+ * @param {'waiting'|'answered'|''} state
+ * @param {string} text
+ */
+function showCallbackStatus(state, text) {
+  ui.callbackStatus.dataset.state = state;
+  ui.callbackStatus.textContent = text;
+  ui.callbackStatus.hidden = state === '';
+  render();
 }
 
 /** @param {SessionStartedMessage} message */
@@ -229,13 +265,22 @@ async function onSessionStarted(message) {
   if (!client || !page.welcome) {
     return;
   }
+  offerCard.hide();
   page.sessionId = message.session_id;
+  page.customerName = message.peer.display_name || 'the customer';
   page.hangingUp = false;
   setNotice(ui.notice, '');
   ui.customerName.textContent = message.peer.display_name;
+  ui.customerElderly.hidden = !message.peer.elderly;
   ui.customerBusiness.textContent = businessLabel(message.business);
   ui.sessionId.textContent = message.session_id;
   ui.mediaState.textContent = 'Connecting…';
+  if (message.kind === 'callback') {
+    showCallbackStatus(
+      'waiting', `Calling back ${page.customerName} — waiting for the customer to follow the link.`);
+  } else {
+    showCallbackStatus('', '');
+  }
   render();
   const media = await acquireMedia();
   if (page.sessionId !== message.session_id) {
@@ -278,11 +323,14 @@ function endCall(notice) {
   page.call?.close();
   page.call = null;
   page.sessionId = null;
+  page.customerName = '';
   page.hangingUp = false;
   ui.customerName.textContent = '';
+  ui.customerElderly.hidden = true;
   ui.customerBusiness.textContent = '';
   ui.sessionId.textContent = '';
   ui.mediaState.textContent = '';
+  showCallbackStatus('', '');
   setNotice(ui.notice, notice);
   render();
 }
@@ -290,13 +338,25 @@ function endCall(notice) {
 /** @param {import('/shared/signaling.js').ErrorMessage} message */
 function onServerError(message) {
   console.warn(`teller: server refused ${message.ref_type ?? 'a message'}: ${message.code}`);
-  if (message.ref_type === 'set_state') {
-    page.stateChangePending = false;
+  switch (message.ref_type) {
+    case 'set_state':
+      page.stateChangePending = false;
+      break;
+    case 'offer_accept':
+    case 'offer_reject':
+      offerCard.answerRefused();
+      break;
+    case 'wrap_up_done':
+    case 'wrap_up_extend':
+      wrapUp.setPending(false);
+      break;
+    case 'hangup':
+      page.hangingUp = false;
+      break;
+    default:
+      break;
   }
-  if (message.ref_type === 'hangup') {
-    page.hangingUp = false;
-  }
-  setNotice(ui.notice, message.message, 'error');
+  setNotice(ui.notice, sentence(message.message), 'error');
   render();
 }
 
@@ -311,7 +371,7 @@ function onDisconnected(event) {
   }
   releaseMedia();
   ui.tellerName.textContent = '';
-  setTellerState('offline');
+  onTellerState({state: 'offline'});
   if (!voluntary) {
     const text = event.code === CloseCode.REPLACED ?
       'You were signed out because this account signed in somewhere else.' : closeText(event);
@@ -326,11 +386,19 @@ function onSignOut() {
   }
 }
 
+function fillAwayReasons() {
+  for (const [value, label] of AWAY_CHOICES) {
+    ui.awayReason.append(new Option(label, value));
+  }
+}
+
+fillAwayReasons();
 countFrames(ui.remoteVideo);
 offerSoundButton(ui.remoteVideo, ui.sound);
-ui.loginForm.addEventListener('submit', (event) => void onLogin(event));
+bindLoginForm(ui.login, signIn);
 ui.available.addEventListener('click', () => requestState('available'));
 ui.away.addEventListener('click', () => requestState('away'));
+ui.autoAccept.addEventListener('change', onAutoAcceptChanged);
 ui.hangup.addEventListener('click', onHangup);
 ui.signOut.addEventListener('click', onSignOut);
 window.addEventListener('pagehide', () => {

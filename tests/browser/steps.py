@@ -1,0 +1,165 @@
+"""What people do on the pages, as steps the browser tests share.
+
+Every step drives the pages only through their ``data-testid`` hooks and checks machine state in
+``data-*`` attributes (DESIGN.md, "Test hooks"); every wait is bounded by :data:`WAIT_MS`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from tests.browser.harness import DEMO_SUPERVISOR, DEMO_TELLER, LiveServer, Party
+
+# Without playwright the chromium_executable fixture skips the tests (fails them in CI) with the reason.
+with contextlib.suppress(ImportError):
+    from playwright.async_api import expect
+
+WAIT_MS = 30_000
+"""Upper bound for every wait on the pages."""
+
+
+def assert_no_page_problems(*parties: Party) -> None:
+    """No console error and no uncaught exception on any page."""
+    problems = [f"{p.name}: {problem}" for p in parties for problem in p.problems]
+    assert not problems, "\n".join(problems)
+
+
+async def sign_in_teller(teller: Party, server: LiveServer, username: str = DEMO_TELLER) -> None:
+    """Sign in on the teller console; the teller starts away (reason ``login``)."""
+    page = teller.page
+    await page.goto(f"{server.base_url}/teller/")
+    status = page.get_by_test_id("call-status")
+    await expect(status).to_have_attribute("data-state", "offline")
+    await expect(page.get_by_test_id("state-available")).to_be_disabled()
+    await page.get_by_test_id("username").fill(username)
+    await page.get_by_test_id("password").fill(server.demo_password)
+    await page.get_by_test_id("login-button").click()
+    await expect(status).to_have_attribute("data-state", "away", timeout=WAIT_MS)
+    await expect(status).to_have_attribute("data-reason", "login")
+
+
+async def go_available(teller: Party, *, auto_accept: bool = False, then: str = "available") -> None:
+    """Press Available (with or without auto-accept) and wait for the state the server answers.
+
+    ``then`` is ``available`` when nobody waits; with a customer waiting the server reserves them
+    for the teller at once (``reserved``, or ``in-call`` with auto-accept).
+    """
+    page = teller.page
+    await page.get_by_test_id("auto-accept").set_checked(auto_accept)
+    await page.get_by_test_id("state-available").click()
+    await expect(page.get_by_test_id("call-status")).to_have_attribute("data-state", then, timeout=WAIT_MS)
+    if then == "available":
+        await expect(page.get_by_test_id("state-available")).to_be_disabled()
+        await expect(page.get_by_test_id("state-away")).to_be_enabled()
+
+
+async def sign_in_and_go_available(
+    teller: Party, server: LiveServer, *, auto_accept: bool = False, then: str = "available"
+) -> None:
+    """Sign in on the teller console and become available (see :func:`go_available`)."""
+    await sign_in_teller(teller, server)
+    await go_available(teller, auto_accept=auto_accept, then=then)
+
+
+async def sign_in_supervisor(supervisor: Party, server: LiveServer) -> None:
+    """Sign in on the supervisor page; the dashboard shows once the first snapshot can arrive."""
+    page = supervisor.page
+    await page.goto(f"{server.base_url}/supervisor/")
+    await expect(page.get_by_test_id("login-error")).to_be_hidden()
+    await page.get_by_test_id("username").fill(DEMO_SUPERVISOR)
+    await page.get_by_test_id("password").fill(server.demo_password)
+    await page.get_by_test_id("login-button").click()
+    await expect(page.get_by_test_id("queue-table")).to_be_visible(timeout=WAIT_MS)
+
+
+async def open_customer_page(customer: Party, server: LiveServer) -> None:
+    """Open the customer page in its start state."""
+    await customer.page.goto(f"{server.base_url}/customer/")
+    await expect(customer.page.get_by_test_id("call-status")).to_have_attribute("data-state", "idle")
+
+
+async def join_queue(
+    customer: Party, name: str, business: str = "activation", resident_id: str | None = None
+) -> None:
+    """Fill the form and press Join; the page is waiting or in a call once the server answered."""
+    page = customer.page
+    await page.get_by_test_id("display-name").fill(name)
+    await page.get_by_test_id("business-select").select_option(business)
+    if resident_id is not None:
+        await page.get_by_test_id("resident-id").fill(resident_id)
+    await page.get_by_test_id("join-button").click()
+
+
+async def expect_waiting(customer: Party, position: int, lane: str = "standard") -> int:
+    """Wait until the customer is told ``position`` in ``lane``; return the estimated wait shown."""
+    queue = customer.page.get_by_test_id("queue-status")
+    await expect(customer.page.get_by_test_id("call-status")).to_have_attribute(
+        "data-state", "waiting", timeout=WAIT_MS
+    )
+    await expect(queue).to_be_visible()
+    await expect(queue).to_have_attribute("data-position", str(position), timeout=WAIT_MS)
+    await expect(queue).to_have_attribute("data-lane", lane)
+    eta = await queue.get_attribute("data-eta-seconds")
+    assert eta is not None
+    assert eta.isdigit(), eta
+    return int(eta)
+
+
+async def expect_offer(teller: Party, name: str, *, elderly: bool = False, kind: str = "call") -> None:
+    """The teller's console shows an offer for customer ``name`` with a running countdown."""
+    page = teller.page
+    card = page.get_by_test_id("task-offer")
+    await expect(card).to_be_visible(timeout=WAIT_MS)
+    await expect(page.get_by_test_id("call-status")).to_have_attribute("data-state", "reserved")
+    await expect(card).to_have_attribute("data-kind", kind)
+    await expect(page.get_by_test_id("offer-customer-name")).to_have_text(name)
+    elderly_badge = page.get_by_test_id("offer-elderly")
+    await (expect(elderly_badge).to_be_visible() if elderly else expect(elderly_badge).to_be_hidden())
+    left = await page.get_by_test_id("offer-countdown").get_attribute("data-seconds-left")
+    assert left is not None
+    assert left.isdigit(), left
+    await expect(page.get_by_test_id("offer-accept")).to_be_enabled()
+    await expect(page.get_by_test_id("offer-reject")).to_be_enabled()
+
+
+async def accept_offer(teller: Party, name: str, *, elderly: bool = False, kind: str = "call") -> None:
+    """Wait for the offer of customer ``name`` and accept it."""
+    await expect_offer(teller, name, elderly=elderly, kind=kind)
+    await teller.page.get_by_test_id("offer-accept").click()
+    await expect(teller.page.get_by_test_id("task-offer")).to_be_hidden(timeout=WAIT_MS)
+
+
+async def expect_in_call(customer: Party, teller: Party, name: str) -> None:
+    """Both pages show the call, with the hang-up button usable."""
+    for party in (customer, teller):
+        await expect(party.page.get_by_test_id("call-status")).to_have_attribute(
+            "data-state", "in-call", timeout=WAIT_MS
+        )
+        await expect(party.page.get_by_test_id("hangup-button")).to_be_enabled(timeout=WAIT_MS)
+    await expect(teller.page.get_by_test_id("customer-name")).to_have_text(name)
+    await expect(customer.page.get_by_test_id("join-button")).to_be_disabled()
+
+
+async def expect_wrap_up(teller: Party) -> int:
+    """The teller wraps up after a call; return the seconds left on the wrap-up timer."""
+    page = teller.page
+    await expect(page.get_by_test_id("call-status")).to_have_attribute(
+        "data-state", "wrap-up", timeout=WAIT_MS
+    )
+    await expect(page.get_by_test_id("wrapup")).to_be_visible()
+    await expect(page.get_by_test_id("wrapup-done")).to_be_enabled()
+    await expect(page.get_by_test_id("wrapup-extend")).to_be_enabled()
+    left = await page.get_by_test_id("wrapup-timer").get_attribute("data-seconds-left")
+    assert left is not None
+    assert left.isdigit(), left
+    return int(left)
+
+
+async def finish_wrap_up(teller: Party) -> None:
+    """Press "I am ready" during wrap-up; the teller is available again."""
+    page = teller.page
+    await page.get_by_test_id("wrapup-done").click()
+    await expect(page.get_by_test_id("call-status")).to_have_attribute(
+        "data-state", "available", timeout=WAIT_MS
+    )
+    await expect(page.get_by_test_id("wrapup")).to_be_hidden()
