@@ -311,7 +311,7 @@ class Switchboard:
             return [
                 *out,
                 fx.Send(
-                    conn_id, ErrorMessage("invalid_callback", "this call-back link is not valid any more")
+                    conn_id, ErrorMessage("invalid_callback", "this call-back link is not valid any more", "hello")
                 ),
             ]
         del self._callback_links[token]

@@ -40,6 +40,15 @@ class OutboxNotifier:
         logger.info("notification %d queued on %s for %s", message_id, channel, mask_phone(recipient))
 
 
+_ENDED_TEXT = {
+    "expired": (
+        "We are sorry: no teller was free in the time you chose for your video call-back. Please join again:"
+    ),
+    "missed": "Your teller called you back but could not reach you. Please join the video counter again:",
+}
+"""Texts sent when a reservation ends without a call (the customer is no longer connected)."""
+
+
 class CallbackDesk:
     """Callback reservations in storage, and the "your teller is ready" message with its link."""
 
@@ -65,6 +74,12 @@ class CallbackDesk:
         self, reservation_id: str, status: str, at: float, teller: str | None, session_id: str | None
     ) -> None:
         await self._storage.update_callback(reservation_id, status, at, teller, session_id)
+        ended = _ENDED_TEXT.get(status)
+        if ended is None:
+            return
+        record = await self._storage.get_callback(reservation_id)
+        if record is not None:
+            await self._notifier.send("sms", record.phone, f"{ended} {self._public_url}/customer/", at)
 
     async def notify_callback(
         self, reservation_id: str, link_token: str, teller_display_name: str, at: float

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 from aiohttp.test_utils import TestClient
@@ -152,3 +153,19 @@ async def test_metrics_expose_queues_tellers_waits_and_service_level(
     assert 'video_bank_abandons_total{business="card_review"} 1.0' in text
     assert 'video_bank_service_level{period="last_15_minutes"} 1.0' in text
     assert "video_bank_pairing_latency_seconds_count 1.0" in text
+
+
+async def test_an_expired_callback_is_texted_to_the_customer(client: TestClient, party: PartyFactory) -> None:
+    customer = await party("customer")
+    await customer.send(type="join_queue", display_name="Wang Fang", business="activation")
+    await customer.until("callback_offer")
+    service = client.app[appkeys.SIGNALING]
+    now = time.time()
+    await customer.send(type="callback_request", phone="13912345678", window_start=now, window_end=now + 1000)
+    booked = await customer.until("callback_booked")
+    await service.apply(service.switchboard.tick(now + 1001))
+    storage = client.app[appkeys.STORAGE]
+    record = await storage.get_callback(booked["reservation_id"])
+    assert record is not None and record.status == "expired"
+    texts = [m.body for m in await storage.outbox()]
+    assert len(texts) == 1 and "no teller was free" in texts[0] and "/customer/" in texts[0]
