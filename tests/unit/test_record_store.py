@@ -27,6 +27,7 @@ from video_bank.records import (
     TimelineEvent,
 )
 from video_bank.records.builder import RecordBuilder
+from video_bank.records.catalog import list_records
 from video_bank.records.chain import ENTRY_BYTES
 from video_bank.records.keyring import KeyRing
 from video_bank.records.keywrap import generate_auditor_key
@@ -421,3 +422,31 @@ def test_a_retention_policy_file_in_the_data_dir_is_used(data_dir: Path) -> None
 def test_the_api_takes_server_seconds_and_stores_microseconds() -> None:
     assert SessionInfo.of("s", "activation", 1.5).started_at_us == 1_500_000
     assert TimelineEvent.of(2.25, "x").at_us == 2_250_000
+
+
+async def test_the_catalog_lists_every_record_and_trusts_only_signed_metadata(
+    data_dir: Path, auditor: rsa.RSAPrivateKey
+) -> None:
+    recorder = Recorder.local(data_dir)
+    await (await recorder.open(info("sealed"))).seal(summary={"outcome": "completed"})
+    await (await recorder.open(info("forged"))).seal()
+    forged = data_dir / "records" / "forged" / "manifest.json"
+    forged.write_bytes(forged.read_bytes().replace(b"teller1", b"teller9"))
+    live = await recorder.open(info("live"))
+    crashed_record(data_dir, "crashed", [b"x"], torn=False)
+
+    listings = {entry.record_id: entry for entry in list_records(store_of(data_dir), trusted(data_dir))}
+
+    assert {rid: entry.status for rid, entry in listings.items()} == {
+        "crashed": "unsealed",
+        "forged": "invalid-signature",
+        "live": "writing",
+        "sealed": "sealed",
+    }
+    assert listings["sealed"].manifest is not None and listings["sealed"].manifest.summary == {
+        "outcome": "completed"
+    }
+    assert listings["forged"].manifest is None
+    live_header = listings["live"].header
+    assert live_header is not None and live_header.session.teller == "teller1"
+    await live.seal()

@@ -33,17 +33,18 @@ from pathlib import Path
 from typing import Any
 
 from video_bank.config import Settings
+from video_bank.records.catalog import list_records
 from video_bank.records.encoding import from_us, iso_utc, to_us
 from video_bank.records.errors import KeyStoreError, RecordError, RecordIntegrityError
 from video_bank.records.export import export_record
 from video_bank.records.keyring import KeyRing, KeyStatus, load_private_key_file
 from video_bank.records.keywrap import auditor_key_id, load_auditor_public_key
-from video_bank.records.model import Manifest, RecordHeader
+from video_bank.records.model import RecordHeader
 from video_bank.records.reader import unwrap_data_key
 from video_bank.records.recovery import recover_all
 from video_bank.records.store import LocalRecordStore, RecordState
 from video_bank.records.sweep import place_legal_hold, release_legal_hold, sweep
-from video_bank.records.verify import signed_manifest, verify_record
+from video_bank.records.verify import verify_record
 from video_bank.records.writer import KEYS_DIR, RECORDS_DIR
 
 COMMANDS = ("records", "keys")
@@ -135,26 +136,14 @@ def _now_us() -> int:
 
 
 def _list(args: argparse.Namespace, store: LocalRecordStore, keyring: KeyRing, out: Out) -> int:
-    trusted = keyring.trusted_signing_keys()
     rows: list[dict[str, Any]] = []
-    for record_id in store.record_ids():
-        state = store.state(record_id)
-        row: dict[str, Any] = {"id": record_id, "state": state.value}
-        manifest: Manifest | None = None
-        if state is RecordState.SEALED:
-            try:
-                manifest = signed_manifest(store.source(record_id), trusted)
-            except RecordIntegrityError:
-                row["state"] = "invalid-signature"
-        elif state in (RecordState.WRITING, RecordState.UNSEALED):
-            header = store.source(record_id).header()
-            if header is not None:
-                try:
-                    h = RecordHeader.parse(header)
-                    row |= {"business": h.session.business, "teller": h.session.teller}
-                    row |= {"started": iso_utc(h.session.started_at_us)}
-                except RecordIntegrityError:
-                    row["state"] = f"{state.value}-malformed"
+    for listing in list_records(store, keyring.trusted_signing_keys()):
+        row: dict[str, Any] = {"id": listing.record_id, "state": listing.status}
+        if listing.header is not None:
+            session = listing.header.session
+            row |= {"business": session.business, "teller": session.teller}
+            row |= {"started": iso_utc(session.started_at_us)}
+        manifest = listing.manifest
         if manifest is not None:
             row |= {
                 "business": manifest.session.business,
@@ -170,8 +159,8 @@ def _list(args: argparse.Namespace, store: LocalRecordStore, keyring: KeyRing, o
                 "retain_until": iso_utc(manifest.retain_until_us),
                 "summary": dict(manifest.summary),
             }
-        if state is not RecordState.SHREDDED:
-            row["legal_hold"] = store.legal_hold(record_id) is not None
+        if listing.state is not RecordState.SHREDDED:
+            row["legal_hold"] = listing.legal_hold is not None
         rows.append(row)
     if args.json:
         out(json.dumps(rows, ensure_ascii=False))
