@@ -9,6 +9,7 @@ import logging
 import secrets
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,6 +19,8 @@ from verification import reference_cli
 from video_bank.accounts import DEMO_ACCOUNTS, seed_demo_accounts
 from video_bank.app import create_app
 from video_bank.config import Settings, configure_logging, load_settings
+from video_bank.core_banking import demo as core_banking_demo
+from video_bank.core_banking.store import CoreBankingStore
 from video_bank.errors import ServeError, VideoBankError
 from video_bank.records import cli as records_cli
 from video_bank.storage import SqliteStorage
@@ -89,6 +92,10 @@ async def _seed(settings: Settings, password: str | None, *, only_if_empty: bool
         password = password or secrets.token_urlsafe(12)
         await seed_demo_accounts(storage, password)
         _print_accounts(password, generated)
+        customers = await core_banking_demo.seed_demo_customers(
+            await CoreBankingStore.open(storage), time.time()
+        )
+        print("\n".join(core_banking_demo.describe(customers)))
         key_path = await asyncio.to_thread(records_cli.seed_demo_auditor, settings.data_dir)
         print(f"Demo auditor private key (demo only; real auditor keys stay off the server): {key_path}")
     finally:

@@ -120,3 +120,17 @@ async def seed_demo_customers(store: CoreBankingStore, at: float) -> list[DemoCu
             f"legal representative of {APPLICATION.company_name} ({APPLICATION.id})",
         ),
     ]
+
+
+def describe(customers: list[DemoCustomer]) -> list[str]:
+    """Lines for ``seed-demo`` to print: record ids, (synthetic) ID numbers to type, photos to enrol."""
+    lines = [
+        "Demo customers (synthetic people; enrol each photo with `python -m video_bank reference enroll"
+        " --customer-id ID --photo ../shared/fixtures/faces/PHOTO`):"
+    ]
+    for demo in customers:
+        c = demo.customer
+        lines.append(
+            f"  {c.id}  {c.name}, ID number {c.resident_id.number}, photo {demo.photo}: {demo.purpose}"
+        )
+    return lines
