@@ -44,6 +44,8 @@ from verification.challenges import (
     ActionDetectors,
     ActionEvent,
     Signals,
+    Smoother,
+    at_rest,
     draw_sequence,
     signals,
 )
@@ -216,6 +218,7 @@ class Attempt:
         self._faces = FaceCountCheck(p)
         self._collector = BaselineCollector(policy.baseline)
         self._detectors = ActionDetectors(policy.challenges)
+        self._smoother = Smoother()
         self.phase = Phase.QUALITY
         self.baseline: Baseline | None = None
         self.decision: Decision | None = None
@@ -341,14 +344,7 @@ class Attempt:
         m = face.measures
         if self.baseline is None:
             return abs(m.parallax_u) <= self.policy.quality.max_frontal_parallax * 0.6
-        s = signals(0.0, m, self.baseline)
-        c = self.policy.challenges
-        return (
-            abs(s.du) < c.rest_parallax * 1.2
-            and abs(s.dv) < c.rest_parallax * 1.2
-            and s.eye > c.blink_open
-            and s.mouth < c.mouth * 0.5
-        )
+        return at_rest(signals(0.0, m, self.baseline), self.policy.challenges)
 
     # --- phases -----------------------------------------------------------------------------------------
 
@@ -411,12 +407,14 @@ class Attempt:
         events: list[ActionEvent] = []
         s: Signals | None = None
         if analysis.face is not None:
-            s = signals(t, analysis.face.measures, self.baseline)
+            s = self._smoother.push(signals(t, analysis.face.measures, self.baseline))
             events = sorted(self._detectors.update(s), key=lambda e: e.completed_at)
             self._last_signals = s
+        else:
+            self._smoother.reset()
 
         if s is not None:
-            flat = abs(s.du) < c.rest_parallax and abs(s.dv) < c.rest_parallax
+            flat = abs(s.du) < c.flat_parallax and abs(s.dv) < c.flat_parallax
             if flat and s.foreshortening >= c.flat_aspect:
                 current.flat_seen = True
                 current.flat_run += 1
@@ -439,7 +437,7 @@ class Attempt:
                         event.action,
                     )
                     return self._end_try(challenge, record, t)
-            settled = s is not None and self._at_rest(s)
+            settled = s is not None and at_rest(s, c)
             if t >= current.prompt_after and (settled or t >= current.prompt_after + c.settle_max):
                 current.prompted_at = t
                 current.deadline = t + c.window
@@ -489,15 +487,6 @@ class Attempt:
             result = TryResult.NO_PARALLAX if current.flat_seen else TryResult.ACTION_NOT_SEEN
             return self._end_try(challenge, TryRecord(challenge.action, prompted, t, result), t)
         return []
-
-    def _at_rest(self, s: Signals) -> bool:
-        c = self.policy.challenges
-        return (
-            abs(s.du) < c.rest_parallax
-            and abs(s.dv) < c.rest_parallax
-            and s.mouth < c.mouth * c.onset_fraction
-            and s.eye > c.blink_open
-        )
 
     def _end_try(self, challenge: _Challenge, record: TryRecord, t: float) -> list[Output]:
         challenge.tries.append(record)

@@ -2,8 +2,9 @@
 
 The server draws ``count`` actions from :class:`Action` with no action twice in a row. Each detector
 watches :class:`Signals` — the frame's measures relative to the customer's own baseline — and reports
-an :class:`ActionEvent` when an action is *completed*, together with its *onset*: the first moment the
-movement passed ``onset_fraction`` of its threshold and then kept going. The attempt
+an :class:`ActionEvent` when an action is *completed*, together with its *onset*: the moment the
+movement passed ``onset_fraction`` of its threshold (interpolated between frames) and then kept going
+to completion. Signals other than the eyes are smoothed by :class:`Smoother`. The attempt
 (:mod:`verification.attempt`) compares onsets and completions with its prompts.
 
 What counts as each action (thresholds in :class:`~verification.policy.ChallengePolicy`):
@@ -28,6 +29,7 @@ nose to the image's right.
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -116,6 +118,53 @@ def signals(t: float, measures: FaceMeasures, baseline: Baseline) -> Signals:
     )
 
 
+class Smoother:
+    """Median of the last three frames for every signal but the eyes (a blink may last two frames).
+
+    Landmark jitter moves the nose by about 1-2 % of the eye distance from frame to frame; a median of
+    three removes single-frame spikes. The median of a steady movement is its middle frame, so the
+    smoothed signals carry the middle frame's time (and the eyes are the middle frame's too).
+    """
+
+    def __init__(self) -> None:
+        self._recent: deque[Signals] = deque(maxlen=3)
+
+    def push(self, s: Signals) -> Signals:
+        """Add a frame; the smoothed signals at its time."""
+        self._recent.append(s)
+        if len(self._recent) < 3:
+            return s
+
+        def median(name: str) -> float:
+            return float(sorted(getattr(r, name) for r in self._recent)[1])
+
+        middle = self._recent[1]
+        return Signals(
+            t=middle.t,
+            eye=middle.eye,
+            mouth=median("mouth"),
+            du=median("du"),
+            dv=median("dv"),
+            dyaw=median("dyaw"),
+            dpitch=median("dpitch"),
+            foreshortening=median("foreshortening"),
+        )
+
+    def reset(self) -> None:
+        """Forget the recent frames (after the face was lost)."""
+        self._recent.clear()
+
+
+def _crossing(previous: tuple[float, float] | None, t: float, value: float, level: float) -> float:
+    """When a signal rising to ``value`` at ``t`` passed ``level`` (linear between frames)."""
+    if previous is None:
+        return t
+    t0, v0 = previous
+    if v0 >= level or value <= v0:
+        return t
+    return t0 + (level - v0) / (value - v0) * (t - t0)
+
+
 @dataclass(frozen=True, slots=True)
 class ActionEvent:
     """An action seen completed."""
@@ -149,9 +198,11 @@ class _Detector:
         self._onset: float | None = None
         self._peak = 0.0
         self._done = False
+        self._previous: tuple[float, float] | None = None
 
     def update(self, s: Signals) -> ActionEvent | None:
         value = self._level(s)
+        previous, self._previous = self._previous, (s.t, value)
         if self._done:
             if value < self._onset_level * 0.5:
                 self._done = False
@@ -161,7 +212,7 @@ class _Detector:
             self._peak = 0.0
             return None
         if self._onset is None:
-            self._onset = s.t
+            self._onset = _crossing(previous, s.t, value, self._onset_level)
         self._peak = max(self._peak, value)
         if value >= self._threshold and self._confirm(s):
             self._done = True
@@ -183,10 +234,12 @@ class _NodDetector:
         self._peak = 0.0
         self._peaked_at: float | None = None
         self._done = False
+        self._previous: tuple[float, float] | None = None
 
     def update(self, s: Signals) -> ActionEvent | None:
         p = self._policy
         value = s.dv
+        previous, self._previous = self._previous, (s.t, value)
         if self._done:
             if value < self._onset_level * 0.5:
                 self._done = False
@@ -207,7 +260,7 @@ class _NodDetector:
             self._reset()
             return None
         if self._onset is None:
-            self._onset = s.t
+            self._onset = _crossing(previous, s.t, value, self._onset_level)
         self._peak = max(self._peak, value)
         if value >= p.nod_parallax and s.dpitch >= p.nod_pitch:
             self._peaked_at = s.t
@@ -231,9 +284,11 @@ class _BlinkDetector:
         self._onset: float | None = None
         self._closed_at: float | None = None
         self._deepest = 1.0
+        self._previous: tuple[float, float] | None = None
 
     def update(self, s: Signals) -> ActionEvent | None:
         p = self._policy
+        previous, self._previous = self._previous, (s.t, 1.0 - s.eye)
         if self._closed_at is not None:
             self._deepest = min(self._deepest, s.eye)
             if s.eye >= p.blink_open:
@@ -248,7 +303,7 @@ class _BlinkDetector:
             self._reset()
             return None
         if self._onset is None:
-            self._onset = s.t
+            self._onset = _crossing(previous, s.t, 1.0 - s.eye, 1.0 - self._onset_level)
         self._deepest = min(self._deepest, s.eye)
         if s.eye <= p.blink_closed and s.foreshortening <= p.blink_max_foreshortening:
             self._closed_at = s.t
@@ -300,3 +355,14 @@ class ActionDetectors:
     def started(self, action: Action, t: float) -> float | None:
         """Onset of a movement of ``action`` still in progress at ``t``, if any."""
         return self._detectors[action].started(t)
+
+
+def at_rest(s: Signals, p: ChallengePolicy) -> bool:
+    """Whether every movement is below its onset level (so the next response starts from rest)."""
+    f = p.onset_fraction
+    return (
+        abs(s.du) < p.turn_parallax * f
+        and abs(s.dv) < p.nod_parallax * f
+        and s.mouth < p.mouth * f
+        and s.eye > 1.0 - 2 * f * (1.0 - p.blink_closed)
+    )

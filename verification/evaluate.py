@@ -32,7 +32,7 @@ import time
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ import numpy as np
 from verification.analysis import AnalysisRequest, DlibAnalyzer, FrameAnalysis, FrameInput, Track
 from verification.attempt import AnalysisPlan, Attempt, Prompt
 from verification.challenges import Action, draw_sequence
+from verification.decision import Decision
 from verification.policy import VerificationPolicy
 from verification.synth.attacks import (
     GenuineScenario,
@@ -100,19 +101,14 @@ class Result:
     cost: float
     cost_by_kind: dict[str, list[float]] = field(default_factory=dict)
     tries: list[str] = field(default_factory=list)
+    decision: Decision | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The result without the decision's images and embeddings."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "decision"}
 
 
-# --- worker side ---------------------------------------------------------------------------------------
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(faces_dir: str) -> None:
-    analyzer = DlibAnalyzer()
-    _WORKER["analyzer"] = analyzer
-    _WORKER["cast"] = Cast(Path(faces_dir), analyzer)
-    _WORKER["clips"] = OrderedDict()
-    _WORKER["cache"] = OrderedDict()
+# --- simulation ------------------------------------------------------------------------------------------
 
 
 def _stable_seed(*parts: object) -> int:
@@ -123,48 +119,6 @@ def _stable_seed(*parts: object) -> int:
     return value
 
 
-def _recording(identity: str, number: int) -> RecordedClip:
-    clips: OrderedDict[tuple[str, int], RecordedClip] = _WORKER["clips"]
-    key = (identity, number)
-    if key not in clips:
-        cast: Cast = _WORKER["cast"]
-        rng = np.random.default_rng(_stable_seed("recording", identity, number))
-        sequence = draw_sequence(random.Random(int(rng.integers(1 << 31))))
-        clips[key] = RecordedClip(
-            cast.rig(identity),
-            int(rng.integers(1 << 31)),
-            script_for(sequence, rng),
-            key=f"{identity}:{number}",
-        )
-        if len(clips) > 8:
-            clips.popitem(last=False)
-    return clips[key]
-
-
-def _scenario(spec: Spec, asked: Sequence[Action]) -> Scenario:
-    cast: Cast = _WORKER["cast"]
-    rng = np.random.default_rng(_stable_seed("scenario", spec.species, spec.seed))
-    if spec.species in ("genuine", "face_swap"):
-        return GenuineScenario(Performer(cast.rig(spec.performer), spec.seed), spec.species)
-    if spec.species == "photo":
-        return PhotoAttack(cast.rig(spec.performer), spec.seed)
-    if spec.species in ("replay", "screen"):
-        # A recording of the customer answering a *different* sequence (issue 4, species 2 and 6).
-        for step in range(RECORDINGS_PER_IDENTITY):
-            clip = _recording(spec.performer, (spec.clip + step) % RECORDINGS_PER_IDENTITY)
-            if clip.sequence != tuple(asked):
-                break
-        if spec.species == "replay":
-            return ReplayAttack(clip)
-        return ScreenReplay(clip, cast.rig(spec.performer), spec.seed)
-    clip = _recording(spec.performer, spec.clip)
-    if spec.species == "static":
-        return StaticInjection(clip, int(rng.integers(0, 8 * 30)))
-    if spec.species == "loop":
-        return LoopAttack(clip, start=float(rng.uniform(0.5, 9.0)), length=float(rng.uniform(1.0, 3.0)))
-    raise ValueError(f"unknown species {spec.species}")
-
-
 def _kind(plan: AnalysisPlan, track: Track | None) -> str:
     if plan.encode:
         return "keyframe"
@@ -173,107 +127,174 @@ def _kind(plan: AnalysisPlan, track: Track | None) -> str:
     return "detect" if plan.detect else "track"
 
 
-def _analyse(
-    scenario: Scenario, t: float, plan: AnalysisPlan, track: Track | None
-) -> tuple[FrameAnalysis, bool]:
-    """The frame at capture time ``t`` analysed as planned; True when served from the cache."""
-    analyzer: DlibAnalyzer = _WORKER["analyzer"]
-    source = scenario.source(t)
-    key = None
-    if source is not None:
-        box = track.predicted_box(640, 480) if track is not None else None
-        box_key = None if box is None else (box.left, box.top, box.right, box.bottom)
-        key = (source, plan.detect, plan.full_scan, plan.encode, box_key)
-        cache: OrderedDict[Any, FrameAnalysis] = _WORKER["cache"]
-        hit = cache.get(key)
-        if hit is not None:
-            cache.move_to_end(key)
-            return hit, True
-    image = scenario.frame(t)
-    frame = FrameInput.from_bgr(image, color=plan.encode)
-    request = AnalysisRequest(
-        frame, track=track, detect=plan.detect, full_scan=plan.full_scan, encode=plan.encode
-    )
-    analysis = analyzer.analyse(request)
-    if key is not None:
-        cache = _WORKER["cache"]
-        cache[key] = analysis
-        if len(cache) > 4000:
-            cache.popitem(last=False)
-    return analysis, False
+class Simulation:
+    """Plays the server for simulated attempts, with the real analyser (one per process)."""
+
+    def __init__(self, faces_dir: Path, policy: VerificationPolicy | None = None) -> None:
+        self.policy = policy or VerificationPolicy()
+        self.analyzer = DlibAnalyzer()
+        self.cast = Cast(faces_dir, self.analyzer)
+        self._clips: OrderedDict[tuple[str, int], RecordedClip] = OrderedDict()
+        self._cache: OrderedDict[Any, FrameAnalysis] = OrderedDict()
+
+    def recording(self, identity: str, number: int) -> RecordedClip:
+        """Recorded clip ``number`` of ``identity`` (a genuine session answering its own prompts)."""
+        key = (identity, number)
+        if key not in self._clips:
+            rng = np.random.default_rng(_stable_seed("recording", identity, number))
+            sequence = draw_sequence(random.Random(int(rng.integers(1 << 31))))
+            self._clips[key] = RecordedClip(
+                self.cast.rig(identity),
+                int(rng.integers(1 << 31)),
+                script_for(sequence, rng),
+                key=f"{identity}:{number}",
+            )
+            if len(self._clips) > 8:
+                self._clips.popitem(last=False)
+        return self._clips[key]
+
+    def scenario(self, spec: Spec, asked: Sequence[Action]) -> Scenario:
+        """The synthetic camera of ``spec``; recordings never perform the ``asked`` sequence."""
+        rng = np.random.default_rng(_stable_seed("scenario", spec.species, spec.seed))
+        if spec.species in ("genuine", "face_swap"):
+            return GenuineScenario(Performer(self.cast.rig(spec.performer), spec.seed), spec.species)
+        if spec.species == "photo":
+            return PhotoAttack(self.cast.rig(spec.performer), spec.seed)
+        if spec.species in ("replay", "screen"):
+            # A recording of the customer answering a *different* sequence (issue 4, species 2 and 6).
+            for step in range(RECORDINGS_PER_IDENTITY):
+                clip = self.recording(spec.performer, (spec.clip + step) % RECORDINGS_PER_IDENTITY)
+                if clip.sequence != tuple(asked):
+                    break
+            if spec.species == "replay":
+                return ReplayAttack(clip)
+            return ScreenReplay(clip, self.cast.rig(spec.performer), spec.seed)
+        clip = self.recording(spec.performer, spec.clip)
+        if spec.species == "static":
+            return StaticInjection(clip, int(rng.integers(0, 8 * 30)))
+        if spec.species == "loop":
+            return LoopAttack(clip, start=float(rng.uniform(0.5, 9.0)), length=float(rng.uniform(1.0, 3.0)))
+        raise ValueError(f"unknown species {spec.species}")
+
+    def _analyse(
+        self, scenario: Scenario, t: float, plan: AnalysisPlan, track: Track | None
+    ) -> tuple[FrameAnalysis, bool]:
+        """The frame at capture time ``t`` analysed as planned; True when served from the cache."""
+        source = scenario.source(t)
+        key = None
+        if source is not None:
+            box = track.predicted_box(640, 480) if track is not None else None
+            box_key = None if box is None else (box.left, box.top, box.right, box.bottom)
+            key = (source, plan.detect, plan.full_scan, plan.encode, box_key)
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit, True
+        frame = FrameInput.from_bgr(scenario.frame(t), color=plan.encode)
+        request = AnalysisRequest(
+            frame, track=track, detect=plan.detect, full_scan=plan.full_scan, encode=plan.encode
+        )
+        analysis = self.analyzer.analyse(request)
+        if key is not None:
+            self._cache[key] = analysis
+            if len(self._cache) > 4000:
+                self._cache.popitem(last=False)
+        return analysis, False
+
+    def run(self, spec: Spec) -> Result:
+        """Simulate one attempt."""
+        policy = self.policy
+        rng = random.Random(spec.seed)
+        attempt = Attempt(
+            nonce=f"eval-{spec.seed}", policy=policy, rng=rng, reference=self.cast.reference(spec.identity)
+        )
+        scenario = self.scenario(spec, attempt.sequence)
+        uplink = rng.uniform(0.04, 0.15)
+        step = 1.0 / policy.sample_fps
+        track: Track | None = None
+        costs: dict[str, list[float]] = defaultdict(list)
+        frames = analysed = 0
+        k = 0
+        server_t = uplink
+        while attempt.decision is None and server_t < MAX_SECONDS:
+            server_t = uplink + k * step
+            plan = attempt.plan(server_t)
+            kind = _kind(plan, track)
+            analysis, cached = self._analyse(scenario, k * step, plan, track)
+            frames += 1
+            if not cached:
+                analysed += 1
+                costs[kind].append(analysis.cost_seconds)
+            track = analysis.track
+            for output in attempt.feed(server_t, analysis):
+                if isinstance(output, Prompt):
+                    scenario.prompt(output.action, output.at)
+            k += 1
+        if attempt.decision is None:
+            attempt.abort(server_t)
+        decision = attempt.decision
+        assert decision is not None
+        return Result(
+            species=spec.species,
+            identity=spec.identity,
+            performer=spec.performer,
+            outcome=decision.outcome.value,
+            reasons=[r.value for r in decision.reasons],
+            seconds=decision.seconds,
+            match=decision.scores.match.median if decision.scores.match else None,
+            frames=frames,
+            analysed=analysed,
+            cost=sum(sum(v) for v in costs.values()),
+            cost_by_kind=dict(costs),
+            tries=[
+                f"{c.action.value}:{'/'.join(t.result.value for t in c.tries)}" for c in decision.challenges
+            ],
+            decision=decision,
+        )
+
+    def photo_pairs(self) -> list[tuple[str, str, float]]:
+        """Embedding distances between the fixture photos (no animation)."""
+        cast = self.cast
+        faces = {i.name: cast.face(i.reference) for i in IDENTITIES}
+        other = cast.face(cast.by_name["obama"].source)
+        pairs = [
+            (
+                "obama (obama.jpg)",
+                "obama (obama2.jpg)",
+                float(np.linalg.norm(other.embedding - faces["obama"].embedding)),
+            )
+        ]
+        names = list(faces)
+        for a_index, a in enumerate(names):
+            for b in names[a_index + 1 :]:
+                pairs.append((a, b, float(np.linalg.norm(faces[a].embedding - faces[b].embedding))))
+        return pairs
 
 
-def run_attempt(spec: Spec, policy: VerificationPolicy | None = None) -> Result:
-    """Simulate one attempt (in a worker initialised by :func:`_init_worker`)."""
-    policy = policy or VerificationPolicy()
-    cast: Cast = _WORKER["cast"]
-    rng = random.Random(spec.seed)
-    attempt = Attempt(
-        nonce=f"eval-{spec.seed}", policy=policy, rng=rng, reference=cast.reference(spec.identity)
-    )
-    scenario = _scenario(spec, attempt.sequence)
-    uplink = rng.uniform(0.04, 0.15)
-    step = 1.0 / policy.sample_fps
-    track: Track | None = None
-    costs: dict[str, list[float]] = defaultdict(list)
-    frames = analysed = 0
-    k = 0
-    server_t = uplink
-    while attempt.decision is None and server_t < MAX_SECONDS:
-        server_t = uplink + k * step
-        capture_t = k * step
-        plan = attempt.plan(server_t)
-        kind = _kind(plan, track)
-        analysis, cached = _analyse(scenario, capture_t, plan, track)
-        frames += 1
-        if not cached:
-            analysed += 1
-            costs[kind].append(analysis.cost_seconds)
-        track = analysis.track
-        for output in attempt.feed(server_t, analysis):
-            if isinstance(output, Prompt):
-                scenario.prompt(output.action, output.at)
-        k += 1
-    if attempt.decision is None:
-        attempt.abort(server_t)
-    decision = attempt.decision
-    assert decision is not None
-    return Result(
-        species=spec.species,
-        identity=spec.identity,
-        performer=spec.performer,
-        outcome=decision.outcome.value,
-        reasons=[r.value for r in decision.reasons],
-        seconds=decision.seconds,
-        match=decision.scores.match.median if decision.scores.match else None,
-        frames=frames,
-        analysed=analysed,
-        cost=sum(sum(v) for v in costs.values()),
-        cost_by_kind=dict(costs),
-        tries=[f"{c.action.value}:{'/'.join(t.result.value for t in c.tries)}" for c in decision.challenges],
-    )
+_SIMULATION: Simulation | None = None
+"""This worker process's simulation (set by the pool initializer)."""
+
+
+def _init_worker(faces_dir: str) -> None:
+    global _SIMULATION
+    _SIMULATION = Simulation(Path(faces_dir))
+
+
+def _simulation() -> Simulation:
+    assert _SIMULATION is not None, "worker used before its initializer"
+    return _SIMULATION
 
 
 def _run_chunk(specs: list[Spec]) -> list[Result]:
-    return [run_attempt(spec) for spec in specs]
+    simulation = _simulation()
+    results = [simulation.run(spec) for spec in specs]
+    for r in results:
+        r.decision = None  # keyframe images and embeddings stay in the worker
+    return results
 
 
 def _photo_pairs() -> list[tuple[str, str, float]]:
-    cast: Cast = _WORKER["cast"]
-    faces = {i.name: cast.face(i.reference) for i in IDENTITIES}
-    obama_other = cast.face(cast.by_name["obama"].source)
-    pairs = [
-        (
-            "obama (obama.jpg)",
-            "obama (obama2.jpg)",
-            float(np.linalg.norm(obama_other.embedding - faces["obama"].embedding)),
-        )
-    ]
-    names = list(faces)
-    for a_index, a in enumerate(names):
-        for b in names[a_index + 1 :]:
-            pairs.append((a, b, float(np.linalg.norm(faces[a].embedding - faces[b].embedding))))
-    return pairs
+    return _simulation().photo_pairs()
 
 
 # --- main side ------------------------------------------------------------------------------------------
@@ -471,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     wall, cpu = time.perf_counter() - started, _cpu() - cpu_started
     print(report(results, pairs, wall, cpu, VerificationPolicy()))
     if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in results]))
+        args.json.write_text(json.dumps([r.to_json() for r in results]))
     return 0
 
 

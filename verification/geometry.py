@@ -8,9 +8,9 @@ right of the image. ``yaw`` is positive when the nose points to the image's righ
 to *their* left); ``pitch`` is positive when the nose points down (chin down); ``roll`` is positive
 clockwise in the image.
 
-Parallax. The eye centres and mouth corners of a face lie roughly in one plane; the nose tip stands
+Parallax. The eye corners and mouth corners of a face lie roughly in one plane; the nose tip stands
 about 3 cm in front of it. ``parallax_u``/``parallax_v`` are the coordinates of the nose tip in the
-projective frame of those four points (the homography that takes them to fixed canonical positions).
+projective frame of those six points (the homography that takes them to fixed canonical positions).
 Any picture of a flat surface — a printed photo or a screen moved, tilted or turned in front of the
 camera, at any distance — is a homography of that plane, which leaves these coordinates unchanged. A
 real head turning or nodding moves the nose across the frame. Comparing them with the customer's own
@@ -149,26 +149,30 @@ def mouth_opening(points: Points) -> float:
     return float(np.mean(gaps)) / height
 
 
-_FRAME_CANONICAL = np.array([[-0.5, 0.0], [0.5, 0.0], [-0.4, 1.0], [0.4, 1.0]], dtype=np.float32)
-"""Where the eye centres and mouth corners of a frontal face roughly sit in the parallax frame."""
+_FRAME_POINTS = (36, 39, 42, 45, 48, 54)
+"""Eye corners and mouth corners: nearly one plane on a real face, and still during blinks."""
+_FRAME_CANONICAL = np.array(
+    [[-0.75, 0.0], [-0.25, 0.0], [0.25, 0.0], [0.75, 0.0], [-0.4, 1.0], [0.4, 1.0]], dtype=np.float64
+)
+"""Where those points of a frontal face roughly sit in the parallax frame (eye distance = 1)."""
 
 
 def parallax(points: Points) -> tuple[float, float, float]:
     """``(u, v, aspect)``: the nose tip in the eyes/mouth projective frame; face height over eye distance.
 
-    The frame is the homography taking the two eye centres and the two mouth corners to fixed
-    canonical positions; a flat picture seen from any angle (any perspective) keeps its nose tip at
-    the same canonical coordinates, a real head does not.
+    The frame is the homography (least squares) taking the four eye corners and the two mouth corners
+    to fixed canonical positions. A flat picture seen from any angle, at any distance, is a homography
+    of itself, so its nose tip keeps the same canonical coordinates; a real head's nose does not.
     """
     right, left = eye_centres(points)
     norm1 = float(np.hypot(*(left - right)))
-    reference = np.array([right, left, points[MOUTH_CORNERS[0]], points[MOUTH_CORNERS[1]]], dtype=np.float32)
-    e1 = left - right
-    e2 = (points[MOUTH_CORNERS[0]] + points[MOUTH_CORNERS[1]]) / 2.0 - (right + left) / 2.0
-    if norm1 < 1e-6 or abs(float(e1[0] * e2[1] - e1[1] * e2[0])) < 1e-6:
+    if norm1 < 1e-6:
         return 0.0, 0.0, 0.0
-    homography = cv2.getPerspectiveTransform(reference, _FRAME_CANONICAL)
-    nose = np.array([[points[NOSE_TIP]]], dtype=np.float32)
+    reference = np.ascontiguousarray(points[list(_FRAME_POINTS)], dtype=np.float64)
+    homography, _ = cv2.findHomography(reference, _FRAME_CANONICAL, 0)
+    if homography is None:
+        return 0.0, 0.0, 0.0
+    nose = np.array([[points[NOSE_TIP]]], dtype=np.float64)
     u, v = cv2.perspectiveTransform(nose, homography)[0, 0]
     return float(u), float(v), face_height(points) / norm1
 

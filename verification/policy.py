@@ -94,9 +94,9 @@ class ChallengePolicy:
     """Nose shift across the eye line (eye distances) for a turn."""
     turn_yaw: float = 5.0
     """Least change of solvePnP yaw (degrees, same direction) for a turn."""
-    nod_parallax: float = 0.04
+    nod_parallax: float = 0.05
     """Nose shift along the eyes-to-mouth axis (its lengths) for a nod, chin down."""
-    nod_pitch: float = 4.0
+    nod_pitch: float = 5.0
     """Least change of solvePnP pitch (degrees, chin down) for a nod."""
     nod_return: float = 0.5
     """A nod completes when the nose comes back to this fraction of its peak shift."""
@@ -110,15 +110,16 @@ class ChallengePolicy:
     """Longest closure (seconds) still counted as a blink."""
     blink_max_foreshortening: float = 0.07
     """Frames whose face is flattened more than this (a tilted picture) never count as closed eyes."""
-    onset_fraction: float = 0.35
-    """A movement starts when it first passes this fraction of its threshold (and stays past it)."""
+    onset_fraction: float = 0.5
+    """A movement starts when it passes this fraction of its threshold (and keeps going); prompts wait
+    until every movement is below this fraction (the face is at rest)."""
     flat_aspect: float = 0.08
-    """Foreshortening of the face (relative change of its aspect) that, without parallax, shows a
-    flat picture being turned or tilted."""
+    """Foreshortening of the face (relative change of its aspect) that, without parallax (nose shift
+    below ``flat_parallax``), shows a flat picture being turned or tilted."""
+    flat_parallax: float = 0.03
+    """Largest nose shift (both axes) of a frame counted as flat motion."""
     flat_frames: int = 2
     """Consecutive frames of such flat motion that fail the current try at once."""
-    rest_parallax: float = 0.04
-    """Largest |nose shift| from the baseline for the face to count as at rest before a prompt."""
 
     def __post_init__(self) -> None:
         _positive(self)

@@ -7,8 +7,9 @@
 frame's server receive time, and hands every output to a callback. At most one frame is analysed at
 a time per attempt (the next frame needs the previous one's track); when analysis lags, frames that
 arrive meanwhile are dropped except the newest, so nothing queues without bound and the decision is
-always made on recent frames. All timestamps are the hub's, taken on the server when the frame
-arrived; nothing the client says about time is used.
+always made on recent frames. ``on_analysed`` (optional) hears about every analysed frame after its
+outputs (metrics, or pacing a simulated source in tests). All timestamps are the hub's, taken on
+the server when the frame arrived; nothing the client says about time is used.
 """
 
 from __future__ import annotations
@@ -102,11 +103,13 @@ class VerificationRunner:
         on_output: Callable[[Output], None],
         *,
         sample_fps: float | None = None,
+        on_analysed: Callable[[float, FrameAnalysis], None] | None = None,
     ) -> None:
         self.attempt = attempt
         self._source = source
         self._analyser = analyser
         self._on_output = on_output
+        self._on_analysed = on_analysed
         fps = sample_fps if sample_fps is not None else attempt.policy.sample_fps
         if not 0 < fps <= 60:
             raise ValueError("sample_fps must be within 0-60")
@@ -193,7 +196,10 @@ class VerificationRunner:
         self.stats.analysed += 1
         self.stats.analysis_seconds += analysis.cost_seconds
         self._track = analysis.track
-        return self._emit(self.attempt.feed(t, analysis))
+        decision = self._emit(self.attempt.feed(t, analysis))
+        if self._on_analysed is not None:
+            self._on_analysed(t, analysis)
+        return decision
 
     def _abort(self) -> Decision:
         decision = self._emit(self.attempt.abort(self._last_sampled or 0.0, Reason.ABORTED))
