@@ -216,7 +216,8 @@ class Driver:
         return Reply(outputs)
 
     def execute(self, command: Command) -> FlowInput:
-        at, system = self.now(), {"actor": Actor.SYSTEM, "command_id": command.id}
+        at = self.now()
+        system: dict[str, Any] = {"actor": Actor.SYSTEM, "command_id": command.id}
         error = self.failures.pop(type(command), None)
         if error is not None:
             return CommandFailed(at=at, code=error.code, message=error.message, **system)
@@ -439,7 +440,7 @@ def test_the_customer_is_identified_by_the_id_number_entered_on_the_phone() -> N
     needed = reply.message(Audience.TELLER, "verification_required")
     assert needed.data["reference_photo_id"] == "fixture:biden.jpg"
     assert driver.flow.step is Step.VERIFICATION
-    assert PENSIONER_ID not in all_texts(reply.log + reply.messages)
+    assert PENSIONER_ID not in all_texts([*reply.log, *reply.messages])
 
 
 def test_the_teller_may_look_the_customer_up_instead() -> None:

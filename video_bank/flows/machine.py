@@ -309,8 +309,8 @@ class Flow:
         self.limits = limits or FlowLimits()
         self.facts = Facts(session_id)
         self.steps: tuple[Step, ...] = (*COMMON_STEPS, *business_steps.steps)
-        self.status = FlowStatus.NOT_STARTED
-        self.outcome: str | None = None
+        self._status = FlowStatus.NOT_STARTED
+        self._outcome: str | None = None
         self._stopped_at: Step | None = None
         self._pending: Command | None = None
         self._pending_step: Step | None = None
@@ -351,6 +351,16 @@ class Flow:
     def business(self) -> Business:
         """The business type."""
         return self.business_steps.business
+
+    @property
+    def status(self) -> FlowStatus:
+        """Where the flow stands."""
+        return self._status
+
+    @property
+    def outcome(self) -> str | None:
+        """How it ended (``card_activated``, ``consent_refused``…); ``None`` while running."""
+        return self._outcome
 
     @property
     def customer_side(self) -> Actor:
@@ -418,7 +428,7 @@ class Flow:
         """Begin the flow: log it and ask the customer for consent."""
         if self.status is not FlowStatus.NOT_STARTED:
             raise FlowUsageError("the flow has already started")
-        self.status = FlowStatus.IN_PROGRESS
+        self._status = FlowStatus.IN_PROGRESS
         turn = Turn(self, at, Actor.SYSTEM)
         turn.log("flow_started", business=self.business, steps=[s.value for s in self.steps])
         turn.say(
@@ -474,8 +484,8 @@ class Flow:
         if self.status.finished:
             return False
         self._stopped_at = self.step
-        self.status = status
-        self.outcome = outcome
+        self._status = status
+        self._outcome = outcome
         return True
 
     # --- dispatch -----------------------------------------------------------------------------------

@@ -9,11 +9,13 @@ Refusal codes (``Refusal.code``, also the ``error`` code the adapter sends back)
 - order and roles: ``not_started``, ``wrong_actor``, ``not_in_this_business``, ``flow_finished``,
   ``flow_in_progress``, ``step_done``, ``busy``, ``out_of_order``, ``already_recorded``,
   ``unexpected_result``;
-- input content: ``invalid_resident_id``, ``unknown_card``, ``unknown_account``, ``card_not_eligible``,
-  ``account_not_eligible``, ``invalid_details``, ``no_change``, ``reason_required``, ``invalid_reason``,
-  ``wrong_question``, ``no_answer_yet``, the PIN rules ``pin_format``, ``pin_mismatch``,
-  ``pin_repeated``, ``pin_sequence``, ``pin_personal``, and results: ``customer_not_found``,
-  ``application_not_found``, ``application_not_pending``.
+- input content: ``invalid_resident_id``, ``unknown_card``, ``unknown_account``, the card and account
+  states ``card_already_active``, ``card_frozen``, ``card_review_pending``, ``card_review_rejected``,
+  ``card_not_pending_review``, ``account_frozen``, ``account_closed``, the details ``invalid_phone``,
+  ``invalid_address``, ``no_change``, ``reason_required``, ``invalid_reason``, the willingness check's
+  ``wrong_question``, the PIN rules ``pin_format``, ``pin_mismatch``, ``pin_repeated``,
+  ``pin_sequence``, ``pin_personal``, and results: ``customer_not_found``, ``application_not_found``,
+  ``application_not_pending``.
 
 A refused input changes nothing except the log (a ``flow_refused`` event: code, input kind, actor,
 step — never the input's content).
