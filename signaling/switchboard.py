@@ -311,7 +311,8 @@ class Switchboard:
             return [
                 *out,
                 fx.Send(
-                    conn_id, ErrorMessage("invalid_callback", "this call-back link is not valid any more", "hello")
+                    conn_id,
+                    ErrorMessage("invalid_callback", "this call-back link is not valid any more", "hello"),
                 ),
             ]
         del self._callback_links[token]
@@ -662,7 +663,9 @@ class Switchboard:
         return out
 
     def _opened(self, session: CallSession, waited: float, now: float) -> list[fx.Effect]:
+        # Media first: the session's record taps the hub's streams when the session row opens.
         return [
+            fx.OpenMedia(session.id),
             fx.SessionOpened(
                 session.id, session.business, session.customer_name, session.teller_username, now
             ),
@@ -678,7 +681,6 @@ class Switchboard:
                     "waited_seconds": round(waited, 3),
                 },
             ),
-            fx.OpenMedia(session.id),
         ]
 
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,7 +20,11 @@ from video_bank.config import Settings
 from video_bank.media.hub import MediaHub
 from video_bank.metrics import Metrics
 from video_bank.notifications import CallbackDesk, OutboxNotifier
+from video_bank.recording import RecordingStore
+from video_bank.records import Recorder
 from video_bank.storage import SqliteStorage
+
+logger = logging.getLogger(__name__)
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web_client"
 PAGES = ("customer", "teller", "supervisor")
@@ -86,6 +91,11 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[appkeys.SETTINGS]
     storage = await SqliteStorage.open(settings.sqlite_path)
     hub = MediaHub(settings.ice_servers)
+    recorder = Recorder.local(settings.data_dir)
+    recovered = await recorder.recover()
+    if recovered:
+        logger.warning("sealed %d record(s) left open by an earlier run, marked recovered", len(recovered))
+    records = RecordingStore(storage, recorder, hub)
     switchboard = Switchboard(
         new_id=lambda: secrets.token_urlsafe(12),
         ice_servers=[s.to_browser() for s in settings.ice_servers],
@@ -98,7 +108,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         switchboard,
         observer=metrics,
         media=hub,
-        store=storage,
+        store=records,
         authenticator=AccountService(storage),
         callbacks=CallbackDesk(storage, OutboxNotifier(storage), settings.public_url),
     )
@@ -113,6 +123,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     finally:
         await service.stop()  # no-op when on_shutdown already stopped it
         await hub.close()
+        await records.close()
+        await recorder.close()
         await storage.close()
 
 

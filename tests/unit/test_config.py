@@ -104,7 +104,11 @@ def test_every_setting_is_parsed_from_its_environment_variable(pem_files: tuple[
         "heartbeat_seconds": ("2.5", 2.5),
         "queue_update_seconds": ("1", 1.0),
         "default_handle_seconds": ("90.5", 90.5),
-        "routing_file": (str(cert), cert),  # any readable file passes Settings; its content is read at start
+        "routing_file": (str(cert), cert),
+        "reference_key": (
+            "ab" * 32,
+            "ab" * 32,
+        ),  # any readable file passes Settings; its content is read at start
     }
     assert set(cases) == {f.name for f in dataclasses.fields(Settings)}, "a setting has no env test"
     env = {f"VIDEO_BANK_{name.upper()}": raw for name, (raw, _) in cases.items()}

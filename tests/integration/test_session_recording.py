@@ -1,0 +1,104 @@
+"""A real call is recorded: both parties' media and the timeline, sealed, then opened by an auditor."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import av
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.conftest import DEMO_PASSWORD
+from tests.support.media_party import Party, read_bars, start_call, wait_until
+from video_bank.accounts import seed_demo_accounts
+from video_bank.app import create_app
+from video_bank.config import Settings
+from video_bank.records.export import export_record
+from video_bank.records.keyring import KeyRing, load_private_key_file
+from video_bank.records.store import LocalRecordStore
+from video_bank.storage import SqliteStorage
+
+CUSTOMER_ID, TELLER_ID = 3, 12
+
+
+@pytest.fixture
+async def recorded_client(
+    settings: Settings, tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient]]
+) -> tuple[TestClient, Path]:
+    storage = await SqliteStorage.open(settings.sqlite_path)
+    await seed_demo_accounts(storage, DEMO_PASSWORD)
+    await storage.close()
+    key_file = tmp_path / "auditor.pem"
+    KeyRing(settings.data_dir / "keys").generate_auditor("auditor", key_file)
+    return await aiohttp_client(create_app(settings)), key_file
+
+
+async def test_a_call_is_recorded_encrypted_and_an_auditor_can_replay_it(
+    recorded_client: tuple[TestClient, Path], settings: Settings, tmp_path: Path
+) -> None:
+    client, key_file = recorded_client
+
+    async def party(role: str, username: str | None = None) -> Party:
+        ws = await client.ws_connect("/ws")
+        p = Party(ws, username or role)
+        hello: dict[str, object] = {"type": "hello", "protocol": 1, "role": role}
+        if username:
+            hello |= {"username": username, "password": DEMO_PASSWORD}
+        await p.send(**hello)
+        await p.expect("welcome")
+        if role == "teller":
+            await p.expect("teller_state")
+        return p
+
+    customer, teller = await start_call(party)
+    await customer.connect_media(CUSTOMER_ID, 440.0)
+    await teller.connect_media(TELLER_ID, 880.0)
+    await wait_until(
+        lambda: len(teller.received.video) >= 60, timeout=30, what="two seconds of customer video"
+    )
+    await wait_until(
+        lambda: len(customer.received.video) >= 60, timeout=30, what="two seconds of teller video"
+    )
+    await customer.send(type="hangup", session_id=customer.session_id)
+    await teller.until("session_ended")
+    await customer.close_media()
+    await teller.close_media()
+    session_id = customer.session_id
+    assert session_id is not None
+
+    records = LocalRecordStore(settings.data_dir / "records")
+    ring = KeyRing(settings.data_dir / "keys")
+    out = tmp_path / "export"
+    await wait_until(
+        lambda: records.state(session_id).value == "sealed", timeout=20, what="the record sealed"
+    )
+    result = export_record(
+        records, session_id, ring.trusted_signing_keys(), load_private_key_file(key_file), out
+    )
+
+    # What lies on disk is ciphertext: no WebM header, no timeline text.
+    stored = [p for p in (settings.data_dir / "records").rglob("*") if p.is_file()]
+    assert stored
+    for path in stored:
+        raw = path.read_bytes()
+        assert b"\x1a\x45\xdf\xa3" not in raw and b"session_active" not in raw, path.name
+    for name, expected_sender in (("customer", CUSTOMER_ID), ("teller", TELLER_ID)):
+        media = next(p for p in result.files if p.name.startswith(name) and p.suffix == ".webm")
+        with av.open(str(media)) as container:
+            video = [frame for frame in container.decode(video=0)]
+        assert len(video) >= 45, f"{name}: {len(video)} frames recorded"
+        senders = {read_bars(frame)[1] for frame in video}
+        assert senders == {expected_sender}, f"{name} stream shows {senders}"
+        counters = [read_bars(frame)[0] for frame in video]
+        assert counters == sorted(counters)
+        with av.open(str(media)) as container:
+            assert sum(1 for _ in container.decode(audio=0)) >= 50, f"{name}: no audio recorded"
+
+    timeline = json.loads((out / "timeline.json").read_text())
+    kinds = [event["kind"] for event in timeline["events"]]
+    assert kinds[0] == "session_started" and kinds[-1] == "session_ended"
+    assert "session_active" in kinds
+    times = [event["at_us"] for event in timeline["events"]]
+    assert times == sorted(times)

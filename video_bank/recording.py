@@ -1,0 +1,144 @@
+"""Records every session: both parties' encoded media and the session's timeline, sealed at the end.
+
+:class:`RecordingStore` wraps the application's storage as the signaling layer's event store. When a
+session row is opened it opens a record (:mod:`video_bank.records`) and taps the media hub's
+encoded frames for both legs — the frames the hub forwards anyway, so nothing is decoded or encoded
+again — into WebM fragments written off the event loop. Every event logged for the session also goes
+into the record's encrypted timeline (in small batches). When the session row is closed, the media
+taps end, the last batch is written and the record is sealed: from then on only an auditor's key
+opens it.
+
+A session whose record cannot be opened (no auditor key registered, disk full) still runs; the
+failure is logged and written to the event log as ``recording_failed`` so that it is visible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from signaling.session import LEGS
+from video_bank.media.hub import KINDS, MediaHub
+from video_bank.records import Recorder, RecordError, RecordWriter, SessionInfo, TimelineEvent
+from video_bank.records.webm import WebmStreamRecorder
+from video_bank.storage import Storage
+
+logger = logging.getLogger(__name__)
+
+TAP_QUEUE = 256
+"""Encoded frames a leg's tap may hold before it drops (about 8 s of video at 30 fps)."""
+EVENT_BATCH = 16
+"""Timeline events written together; a batch also goes out at least every ``EVENT_FLUSH_SECONDS``."""
+EVENT_FLUSH_SECONDS = 2.0
+
+
+@dataclass(slots=True)
+class _Recording:
+    writer: RecordWriter
+    legs: list[WebmStreamRecorder]
+    taps: list[asyncio.Task[None]] = field(default_factory=list)
+    events: list[TimelineEvent] = field(default_factory=list)
+    flushed_at: float = field(default_factory=time.monotonic)
+
+
+class RecordingStore:
+    """The event store of the signaling layer, plus a sealed, encrypted record per session."""
+
+    def __init__(self, storage: Storage, recorder: Recorder, hub: MediaHub) -> None:
+        self._storage = storage
+        self._recorder = recorder
+        self._hub = hub
+        self._recordings: dict[str, _Recording] = {}
+
+    @property
+    def recording(self) -> int:
+        """Sessions being recorded now."""
+        return len(self._recordings)
+
+    async def open_session(
+        self, session_id: str, business: str, customer_name: str, teller: str, started_at: float
+    ) -> None:
+        await self._storage.open_session(session_id, business, customer_name, teller, started_at)
+        try:
+            writer = await self._recorder.open(
+                SessionInfo.of(session_id, business, started_at, teller=teller)
+            )
+        except RecordError as error:
+            logger.error("session %s is not recorded: %s", session_id, type(error).__name__)
+            await self._storage.append_event(
+                time.time(), "recording_failed", session_id, None, {"error": type(error).__name__}
+            )
+            return
+        legs = [WebmStreamRecorder(writer, leg) for leg in LEGS]
+        recording = _Recording(writer, legs)
+        for leg_recorder, leg in zip(legs, LEGS, strict=True):
+            for kind in KINDS:
+                frames = self._hub.subscribe_encoded(session_id, leg, kind, TAP_QUEUE)
+                recording.taps.append(asyncio.create_task(self._tap(frames, leg_recorder, kind)))
+        self._recordings[session_id] = recording
+
+    @staticmethod
+    async def _tap(frames: Any, leg: WebmStreamRecorder, kind: str) -> None:
+        """Copy one leg's encoded frames of one kind into its WebM recorder until the session ends."""
+        try:
+            async for frame in frames:
+                if kind == "video":
+                    leg.video_frame(
+                        frame.data, frame.timestamp, keyframe=frame.keyframe, arrival=frame.received_at
+                    )
+                else:
+                    leg.audio_frame(frame.data, frame.timestamp, arrival=frame.received_at)
+        finally:
+            frames.close()
+
+    async def append_event(
+        self, at: float, kind: str, session_id: str | None, actor: str | None, data: dict[str, Any]
+    ) -> None:
+        await self._storage.append_event(at, kind, session_id, actor, data)
+        recording = self._recordings.get(session_id) if session_id else None
+        if recording is None:
+            return
+        recording.events.append(TimelineEvent.of(at, kind, actor, data))
+        if (
+            len(recording.events) >= EVENT_BATCH
+            or time.monotonic() - recording.flushed_at >= EVENT_FLUSH_SECONDS
+        ):
+            self._flush(recording)
+
+    @staticmethod
+    def _flush(recording: _Recording) -> None:
+        if recording.events:
+            recording.writer.append_events(recording.events)
+            recording.events = []
+        recording.flushed_at = time.monotonic()
+
+    async def close_session(self, session_id: str, ended_at: float, outcome: str) -> None:
+        await self._storage.close_session(session_id, ended_at, outcome)
+        await self.seal(session_id, ended_at, outcome)
+
+    async def seal(self, session_id: str, ended_at: float, outcome: str) -> None:
+        """End the media taps, write the last events and seal the session's record."""
+        recording = self._recordings.pop(session_id, None)
+        if recording is None:
+            return
+        # The hub has closed the session's streams (CloseMedia comes first), so the taps end by
+        # themselves once they have copied what was queued.
+        for tap in recording.taps:
+            with contextlib.suppress(asyncio.CancelledError):
+                await tap
+        for leg in recording.legs:
+            await leg.close()
+        self._flush(recording)
+        try:
+            await recording.writer.seal(ended_at=ended_at, summary={"outcome": outcome})
+        except RecordError as error:
+            logger.error("session %s record could not be sealed: %s", session_id, type(error).__name__)
+
+    async def close(self) -> None:
+        """Shutdown: seal whatever is still open (the recorder marks those interrupted)."""
+        for session_id in list(self._recordings):
+            await self.seal(session_id, time.time(), "server_shutdown")
