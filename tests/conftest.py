@@ -13,10 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+
 from tests.support.media_party import Party  # noqa: E402
 from video_bank.accounts import seed_demo_accounts  # noqa: E402
 from video_bank.app import create_app  # noqa: E402
 from video_bank.config import Settings  # noqa: E402
+from video_bank.records.keyring import KeyRing  # noqa: E402
 from video_bank.storage import SqliteStorage  # noqa: E402
 
 DEMO_PASSWORD = "demo-password-for-tests"
@@ -28,12 +31,21 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", heartbeat_seconds=0.5)
 
 
+@pytest.fixture(scope="session")
+def auditor_key() -> rsa.RSAPrivateKey:
+    """One auditor key pair for the whole run (3072-bit generation is slow)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=3072)
+
+
 @pytest.fixture
-async def client(settings: Settings, aiohttp_client: Callable[..., Awaitable[TestClient]]) -> TestClient:
-    """The real application on a test server, with demo accounts seeded."""
+async def client(
+    settings: Settings, auditor_key: rsa.RSAPrivateKey, aiohttp_client: Callable[..., Awaitable[TestClient]]
+) -> TestClient:
+    """The real application on a test server, with demo accounts and an auditor key: sessions are recorded."""
     storage = await SqliteStorage.open(settings.sqlite_path)
     await seed_demo_accounts(storage, DEMO_PASSWORD)
     await storage.close()
+    KeyRing(settings.data_dir / "keys").add_auditor("auditor", auditor_key.public_key())
     return await aiohttp_client(create_app(settings))
 
 

@@ -3,55 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import av
-import pytest
-from aiohttp.test_utils import TestClient
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import DEMO_PASSWORD
-from tests.support.media_party import Party, read_bars, start_call, wait_until
-from video_bank.accounts import seed_demo_accounts
-from video_bank.app import create_app
+from tests.conftest import PartyFactory
+from tests.support.media_party import read_bars, start_call, wait_until
 from video_bank.config import Settings
 from video_bank.records.export import export_record
-from video_bank.records.keyring import KeyRing, load_private_key_file
+from video_bank.records.keyring import KeyRing
 from video_bank.records.store import LocalRecordStore
-from video_bank.storage import SqliteStorage
 
 CUSTOMER_ID, TELLER_ID = 3, 12
 
 
-@pytest.fixture
-async def recorded_client(
-    settings: Settings, tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient]]
-) -> tuple[TestClient, Path]:
-    storage = await SqliteStorage.open(settings.sqlite_path)
-    await seed_demo_accounts(storage, DEMO_PASSWORD)
-    await storage.close()
-    key_file = tmp_path / "auditor.pem"
-    KeyRing(settings.data_dir / "keys").generate_auditor("auditor", key_file)
-    return await aiohttp_client(create_app(settings)), key_file
-
-
 async def test_a_call_is_recorded_encrypted_and_an_auditor_can_replay_it(
-    recorded_client: tuple[TestClient, Path], settings: Settings, tmp_path: Path
+    party: PartyFactory, settings: Settings, auditor_key: rsa.RSAPrivateKey, tmp_path: Path
 ) -> None:
-    client, key_file = recorded_client
-
-    async def party(role: str, username: str | None = None) -> Party:
-        ws = await client.ws_connect("/ws")
-        p = Party(ws, username or role)
-        hello: dict[str, object] = {"type": "hello", "protocol": 1, "role": role}
-        if username:
-            hello |= {"username": username, "password": DEMO_PASSWORD}
-        await p.send(**hello)
-        await p.expect("welcome")
-        if role == "teller":
-            await p.expect("teller_state")
-        return p
-
     customer, teller = await start_call(party)
     await customer.connect_media(CUSTOMER_ID, 440.0)
     await teller.connect_media(TELLER_ID, 880.0)
@@ -74,9 +43,7 @@ async def test_a_call_is_recorded_encrypted_and_an_auditor_can_replay_it(
     await wait_until(
         lambda: records.state(session_id).value == "sealed", timeout=20, what="the record sealed"
     )
-    result = export_record(
-        records, session_id, ring.trusted_signing_keys(), load_private_key_file(key_file), out
-    )
+    result = export_record(records, session_id, ring.trusted_signing_keys(), auditor_key, out)
 
     # What lies on disk is ciphertext: no WebM header, no timeline text.
     stored = [p for p in (settings.data_dir / "records").rglob("*") if p.is_file()]
