@@ -48,6 +48,8 @@ sys.path.insert(0, str(ROOT))
 WIDTH, HEIGHT, FPS = 640, 480, 30
 MODES = ("forward", "forward+decode", "transcode")
 BENCH_TELLERS = 8
+MIN_FPS = 27.0
+"""Below this received frame rate per stream (of 30) a run is marked starved."""
 PASSWORD = "bench"
 
 
@@ -397,6 +399,11 @@ async def measure(mode: str, sessions: int, seconds: float, media: dict[str, lis
     return report
 
 
+def is_starved(report: dict) -> bool:
+    """The peers received too few frames: the machine (or this process) could not carry the load."""
+    return bool(report["received_fps_per_stream"] < MIN_FPS)
+
+
 async def parent_main(args: argparse.Namespace) -> None:
     load_before = os.getloadavg()
     frames = camera_frames()
@@ -419,21 +426,32 @@ async def parent_main(args: argparse.Namespace) -> None:
         f"{'mode':<15} {'sessions':>8} {'core/session':>13} {'sessions/core':>14} {'ratio b/a':>10} "
         f"{'loop lag p50':>13} {'p99':>8} {'max':>9} {'fps/stream':>11}"
     )
+    starved = False
     for mode, sessions, report in results:
         per_session = report["core_per_session"]
         print(
             f"{mode:<15} {sessions:>8} {per_session:>13.3f} {1 / per_session:>14.1f} "
             f"{per_session / unit['cores']:>10.2f} {report['lag_p50_ms']:>10.2f} ms "
             f"{report['lag_p99_ms']:>5.2f} ms {report['lag_max_ms']:>6.1f} ms "
-            f"{report['received_fps_per_stream']:>11.1f}"
+            f"{report['received_fps_per_stream']:>11.1f}" + ("  starved" if is_starved(report) else "")
         )
-    means = {
-        m: statistics.mean(r["core_per_session"] for mode, _, r in results if mode == m) for m in args.modes
-    }
-    for mode, mean in means.items():
+        starved |= is_starved(report)
+    if starved:
         print(
-            f"mean {mode}: {mean:.3f} core per session, {1 / mean:.1f} sessions per core, "
-            f"ratio b/a {mean / unit['cores']:.2f} (one session relays two streams)"
+            f"starved: below {MIN_FPS} fps per stream the machine could not carry the load (other processes, "
+            "or the peers in this process): such a run's CPU per session is too low, do not use it"
+        )
+    means: dict[str, float] = {}
+    for m in args.modes:
+        valid = [r["core_per_session"] for mode, _, r in results if mode == m and not is_starved(r)]
+        if not valid:
+            print(f"mean {m}: no run without starvation")
+            continue
+        means[m] = mean = statistics.mean(valid)
+        print(
+            f"mean {m} ({len(valid)} run(s) not starved): {mean:.3f} core per session, "
+            f"{1 / mean:.1f} sessions per core, ratio b/a {mean / unit['cores']:.2f} "
+            "(one session relays two streams)"
         )
     if "forward" in means and "transcode" in means:
         print(f"forward / transcode: {means['forward'] / means['transcode']:.2f}")
