@@ -37,7 +37,6 @@ from signaling.session import SessionState
 from signaling.states import CustomerState, TellerState
 from signaling.switchboard import MAX_ERRORS_PER_SOCKET, MAX_FAILED_LOGINS, Switchboard
 
-
 ROUTING = load_routing()
 ALL_SKILLS = tuple((business, 5) for business in BUSINESSES)
 
