@@ -21,8 +21,11 @@ action failed on its last try, or a time limit ends the attempt at once with a f
 Within ``challenge``, each action is one *try* (plus ``retries`` more): the attempt waits a random
 ``gap`` (and for the face to be at rest), sends a :class:`Prompt`, and watches for the action until
 ``window`` seconds after the prompt. A try fails when the response starts sooner than ``min_onset``
-after the prompt, when a different deliberate action is performed, or when the window passes; a
-deliberate action before the prompt fails the coming try (see :mod:`verification.challenges`).
+after the prompt, when a different deliberate action is performed, when the face turns or tilts like
+a flat picture (foreshortening without parallax), or when the window passes; a deliberate action
+before the prompt fails the coming try (see :mod:`verification.challenges`). A failed try is retried
+once, except after an unprompted action or a different deliberate action (left/right confusion
+excepted): a person answers with the asked action, a recording with its own.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from verification.analysis import FrameAnalysis
 from verification.baseline import Baseline, BaselineCollector
 from verification.challenges import (
     DELIBERATE,
+    MIRRORED,
     PROMPTS,
     Action,
     ActionDetectors,
@@ -502,7 +506,12 @@ class Attempt:
                 self._deciding_since = t
                 out.append(PhaseChanged(Phase.DECIDING, t))
             return out
-        if len(challenge.tries) <= self.policy.challenges.retries:
+        retry = len(challenge.tries) <= self.policy.challenges.retries
+        if record.result is TryResult.UNPROMPTED_ACTION:
+            retry = False
+        elif record.result is TryResult.WRONG_ACTION:
+            retry = retry and record.other_action is MIRRORED.get(challenge.action)
+        if retry:
             self._new_try(challenge, t)
             return [ChallengeProgress(challenge.index, challenge.action, "retry", record.result, t)]
         reason = record.result.reason

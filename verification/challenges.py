@@ -58,6 +58,9 @@ PROMPTS: dict[Action, str] = {
 }
 """What the customer's page shows and speaks for each action (the page may translate by action)."""
 
+MIRRORED: dict[Action, Action] = {Action.TURN_LEFT: Action.TURN_RIGHT, Action.TURN_RIGHT: Action.TURN_LEFT}
+"""The one confusion honest customers make: the preview is mirrored, so some turn the other way."""
+
 DELIBERATE: frozenset[Action] = frozenset(
     {Action.OPEN_MOUTH, Action.TURN_LEFT, Action.TURN_RIGHT, Action.NOD}
 )

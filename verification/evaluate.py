@@ -30,7 +30,7 @@ import statistics
 import sys
 import time
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,9 +130,11 @@ def _kind(plan: AnalysisPlan, track: Track | None) -> str:
 class Simulation:
     """Plays the server for simulated attempts, with the real analyser (one per process)."""
 
-    def __init__(self, faces_dir: Path, policy: VerificationPolicy | None = None) -> None:
+    def __init__(
+        self, faces_dir: Path, policy: VerificationPolicy | None = None, analyzer: DlibAnalyzer | None = None
+    ) -> None:
         self.policy = policy or VerificationPolicy()
-        self.analyzer = DlibAnalyzer()
+        self.analyzer = analyzer or DlibAnalyzer()
         self.cast = Cast(faces_dir, self.analyzer)
         self._clips: OrderedDict[tuple[str, int], RecordedClip] = OrderedDict()
         self._cache: OrderedDict[Any, FrameAnalysis] = OrderedDict()
@@ -201,14 +203,24 @@ class Simulation:
                 self._cache.popitem(last=False)
         return analysis, False
 
-    def run(self, spec: Spec) -> Result:
-        """Simulate one attempt."""
+    def run(
+        self,
+        spec: Spec,
+        scenario_for: Callable[[tuple[Action, ...]], Scenario] | None = None,
+        sequence: tuple[Action, ...] | None = None,
+    ) -> Result:
+        """Simulate one attempt; ``scenario_for`` (given the asked sequence) overrides the spec's camera,
+        ``sequence`` the randomly drawn challenge sequence."""
         policy = self.policy
         rng = random.Random(spec.seed)
         attempt = Attempt(
-            nonce=f"eval-{spec.seed}", policy=policy, rng=rng, reference=self.cast.reference(spec.identity)
+            nonce=f"eval-{spec.seed}",
+            policy=policy,
+            rng=rng,
+            reference=self.cast.reference(spec.identity),
+            sequence=sequence,
         )
-        scenario = self.scenario(spec, attempt.sequence)
+        scenario = scenario_for(attempt.sequence) if scenario_for else self.scenario(spec, attempt.sequence)
         uplink = rng.uniform(0.04, 0.15)
         step = 1.0 / policy.sample_fps
         track: Track | None = None

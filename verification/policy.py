@@ -85,7 +85,10 @@ class ChallengePolicy:
     min_onset: float = 0.25
     """A response starting sooner than this after its prompt is treated as pre-recorded."""
     retries: int = 1
-    """Extra prompts of the same action after a failed one."""
+    """Extra prompts of the same action after a failed try. There is no retry after an action nobody
+    asked for, nor after a different deliberate action than the one asked — except turning the other
+    way, the confusion a mirrored preview causes. A recording answers with its own actions; a person
+    answers with the asked one."""
     gap: tuple[float, float] = (0.4, 1.2)
     """Random pause before each prompt (so that a recording cannot know when prompts come)."""
     settle_max: float = 2.0

@@ -4,11 +4,12 @@ The decision logic only reads analyses, so tests (ours, and the lead's integrati
 :class:`~verification.attempt.Attempt` through any situation without a camera or dlib:
 :func:`face_measures` makes the measures of a face, :func:`frame` wraps them (or no face) in an
 analysis with a fresh random thumbnail — so the static and loop checks see a live picture — unless a
-thumbnail is given.
+thumbnail is given. :func:`shared_analyzer` is the real analyser, loaded once per test process.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import replace
@@ -16,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
-from verification.analysis import THUMBNAIL_SIZE, Box, FaceObservation, FrameAnalysis, Track
+from verification.analysis import THUMBNAIL_SIZE, Box, DlibAnalyzer, FaceObservation, FrameAnalysis, Track
 from verification.geometry import FaceMeasures, HeadPose
 
 _thumbnail_seeds = itertools.count(1)
@@ -133,3 +134,9 @@ def person(
         return embedding(seed * 7919 + k + 1, near=centre, distance=jitter)
 
     return keyframe
+
+
+@functools.cache
+def shared_analyzer() -> DlibAnalyzer:
+    """One real analyser per test process (loading dlib's models takes seconds)."""
+    return DlibAnalyzer()

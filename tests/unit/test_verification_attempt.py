@@ -238,9 +238,18 @@ def test_a_customer_who_turns_the_wrong_way_first_passes_on_the_retry() -> None:
     ]  # type: ignore[union-attr]
 
 
-def test_doing_another_deliberate_action_twice_fails_for_wrong_action() -> None:
+def test_doing_another_deliberate_action_fails_at_once_without_a_retry() -> None:
+    """A person answers with the asked action; a recording answers with its own."""
     d = drive(attempt(), Customer(respond=lambda action: Action.NOD)).decision
     assert d.outcome is Outcome.FAIL
+    assert d.reasons[0] is Reason.WRONG_ACTION
+    assert [t.result for t in d.challenges[0].tries] == [TryResult.WRONG_ACTION]
+    assert d.challenges[0].tries[0].other_action is Action.NOD
+
+
+def test_turning_the_wrong_way_twice_fails() -> None:
+    flipped = {Action.TURN_LEFT: Action.TURN_RIGHT}
+    d = drive(attempt(), Customer(respond=lambda action: flipped.get(action, action))).decision
     assert d.reasons[0] is Reason.WRONG_ACTION
     assert [t.result for t in d.challenges[0].tries] == [TryResult.WRONG_ACTION] * 2
 
@@ -254,10 +263,11 @@ def test_a_deliberate_action_before_its_prompt_counts_as_unprompted() -> None:
         k += 1
     customer.movements.append((Action.NOD, k / FPS))  # during the pause before the first prompt
     d = drive_from(a, customer, k)
-    first = d.challenges[0].tries[0]
+    (first,) = d.challenges[0].tries
     assert first.result is TryResult.UNPROMPTED_ACTION
     assert first.other_action is Action.NOD
     assert first.prompted_at is None
+    assert d.reasons[0] is Reason.UNPROMPTED_ACTION
 
 
 def drive_from(a: Attempt, customer: Customer, k: int) -> Decision:

@@ -105,7 +105,7 @@ class Cast:
             if read is None:
                 raise FileNotFoundError(self._dir / name)
             image = as_u8(read)
-            faces = self._analyzer.analyse_photo(as_u8(cv2.cvtColor(image, cv2.COLOR_BGR2RGB)), max_side=2400)
+            faces = self._analyzer.analyse_photo(as_u8(cv2.cvtColor(image, cv2.COLOR_BGR2RGB)), max_side=1600)
             self._photos[name] = (image, faces)
         return self._photos[name]
 
