@@ -111,6 +111,7 @@ class RecordedClip:
         cache: int = 48,
     ) -> None:
         self.key = key
+        self._seed = seed
         self.sequence = tuple(action for action, _ in script)
         """The actions the recording performs, in order."""
         self._performer = Performer(rig, seed, behaviour)
@@ -128,7 +129,9 @@ class RecordedClip:
         if cached is not None:
             self._cache.move_to_end(index)
             return cached
-        image = self._noise.apply(self._performer.clean_frame(index / CLIP_FPS), key=index)
+        image = self._noise.apply(
+            self._performer.clean_frame(index / CLIP_FPS), key=self._seed * 100_003 + index
+        )
         self._cache[index] = image
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -283,11 +286,11 @@ class _HeldPlane:
         frame = self.background.copy()
         if x1 - x0 < 4 or y1 - y0 < 4:
             return frame
-        map_x, map_y = _tps_backward_map(dst, self._grid, (x0, y0, x1, y1), step=12)
+        map_x, map_y = _tps_backward_map(dst, self._grid, (x0, y0, x1, y1), step=16)
         region = cv2.remap(self.picture, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         alpha = cv2.remap(self._mask, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        a = (alpha.astype(np.float32) / 255.0)[..., None]
-        frame[y0:y1, x0:x1] = (region * a + frame[y0:y1, x0:x1] * (1 - a)).astype(np.uint8)
+        weight = alpha.astype(np.float32) * (1.0 / 255.0)
+        frame[y0:y1, x0:x1] = cv2.blendLinear(region, frame[y0:y1, x0:x1], weight, 1.0 - weight)
         return frame
 
 
@@ -463,16 +466,19 @@ class ScreenReplay:
         beat *= np.cos(
             2 * math.pi * (xx * math.sin(theta) - yy * math.cos(theta)) / (period * rng.uniform(5, 12))
         )
-        self._moire = (1.0 + rng.uniform(0.04, 0.09) * beat)[..., None]
+        moire = (1.0 + rng.uniform(0.04, 0.09) * beat)[..., None]
         gx, gy = rng.uniform(0.1, 0.9) * cw, rng.uniform(0.1, 0.9) * ch
         sigma = rng.uniform(0.15, 0.35) * max(cw, ch)
-        self._glare = (rng.uniform(25, 70) * np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * sigma**2)))[
-            ..., None
-        ]
-        self._tint = np.array(
+        glare = rng.uniform(25, 70) * np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * sigma**2))
+        tint = np.array(
             [rng.uniform(1.02, 1.1), rng.uniform(0.97, 1.02), rng.uniform(0.88, 0.96)], np.float32
         )
-        self._gamma = rng.uniform(0.85, 1.1)
+        gamma = rng.uniform(0.85, 1.1)
+        # Precomputed as 8-bit operations: display gamma (a lookup table), then the colour tint and moiré
+        # (a per-pixel gain, 128 = 1.0), then the glare (added).
+        self._lut = np.clip(255.0 * (np.arange(256) / 255.0) ** gamma, 0, 255).astype(np.uint8)
+        self._shade = np.clip(128.0 * moire * tint, 0, 255).astype(np.uint8)
+        self._glare = np.repeat(np.clip(glare, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
         # The screen's physical width so that the face appears about as large as a live one.
         px_per_cm = rig.eye_distance / 6.3 * rng.uniform(0.95, 1.2)
         width_cm = self._screen_size[0] / px_per_cm
@@ -486,12 +492,11 @@ class ScreenReplay:
 
     def _screen(self, t: float) -> Image:
         x0, y0, x1, y1 = self._crop
-        content = self.clip.frame_at(math.floor(t * CLIP_FPS))[y0:y1, x0:x1].astype(np.float32) / 255.0
-        content = np.power(content, self._gamma) * 255.0 * self._tint
-        content = content * self._moire + self._glare
+        content = cv2.LUT(self.clip.frame_at(math.floor(t * CLIP_FPS))[y0:y1, x0:x1], self._lut)
+        content = cv2.add(cv2.multiply(content, self._shade, scale=1 / 128, dtype=cv2.CV_8U), self._glare)
         screen = np.zeros((self._screen_size[1], self._screen_size[0], 3), np.uint8)
         b = self._bezel
-        screen[b : b + content.shape[0], b : b + content.shape[1]] = np.clip(content, 0, 255).astype(np.uint8)
+        screen[b : b + content.shape[0], b : b + content.shape[1]] = content
         return as_u8(cv2.GaussianBlur(screen, (3, 3), 0.6))
 
     def frame(self, t: float) -> Image:

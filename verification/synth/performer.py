@@ -13,6 +13,7 @@ Everything this module renders is synthetic; figures computed on it must say so.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -83,19 +84,24 @@ def _smooth(x: float) -> float:
     return 0.5 - 0.5 * math.cos(math.pi * min(1.0, max(0.0, x)))
 
 
-class NoiseBank:
-    """Pre-drawn Gaussian sensor noise, added to frames at random offsets (fast and seeded)."""
+@functools.cache
+def _noise_planes(shape: tuple[int, int], sigma: float, count: int = 8) -> tuple[list[Image], list[Image]]:
+    """Positive and negative parts of ``count`` Gaussian noise frames (fixed seed, shared per process)."""
+    rng = np.random.default_rng(20240501)
+    h, w = shape
+    plus, minus = [], []
+    for _ in range(count):
+        noise = rng.normal(0.0, sigma, size=(h + 32, w + 32, 3))
+        plus.append(np.clip(noise, 0, 255).astype(np.uint8))
+        minus.append(np.clip(-noise, 0, 255).astype(np.uint8))
+    return plus, minus
 
-    def __init__(
-        self, rng: np.random.Generator, shape: tuple[int, int], sigma: float, count: int = 6
-    ) -> None:
-        h, w = shape
-        self._plus: list[Image] = []
-        self._minus: list[Image] = []
-        for _ in range(count):
-            noise = rng.normal(0.0, sigma, size=(h + 32, w + 32, 3))
-            self._plus.append(np.clip(noise, 0, 255).astype(np.uint8))
-            self._minus.append(np.clip(-noise, 0, 255).astype(np.uint8))
+
+class NoiseBank:
+    """Gaussian sensor noise: pre-drawn frames (shared by every clip) added at random offsets."""
+
+    def __init__(self, rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> None:
+        self._plus, self._minus = _noise_planes(shape, round(sigma, 3))
         self._rng = rng
         self._shape = shape
 
