@@ -629,11 +629,14 @@ async def burst_phase(
     """Every teller: available (auto-accept) → paired → hang up → wrap-up done → paired → … for
     ``seconds``; whatever is still in flight then is cancelled and counted, not waited for."""
     latencies: list[float] = []
+    waiting: set[str] = set()
 
     async def cycle(teller: Bot) -> None:
         message: dict[str, Any] = {"type": "set_state", "state": "available", "auto_accept": True}
         while True:
+            waiting.add(teller.name)
             _, _, both, session_id = await pair_once(teller, pairings, message)
+            waiting.discard(teller.name)
             latencies.append(both)
             await hang_up(teller, session_id)
             message = {"type": "wrap_up_done"}
@@ -644,7 +647,7 @@ async def burst_phase(
     done, pending = await asyncio.wait(tasks, timeout=seconds)
     cpu1, wall1 = server.cpu_seconds(), time.perf_counter()
     sent, received, bot_cpu = traffic.sent - sent0, traffic.received - received0, own_cpu() - bot_cpu0
-    completed = len(latencies)
+    completed, unpaired = len(latencies), len(waiting)
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
@@ -654,7 +657,7 @@ async def burst_phase(
     lines = [
         latency_line("becomes free -> both told", latencies),
         f"  {completed} pairings completed in {elapsed:.1f} s = {completed / elapsed:.1f} pairings/s;"
-        f" {len(pending)} tellers still waiting for theirs at the end"
+        f" at the end {unpaired} tellers were free and not yet told of their next customer"
         f"{'; failed: ' + str(dict(failed)) if failed else ''}",
         f"  frames: server received {sent / elapsed:,.0f}/s, sent {received / elapsed:,.0f}/s,"
         f" total {(sent + received) / elapsed:,.0f}/s",
