@@ -121,6 +121,15 @@ class LogEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Paired:
+    """Both parties of a new session have been told (metrics: wait and pairing latency)."""
+
+    business: str
+    lane: str
+    waited_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class StoreCallback:
     """Persist a new callback reservation."""
 
@@ -167,6 +176,7 @@ Effect = (
     | SessionOpened
     | SessionClosed
     | LogEvent
+    | Paired
     | StoreCallback
     | UpdateCallback
     | NotifyCallback

@@ -12,6 +12,9 @@ from typing import Any
 
 from signaling.messages import BUSINESSES
 
+STEP_TOLERANCE = 1e-6
+"""Seconds: a step counts as started this close to its start (floating-point round-off)."""
+
 
 class RoutingConfigError(ValueError):
     """The routing file is invalid; the message names the key."""
@@ -51,14 +54,16 @@ class BusinessRouting:
         steps = self.elderly_steps if elderly else self.steps
         current = steps[0]
         for step in steps:
-            if waited >= step.after_seconds:
+            # Tolerance: the router announces deadlines as start + after, and (start + after) - start
+            # can land a hair below ``after`` in floating point.
+            if waited >= step.after_seconds - STEP_TOLERANCE:
                 current = step
         return current
 
     def next_relaxation(self, waited: float, elderly: bool) -> float | None:
         """Seconds of waiting at which the next step starts, if any."""
         steps = self.elderly_steps if elderly else self.steps
-        later = [s.after_seconds for s in steps if s.after_seconds > waited]
+        later = [s.after_seconds for s in steps if s.after_seconds - STEP_TOLERANCE > waited]
         return min(later) if later else None
 
 

@@ -222,6 +222,10 @@ class SignalingService:
                 if self._observer is not None:
                     self._observer.observe(kind, data, time.perf_counter() - self._input_started)
                 await self._store.append_event(at, kind, session_id, actor, data)
+            case fx.Paired(business, lane, waited):
+                if self._observer is not None:
+                    data = {"business": business, "lane": lane, "waited_seconds": waited}
+                    self._observer.observe("paired", data, time.perf_counter() - self._input_started)
             case fx.StoreCallback(reservation_id, business, name, phone, start, end, created_at):
                 await self._callbacks.store_callback(
                     reservation_id, business, name, phone, start, end, created_at

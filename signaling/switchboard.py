@@ -622,18 +622,19 @@ class Switchboard:
         self._sessions[session.id] = session
         customer.session_id = teller.session_id = session.id
         self._enter(customer, CustomerState.IN_CALL, now)
-        out = self._opened(session, waited, now)
-        out += self._teller_changed(teller, now)
-        out.append(
-            fx.Send(
-                customer.conn_id,
-                SessionStarted(
-                    session.id, session.business, {"role": "teller", "display_name": teller.display_name}
-                ),
-            )
-        )
-        out.append(fx.Send(teller.conn_id, self._started_for_teller(session)))
-        return out + self._queue_updates(now)
+        # Both parties are told before anything is written: pairing latency is what they feel.
+        peer = {"role": "teller", "display_name": teller.display_name}
+        changed = self._teller_changed(teller, now)
+        return [
+            fx.OpenMedia(session.id),
+            *[e for e in changed if isinstance(e, fx.Send)],
+            fx.Send(customer.conn_id, SessionStarted(session.id, session.business, peer)),
+            fx.Send(teller.conn_id, self._started_for_teller(session)),
+            fx.Paired(session.business, "elderly" if session.elderly else "standard", round(waited, 3)),
+            *self._opened(session, waited, now),
+            *[e for e in changed if not isinstance(e, fx.Send)],
+            *self._queue_updates(now),
+        ]
 
     def _start_callback(self, teller: Participant, task: Task, waited: float, now: float) -> list[fx.Effect]:
         callback = self._callbacks[task.id]
@@ -653,19 +654,19 @@ class Switchboard:
         callback.session_id = session.id
         callback.link_token = self._new_id() + self._new_id()
         self._callback_links[callback.link_token] = callback.id
-        out = self._opened(session, waited, now)
-        out += self._teller_changed(teller, now)
+        out: list[fx.Effect] = [fx.OpenMedia(session.id), *self._teller_changed(teller, now)]
         out += [
             fx.Send(teller.conn_id, self._started_for_teller(session)),
+            fx.Paired(session.business, "elderly" if session.elderly else "standard", round(waited, 3)),
+            *self._opened(session, waited, now),
             fx.UpdateCallback(callback.id, "calling", now, teller=teller.username, session_id=session.id),
             fx.NotifyCallback(callback.id, callback.link_token, teller.display_name, now),
         ]
         return out
 
     def _opened(self, session: CallSession, waited: float, now: float) -> list[fx.Effect]:
-        # Media first: the session's record taps the hub's streams when the session row opens.
+        # Comes after OpenMedia: the session's record taps the hub's streams when the session row opens.
         return [
-            fx.OpenMedia(session.id),
             fx.SessionOpened(
                 session.id, session.business, session.customer_name, session.teller_username, now
             ),
@@ -826,6 +827,7 @@ class Switchboard:
     def _queue_updates(self, now: float) -> list[fx.Effect]:
         """Tell waiting customers their position and wait: on any change, and every few seconds."""
         out: list[fx.Effect] = []
+        able: dict[tuple[str, bool], int] = {}  # tellers able to take a task, per business and lane
         for position, task in enumerate(self.router.queue(now), start=1):
             if task.kind != "call":
                 continue
@@ -837,9 +839,10 @@ class Switchboard:
                 continue
             p.last_position = position
             p.last_update_at = now
-            eta = estimate_wait(
-                position, self.router.able_tellers(task), self.stats.handle_time(task.business)
-            )
+            key = (task.business, task.elderly)
+            if key not in able:
+                able[key] = self.router.able_tellers(task)
+            eta = estimate_wait(position, able[key], self.stats.handle_time(task.business))
             lane: Literal["standard", "elderly"] = "elderly" if task.elderly else "standard"
             out.append(fx.Send(p.conn_id, QueueUpdate(position, eta, task.business, lane)))
             if not p.callback_offered and eta > self.router.config.callback_offer_seconds:

@@ -99,7 +99,7 @@ class Metrics:
 
     def observe(self, kind: str, data: dict[str, Any], elapsed: float) -> None:
         """Count and time the logged events that matter for the contact-centre figures."""
-        if kind == "session_started":
+        if kind == "paired":
             self.waits.labels(data.get("business", ""), data.get("lane", "standard")).observe(
                 float(data.get("waited_seconds", 0.0))
             )

@@ -39,7 +39,7 @@ async def test_a_teller_accepts_an_offer_and_the_call_starts(party: PartyFactory
     assert (await teller.until("session_started"))["session_id"] == started["session_id"]
 
 
-async def test_thirty_customers_and_three_tellers_are_served_in_order(
+async def test_thirty_customers_and_two_tellers_are_served_in_line_order(
     client: TestClient, party: PartyFactory
 ) -> None:
     customers = []
@@ -51,20 +51,27 @@ async def test_thirty_customers_and_three_tellers_are_served_in_order(
 
     tellers = [await available(party, name, auto_accept=True) for name in ("teller1", "teller2")]
     served: list[str] = []
+    by_teller: dict[str, list[str]] = {"teller1": [], "teller2": []}
 
     async def work(teller: Party) -> None:
         while len(served) < len(customers):
             try:
-                started = await teller.until("session_started", timeout=5)
+                started = await teller.until("session_started", timeout=10)
             except AssertionError:
                 return
             served.append(started["peer"]["display_name"])
+            by_teller[teller.name].append(started["peer"]["display_name"])
             await teller.send(type="hangup", session_id=started["session_id"])
             await teller.until("session_ended")
             await teller.send(type="wrap_up_done")
 
     await asyncio.gather(*(work(t) for t in tellers))
-    assert served == [f"Customer {n:02d}" for n in range(30)]
+    # Two tellers work in parallel, so the global order of completion may interleave; each teller
+    # takes customers strictly in line order, and everyone is served exactly once.
+    assert sorted(served) == [f"Customer {n:02d}" for n in range(30)]
+    for names in by_teller.values():
+        assert names == sorted(names)
+    assert by_teller["teller1"] and by_teller["teller2"]
     summary = client.app[appkeys.SIGNALING].switchboard.stats.summary(0)
     assert (summary.answered, summary.abandoned) == (30, 0)
 
@@ -100,6 +107,11 @@ async def test_a_callback_round_trip_through_the_outbox(client: TestClient, part
 
     storage = client.app[appkeys.STORAGE]
     messages = await storage.outbox()
+    for _ in range(200):  # the text goes out right after the teller is told; bounded wait for it
+        if messages:
+            break
+        await asyncio.sleep(0.05)
+        messages = await storage.outbox()
     assert [(m.channel, m.recipient) for m in messages] == [("sms", "+8613912345678")]
     link = re.search(r"https?://\S+", messages[0].body)
     assert link is not None

@@ -245,3 +245,13 @@ def test_state_changes_that_do_not_fit_are_refused() -> None:
     router.enqueue(Task("c1", "call", "activation", 0, 0.0))
     with pytest.raises(RoutingError):
         router.enqueue(Task("c1", "call", "activation", 0, 0.0))
+
+
+def test_a_step_relaxes_exactly_at_the_deadline_the_router_announced() -> None:
+    router = Router(config())
+    teller(router, "novice", 0.0, skill=1)
+    task(router, "c1", 57.1)  # (57.1 + 15) - 57.1 is a hair below 15 in floating point
+    assert offered(router, 57.1) == {}
+    deadline = router.next_deadline(57.1)
+    assert deadline == 57.1 + 15
+    assert offered(router, deadline) == {"c1": "novice"}
