@@ -15,6 +15,7 @@ from video_bank.media.forwarding import (
     Forwarder,
     KeyframeGate,
     KeyframeRequestLimiter,
+    MissingPacketWatch,
     TimestampUnwrapper,
     vp8_is_keyframe,
     vp8_keyframe_size,
@@ -104,6 +105,35 @@ def test_rtp_timestamps_are_extended_across_the_32_bit_wrap_and_keep_reordered_o
     assert unwrap.newest == 2**32
     assert unwrap.unwrap(3000) == 2**32 + 3000
     assert unwrap.unwrap(3000) == 2**32 + 3000, "a repeat maps to the same value"
+
+
+# --- missing packets ---------------------------------------------------------------------------------
+
+
+def test_a_packet_missing_longer_than_the_patience_is_reported_once() -> None:
+    watch = MissingPacketWatch(patience=1.0)
+    assert not watch.add(100, 0.0)
+    assert not watch.add(103, 0.1) and watch.missing == 2  # 101 and 102 missing since 0.1
+    assert not watch.add(101, 0.5) and watch.missing == 1, "a retransmission fills its gap"
+    assert not watch.add(104, 1.0)
+    assert watch.add(105, 1.1), "102 has been missing for a second"
+    assert watch.missing == 0 and not watch.add(106, 5.0), "the watch starts afresh"
+
+
+def test_gaps_across_the_sequence_wrap_repeats_and_late_packets_are_understood() -> None:
+    watch = MissingPacketWatch(patience=1.0)
+    watch.add(65534, 0.0)
+    assert not watch.add(1, 0.0) and watch.missing == 2  # 65535 and 0
+    assert not watch.add(1, 0.1) and not watch.add(65535, 0.2) and watch.missing == 1
+    assert not watch.add(0, 0.3) and watch.missing == 0
+    assert not watch.add(2, 9.0)
+
+
+def test_a_jump_wider_than_the_window_is_left_to_the_jitter_buffer() -> None:
+    watch = MissingPacketWatch(patience=1.0, window=512)
+    watch.add(0, 0.0)
+    assert not watch.add(600, 0.0) and watch.missing == 0
+    assert not watch.add(601, 5.0)
 
 
 # --- wait-for-keyframe state ----------------------------------------------------------------------------

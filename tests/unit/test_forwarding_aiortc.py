@@ -178,6 +178,37 @@ async def test_a_loss_in_the_jitter_buffer_makes_readers_wait_and_sends_one_pli_
     assert forwarder.keyframe_requests == 1
 
 
+async def test_a_packet_lost_for_good_costs_a_keyframe_request_not_seconds_of_held_back_video(
+    video_receiver: Any, transport: FakeDtlsTransport
+) -> None:
+    forwarder = Forwarder("video")
+    reader = forwarder.subscribe(maxsize=16)
+    clock = [0.0]
+    tap_receiver(video_receiver, "video", forwarder, clock=lambda: clock[0])
+    encoder = CounterVp8Encoder(sender=2)
+    first = encoder.encode(0, keyframe=True)
+    frames = [first, encoder.encode(1, keyframe=False) + bytes(300)]  # the second spans 3+ packets
+    sequence = 0
+    for n, data in enumerate(frames):
+        packets = vp8_packets(data, sequence, n * 3000)
+        sequence += len(packets)
+        for i, packet in enumerate(packets):
+            if not (n == 1 and i == 1):  # one packet of the second frame never comes
+                await video_receiver._handle_rtp_packet(packet, arrival_time_ms=0)
+    assert [f.data for f in reader._items] == [first] and forwarder.losses == 0
+
+    clock[0] += 1.0  # the retransmission did not come either
+    keyframe = encoder.encode(2, keyframe=True)
+    for data, timestamp in ((keyframe, 6000), (encoder.encode(3, keyframe=False), 9000)):
+        packets = vp8_packets(data, sequence, timestamp)
+        sequence += len(packets)
+        for packet in packets:
+            await video_receiver._handle_rtp_packet(packet, arrival_time_ms=0)
+    assert forwarder.losses == 1
+    await wait_until(lambda: transport.plis() == [REMOTE_SSRC], what="a PLI to the stream's sender")
+    assert [f.data for f in reader._items] == [first, keyframe], "video goes on at the next keyframe"
+
+
 async def test_a_tapped_audio_receiver_forwards_each_opus_packet_at_once_and_drops_late_ones(
     audio_receiver: Any,
 ) -> None:

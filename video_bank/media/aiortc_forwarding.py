@@ -10,7 +10,10 @@ the installed aiortc so that an upgrade that moves them fails loudly instead of 
    decoder thread. :func:`tap_receiver` puts a :class:`ReceiverTap` in the jitter buffer's place:
    video packets still go through aiortc's jitter buffer (reassembly, reordering, retransmissions),
    but its frames go to a :class:`~video_bank.media.forwarding.Forwarder` and never to the decoder,
-   and its losses make the forwarder's sinks wait for a keyframe. Opus packets are whole frames and
+   and its losses make the forwarder's sinks wait for a keyframe. A packet that stays missing for
+   :data:`~video_bank.media.forwarding.MISSING_PACKET_PATIENCE` would hold every later frame back
+   until the buffer overflows (512 packets, seconds of video); the tap then starts a new
+   ``JitterBuffer`` (public constructor) and treats it as a loss. Opus packets are whole frames and
    are forwarded as they arrive (aiortc's audio buffer would hold each back for four more packets);
    late or repeated ones are dropped. Keyframe requests go upstream with the receiver's
    ``_send_rtcp_pli(media_ssrc)``. The receiver's (idle) decoder thread still starts and stops as
@@ -33,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 import aiortc
 from aiortc import RTCRtpReceiver, RTCRtpSender
@@ -40,7 +44,7 @@ from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from aiortc.rtp import RtpPacket
 
-from video_bank.media.forwarding import Forwarder, Kind, TimestampUnwrapper
+from video_bank.media.forwarding import Forwarder, Kind, MissingPacketWatch, TimestampUnwrapper
 
 logger = logging.getLogger(__name__)
 
@@ -70,12 +74,21 @@ def forwardable_codecs(kind: Kind) -> list[RTCRtpCodecCapability]:
 class ReceiverTap:
     """Stands in for one receiver's jitter buffer and hands its encoded frames to a forwarder."""
 
-    def __init__(self, receiver: RTCRtpReceiver, kind: Kind, buffer: JitterBuffer, forwarder: Forwarder):
+    def __init__(
+        self,
+        receiver: RTCRtpReceiver,
+        kind: Kind,
+        buffer: JitterBuffer,
+        forwarder: Forwarder,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._receiver = receiver
         self._kind = kind
         self._buffer = buffer
         self._forwarder = forwarder
+        self._clock = clock
         self._unwrapper = TimestampUnwrapper()
+        self._missing = MissingPacketWatch()
         self._media_ssrc: int | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
@@ -83,6 +96,10 @@ class ReceiverTap:
         """Take one depacketized RTP packet; return what the receiver should act on (nothing)."""
         self._media_ssrc = packet.ssrc
         if self._kind == "video":
+            if self._missing.add(packet.sequence_number, self._clock()):
+                # A packet stayed missing: drop the frames held back behind it, start a new buffer.
+                self._buffer = JitterBuffer(capacity=self._buffer.capacity, is_video=True)
+                self._forwarder.lose()
             lost, frame = self._buffer.add(packet)
             if lost:
                 self._forwarder.lose()
@@ -110,7 +127,9 @@ class ReceiverTap:
             task.cancel()
 
 
-def tap_receiver(receiver: RTCRtpReceiver, kind: Kind, forwarder: Forwarder) -> ReceiverTap:
+def tap_receiver(
+    receiver: RTCRtpReceiver, kind: Kind, forwarder: Forwarder, clock: Callable[[], float] = time.monotonic
+) -> ReceiverTap:
     """Send ``receiver``'s encoded frames to ``forwarder`` instead of its decoder (before it starts)."""
     buffer = getattr(receiver, _JITTER_BUFFER, None)
     if not isinstance(buffer, JitterBuffer):
@@ -118,7 +137,7 @@ def tap_receiver(receiver: RTCRtpReceiver, kind: Kind, forwarder: Forwarder) -> 
             f"aiortc {aiortc.__version__}: RTCRtpReceiver has no jitter buffer to tap "
             f"(forwarding is tested with {TESTED_AIORTC_VERSION})"
         )
-    tap = ReceiverTap(receiver, kind, buffer, forwarder)
+    tap = ReceiverTap(receiver, kind, buffer, forwarder, clock)
     setattr(receiver, _JITTER_BUFFER, tap)
     forwarder.set_source(tap.request_keyframe)
     return tap

@@ -50,11 +50,15 @@ CLOCK_RATES: dict[Kind, int] = {"audio": 48000, "video": 90000}
 """RTP clock rates (Hz) of :data:`CODECS`."""
 KEYFRAME_REQUEST_INTERVAL = 0.5
 """Seconds between two keyframe requests sent upstream for one stream."""
+MISSING_PACKET_PATIENCE = 1.0
+"""Seconds a video packet may stay missing (NACK and retransmission under way) before the frames
+held back behind it are given up."""
 
 _VP8_START_CODE = b"\x9d\x01\x2a"
 _VP8_KEYFRAME_HEADER = 10
 """Frame tag (3 bytes), start code (3) and the two 16-bit size fields of a VP8 keyframe."""
 _UINT32 = 1 << 32
+_UINT16 = 1 << 16
 
 
 def vp8_is_keyframe(data: bytes) -> bool:
@@ -128,6 +132,57 @@ class TimestampUnwrapper:
         value = self._newest + delta
         self._newest = max(self._newest, value)
         return value
+
+
+class MissingPacketWatch:
+    """Notices an RTP packet that stays missing, by sequence number.
+
+    aiortc's video jitter buffer hands out frames only in sequence: one packet lost for good (its
+    retransmission lost too) holds every later frame back until the buffer overflows, hundreds of
+    packets later. The watch tells its owner when a gap has stayed open for ``patience`` seconds,
+    so that it can give up the frames behind it and ask for a keyframe instead.
+    """
+
+    def __init__(self, patience: float = MISSING_PACKET_PATIENCE, window: int = 512) -> None:
+        self.patience = patience
+        self.window = window
+        """Gaps wider than this are left to the jitter buffer, which flushes them itself."""
+        self._highest: int | None = None
+        self._missing: dict[int, float] = {}
+        """Missing sequence numbers and when each was first missed, oldest first."""
+
+    @property
+    def missing(self) -> int:
+        """Packets missing now."""
+        return len(self._missing)
+
+    def add(self, sequence: int, now: float) -> bool:
+        """Note a received packet (monotonic ``now``); return whether a gap has stayed open too long.
+
+        After ``True`` the watch starts afresh, as the owner starts a new buffer.
+        """
+        if self._highest is None:
+            self._highest = sequence
+            return False
+        ahead = (sequence - self._highest) % _UINT16
+        if ahead == 0:
+            pass  # a repeat
+        elif ahead < _UINT16 // 2:
+            if ahead > self.window:
+                self._missing.clear()  # a jump the jitter buffer handles by flushing
+            else:
+                for step in range(1, ahead):
+                    self._missing.setdefault((self._highest + step) % _UINT16, now)
+            self._highest = sequence
+        else:
+            self._missing.pop(sequence, None)  # a late packet or a retransmission fills its gap
+        while len(self._missing) > self.window:
+            del self._missing[next(iter(self._missing))]
+        if self._missing and now - next(iter(self._missing.values())) >= self.patience:
+            self._missing.clear()
+            self._highest = sequence
+            return True
+        return False
 
 
 class KeyframeGate:
