@@ -215,22 +215,33 @@ export class HubCall {
    * @returns {Promise<void>} resolves when gathering completes, or after `capMs`
    */
   iceGatheringDone(capMs) {
-    if (this.pc.iceGatheringState === 'complete') {
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        this.pc.removeEventListener('icegatheringstatechange', check);
-        resolve();
-      };
-      const check = () => {
-        if (this.pc.iceGatheringState === 'complete') {
-          finish();
-        }
-      };
-      const timer = setTimeout(finish, capMs);
-      this.pc.addEventListener('icegatheringstatechange', check);
-    });
+    return waitForIceGathering(this.pc, capMs);
   }
+}
+
+/**
+ * Wait until `pc` has gathered all its ICE candidates, but no longer than `capMs`: the offer then
+ * carries every candidate found so far.
+ * @param {RTCPeerConnection} pc after `setLocalDescription`
+ * @param {number} capMs
+ * @returns {Promise<void>} resolves when gathering completes, or after `capMs`
+ */
+export function waitForIceGathering(pc, capMs) {
+  if (pc.iceGatheringState === 'complete') {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    };
+    const check = () => {
+      if (pc.iceGatheringState === 'complete') {
+        finish();
+      }
+    };
+    const timer = setTimeout(finish, capMs);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
 }

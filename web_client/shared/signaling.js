@@ -92,6 +92,16 @@ export const PROTOCOL_VERSION = 1;
 /** @typedef {{type: 'media_state', session_id: string, state: 'connecting'|'connected'}} MediaStateMessage */
 /** @typedef {{type: 'session_ended', session_id: string, reason: EndReason}} SessionEndedMessage */
 /** @typedef {{type: 'error', code: string, message: string, ref_type?: string|null}} ErrorMessage */
+/**
+ * @typedef {object} MonitorStartedMessage
+ * @property {'monitor_started'} type
+ * @property {string} session_id
+ * @property {Business} business
+ * @property {string} teller username
+ * @property {string} customer display name
+ */
+/** @typedef {'stopped'|'session_ended'|'media_failed'} MonitorStopReason */
+/** @typedef {{type: 'monitor_stopped', session_id: string, reason: MonitorStopReason}} MonitorStoppedMessage */
 
 /**
  * @typedef {object} QueueSnapshot one business and lane
@@ -163,6 +173,8 @@ export const PROTOCOL_VERSION = 1;
  * @property {MediaStateMessage} media_state
  * @property {SessionEndedMessage} session_ended
  * @property {SupervisorSnapshotMessage} supervisor_snapshot
+ * @property {MonitorStartedMessage} monitor_started
+ * @property {MonitorStoppedMessage} monitor_stopped
  * @property {ErrorMessage} error
  */
 

@@ -66,3 +66,26 @@ export function laneLabel(lane) {
 export function sessionStateLabel(state) {
   return SESSION_STATES[state] ?? state;
 }
+
+/**
+ * Why monitoring ended: the server's `monitor_stopped` reasons, and the page's own `failed`
+ * (the monitoring connection broke) and `disconnected` (the signaling socket closed).
+ * @typedef {import('/shared/signaling.js').MonitorStopReason|'failed'|'disconnected'} MonitorEndReason
+ */
+
+/** @type {Record<MonitorEndReason, string>} */
+const MONITOR_ENDS = {
+  stopped: 'You stopped monitoring this call.',
+  session_ended: 'The call has ended, so monitoring stopped.',
+  media_failed: 'The call’s video connection failed, so monitoring stopped.',
+  failed: 'Your monitoring connection failed, so monitoring stopped. The call itself goes on.',
+  disconnected: 'The connection to the service was lost, so monitoring stopped.',
+};
+
+/**
+ * @param {string} reason a {@link MonitorEndReason}
+ * @returns {string} a sentence for the monitoring panel
+ */
+export function monitorEndText(reason) {
+  return MONITOR_ENDS[/** @type {MonitorEndReason} */ (reason)] ?? 'Monitoring stopped.';
+}

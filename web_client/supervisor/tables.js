@@ -14,8 +14,11 @@ import {awayReasonLabel, laneLabel, sessionStateLabel, tellerStateLabel} from '/
 /** @typedef {import('/shared/signaling.js').TellerSnapshot} TellerSnapshot */
 /** @typedef {import('/shared/signaling.js').SessionSnapshot} SessionSnapshot */
 
-/** Why the monitor buttons are disabled (DESIGN.md: forbidden buttons are present but disabled). */
-export const MONITOR_UNAVAILABLE = 'Silent monitoring is not available yet: it comes in a later version.';
+/**
+ * @typedef {object} MonitorButtons how the rows' `monitor-button`s look right now
+ * @property {string|null} sessionId the session being monitored (or asked for), if any
+ * @property {boolean} available false while signed out or while any monitoring is under way
+ */
 
 /**
  * @param {string|Node} content text, or an element
@@ -123,37 +126,116 @@ export function renderTellers(body, tellers) {
 }
 
 /**
+ * Show the live sessions, longest first. Rows are keyed by session and updated in place, so that a
+ * row's `monitor-button` survives the snapshots that arrive every 2 s (keeping focus and a click in
+ * progress); each row carries `data-session-id`, `data-state`, `data-kind` and, while it is
+ * monitored, `data-monitored="true"`.
  * @param {HTMLTableSectionElement} body
  * @param {readonly SessionSnapshot[]} sessions
+ * @param {MonitorButtons} monitor
  */
-export function renderSessions(body, sessions) {
+export function renderSessions(body, sessions, monitor) {
+  if (sessions.length === 0) {
+    fill(body, sessions, () => document.createElement('tr'), 'No call in progress.');
+    return;
+  }
   const sorted = [...sessions].sort((a, b) => b.seconds - a.seconds);
-  fill(body, sorted, (session) => {
-    const tr = document.createElement('tr');
-    tr.dataset.sessionId = session.session_id;
-    tr.dataset.state = session.state;
-    tr.dataset.kind = session.kind;
-    const monitor = document.createElement('button');
-    monitor.type = 'button';
-    monitor.className = 'button secondary small';
-    monitor.dataset.testid = 'monitor-button';
-    monitor.textContent = 'Monitor';
-    monitor.disabled = true;
-    monitor.title = MONITOR_UNAVAILABLE;
-    monitor.setAttribute('aria-label', `Monitor the call of ${session.customer} (not available yet)`);
-    const customer = document.createElement('span');
-    customer.textContent = session.customer;
-    if (session.kind === 'callback') {
-      customer.append(' ', pill('call-back', 'badge'));
+  /** @type {Map<string, HTMLTableRowElement>} */
+  const existing = new Map();
+  for (const tr of body.rows) {
+    if (tr.dataset.sessionId) {
+      existing.set(tr.dataset.sessionId, tr);
     }
-    tr.append(
-      cell(customer),
-      cell(session.teller),
-      cell(businessLabel(session.business)),
-      cell(sessionStateLabel(session.state)),
-      cell(formatDuration(session.seconds), 'num mono'),
-      cell(monitor),
-    );
-    return tr;
-  }, 'No call in progress.');
+  }
+  sorted.forEach((session, index) => {
+    const tr = existing.get(session.session_id) ?? sessionRow(session.session_id);
+    updateSessionRow(tr, session, monitor);
+    if (body.rows[index] !== tr) {
+      body.insertBefore(tr, body.rows[index] ?? null);
+    }
+  });
+  while (body.rows.length > sorted.length) {
+    body.rows[sorted.length].remove();
+  }
+}
+
+/**
+ * Update only the monitor buttons (after a click or a `monitor_stopped`, between snapshots).
+ * @param {HTMLTableSectionElement} body
+ * @param {MonitorButtons} monitor
+ */
+export function updateMonitorButtons(body, monitor) {
+  for (const tr of body.rows) {
+    const button = tr.querySelector('[data-testid="monitor-button"]');
+    if (tr.dataset.sessionId && button instanceof HTMLButtonElement) {
+      setMonitorButton(tr, button, monitor);
+    }
+  }
+}
+
+/**
+ * @param {string} sessionId
+ * @returns {HTMLTableRowElement} an empty row of six cells, the last holding the monitor button
+ */
+function sessionRow(sessionId) {
+  const tr = document.createElement('tr');
+  tr.dataset.sessionId = sessionId;
+  const monitor = document.createElement('button');
+  monitor.type = 'button';
+  monitor.className = 'button secondary small';
+  monitor.dataset.testid = 'monitor-button';
+  tr.append(cell(''), cell(''), cell(''), cell(''), cell('', 'num mono'), cell(monitor));
+  return tr;
+}
+
+/**
+ * @param {HTMLTableRowElement} tr made by {@link sessionRow}
+ * @param {SessionSnapshot} session
+ * @param {MonitorButtons} monitor
+ */
+function updateSessionRow(tr, session, monitor) {
+  tr.dataset.state = session.state;
+  tr.dataset.kind = session.kind;
+  const [customerCell, tellerCell, businessCell, stateCell, durationCell, buttonCell] = tr.cells;
+  const customer = document.createElement('span');
+  customer.textContent = session.customer;
+  if (session.kind === 'callback') {
+    customer.append(' ', pill('call-back', 'badge'));
+  }
+  customerCell.replaceChildren(customer);
+  tellerCell.textContent = session.teller;
+  businessCell.textContent = businessLabel(session.business);
+  stateCell.textContent = sessionStateLabel(session.state);
+  durationCell.textContent = formatDuration(session.seconds);
+  const button = /** @type {HTMLButtonElement} */ (buttonCell.firstElementChild);
+  button.dataset.customer = session.customer;
+  setMonitorButton(tr, button, monitor);
+}
+
+/**
+ * @param {HTMLTableRowElement} tr
+ * @param {HTMLButtonElement} button
+ * @param {MonitorButtons} monitor
+ */
+function setMonitorButton(tr, button, monitor) {
+  const monitored = tr.dataset.sessionId === monitor.sessionId;
+  const ended = tr.dataset.state === 'ended';
+  const customer = button.dataset.customer ?? '';
+  if (monitored) {
+    tr.dataset.monitored = 'true';
+  } else {
+    delete tr.dataset.monitored;
+  }
+  button.textContent = monitored ? 'Monitoring' : 'Monitor';
+  button.disabled = monitored || ended || !monitor.available;
+  if (monitored) {
+    button.title = 'You are monitoring this call: use the monitoring panel to stop.';
+  } else if (ended) {
+    button.title = 'This call has ended.';
+  } else if (!monitor.available) {
+    button.title = 'You are monitoring another call: stop that first.';
+  } else {
+    button.title = 'Watch and listen to this call without either party knowing.';
+  }
+  button.setAttribute('aria-label', `Monitor the call of ${customer}`);
 }
