@@ -41,7 +41,6 @@ import numpy.typing as npt
 from verification.analysis import FrameAnalysis
 from verification.baseline import Baseline, BaselineCollector
 from verification.challenges import (
-    DELIBERATE,
     MIRRORED,
     PROMPTS,
     Action,
@@ -50,6 +49,7 @@ from verification.challenges import (
     Signals,
     Smoother,
     at_rest,
+    deliberate,
     draw_sequence,
     signals,
 )
@@ -235,6 +235,7 @@ class Attempt:
         self._last_scan_at: float | None = None
         self._last_signals: Signals | None = None
         self._last_frontal = False
+        self._last_open = False
         self._bad_since: float | None = None
         self._guided: tuple[Issue, float] | None = None
         self._challenges: list[_Challenge] = []
@@ -260,10 +261,13 @@ class Attempt:
         due = self._last_keyframe_at is None or t - self._last_keyframe_at >= p.keyframe_interval
         if self.phase is Phase.DECIDING or self._track.reacquired:
             due = True
+        # Keyframes come from faces at rest (frontal, eyes and mouth as usual); once every challenge
+        # has passed, any face with open eyes will do, so that the verdict does not wait for a turn to end.
+        usable = self._last_frontal or (self.phase is Phase.DECIDING and self._last_open)
         encode = (
             judging
             and len(self._keyframes) < p.max_keyframes
-            and self._last_frontal
+            and usable
             and (due or (self.phase is Phase.DECIDING and len(self._keyframes) < p.min_keyframes))
         )
         if self.phase is Phase.DECIDING and len(self._keyframes) >= p.min_keyframes:
@@ -306,6 +310,10 @@ class Attempt:
         if self.phase is Phase.DECIDING:
             out += self._deciding(t)
         self._last_frontal = self._frontal(analysis)
+        self._last_open = analysis.face is not None and (
+            self.baseline is None
+            or signals(t, analysis.face.measures, self.baseline).eye > self.policy.challenges.blink_open
+        )
         return out
 
     def abort(self, t: float, reason: Reason = Reason.ABORTED) -> list[Output]:
@@ -430,7 +438,7 @@ class Attempt:
 
         if current.prompted_at is None:
             for event in events:
-                if event.action in DELIBERATE:
+                if deliberate(event, c):
                     record = TryRecord(
                         challenge.action,
                         None,
@@ -476,7 +484,7 @@ class Attempt:
                     challenge.action, prompted, t, TryResult.PASSED, event.onset, event.completed_at
                 )
                 return self._end_try(challenge, record, t)
-            if event.action in DELIBERATE:
+            if deliberate(event, c):
                 record = TryRecord(
                     challenge.action,
                     prompted,

@@ -13,7 +13,7 @@ What counts as each action (thresholds in :class:`~verification.policy.Challenge
   distances in the asked direction *and* solvePnP agrees on the direction. A flat picture turned in
   front of the camera foreshortens but shows no such parallax.
 * ``nod``: the nose moves down along the eyes-to-mouth axis by ``nod_parallax`` (chin down, with
-  solvePnP agreeing) and comes back up.
+  solvePnP agreeing) and comes back up, while the head is not turned.
 * ``open_mouth``: the inner-lip gap grows by ``mouth`` face heights (eyes to nose base, a yardstick
   that a tilted or turned picture shrinks as much as the gap).
 * ``blink``: the eye aspect ratio, corrected for foreshortening of the whole face, drops to
@@ -65,7 +65,14 @@ DELIBERATE: frozenset[Action] = frozenset(
     {Action.OPEN_MOUTH, Action.TURN_LEFT, Action.TURN_RIGHT, Action.NOD}
 )
 """Actions nobody performs by accident; doing one of them when not asked counts against the customer.
-Blinks are excluded: people blink on their own every few seconds."""
+Blinks are not in it: people blink on their own every few seconds (see :func:`deliberate`)."""
+
+
+def deliberate(event: ActionEvent, policy: ChallengePolicy) -> bool:
+    """Whether an event is a deliberate action: any but a blink, or a blink held ``deliberate_blink``."""
+    return event.action in DELIBERATE or (
+        event.action is Action.BLINK and event.held >= policy.deliberate_blink
+    )
 
 
 def draw_sequence(
@@ -180,6 +187,8 @@ class ActionEvent:
     """When it met its threshold (server seconds)."""
     peak: float
     """Largest level reached, in the action's own unit (see :class:`Signals`)."""
+    held: float = 0.0
+    """For a blink: how long the eyes stayed closed, seconds."""
 
 
 class _Detector:
@@ -243,6 +252,11 @@ class _NodDetector:
         p = self._policy
         value = s.dv
         previous, self._previous = self._previous, (s.t, value)
+        if abs(s.du) >= p.turn_parallax * p.onset_fraction:
+            # The head is turned: the nose's vertical shift belongs to the turn, not to a nod.
+            self._reset()
+            self._done = value >= self._onset_level * 0.5
+            return None
         if self._done:
             if value < self._onset_level * 0.5:
                 self._done = False
@@ -297,8 +311,9 @@ class _BlinkDetector:
             if s.eye >= p.blink_open:
                 assert self._onset is not None
                 event = None
-                if s.t - self._closed_at <= p.blink_max_closed:
-                    event = ActionEvent(Action.BLINK, self._onset, s.t, 1.0 - self._deepest)
+                held = s.t - self._closed_at
+                if held <= p.blink_max_closed:
+                    event = ActionEvent(Action.BLINK, self._onset, s.t, 1.0 - self._deepest, held)
                 self._reset()
                 return event
             return None

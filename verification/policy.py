@@ -97,9 +97,9 @@ class ChallengePolicy:
     """Nose shift across the eye line (eye distances) for a turn."""
     turn_yaw: float = 5.0
     """Least change of solvePnP yaw (degrees, same direction) for a turn."""
-    nod_parallax: float = 0.05
+    nod_parallax: float = 0.04
     """Nose shift along the eyes-to-mouth axis (its lengths) for a nod, chin down."""
-    nod_pitch: float = 5.0
+    nod_pitch: float = 2.0
     """Least change of solvePnP pitch (degrees, chin down) for a nod."""
     nod_return: float = 0.5
     """A nod completes when the nose comes back to this fraction of its peak shift."""
@@ -111,6 +111,9 @@ class ChallengePolicy:
     """Relative eye ratio counted as open again, completing a blink."""
     blink_max_closed: float = 1.0
     """Longest closure (seconds) still counted as a blink."""
+    deliberate_blink: float = 0.3
+    """A blink whose eyes stay closed at least this long (seconds) is deliberate; when nobody asked
+    for it, it counts like any other unasked action. Spontaneous blinks are briefer."""
     blink_max_foreshortening: float = 0.07
     """Frames whose face is flattened more than this (a tilted picture) never count as closed eyes."""
     onset_fraction: float = 0.5
@@ -158,9 +161,9 @@ class PassivePolicy:
     """Full-frame scans that must see a second face before the attempt fails for it."""
     min_keyframes: int = 5
     """Embeddings needed for the identity checks."""
-    max_keyframes: int = 6
+    max_keyframes: int = 5
     """Most embeddings computed per attempt (each costs about 0.1 s of CPU)."""
-    keyframe_interval: float = 1.4
+    keyframe_interval: float = 1.2
     """Seconds between keyframes."""
     identity_spread: float = 0.45
     """Largest distance of a keyframe embedding from the attempt's medoid embedding."""

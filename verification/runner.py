@@ -118,7 +118,12 @@ class VerificationRunner:
         self._min_gap = 0.85 / fps
         self._last_sampled: float | None = None
         self._track: Track | None = None
+        self._stop = asyncio.Event()
         self.stats = RunnerStats()
+
+    def stop(self) -> None:
+        """End the attempt now (the call ended): :meth:`run` returns an ``aborted`` failure."""
+        self._stop.set()
 
     async def run(self) -> Decision:
         """Run until the attempt is decided (or the source ends, which aborts it); the decision."""
@@ -126,12 +131,15 @@ class VerificationRunner:
         next_frame: asyncio.Future[Any] = asyncio.ensure_future(anext(frames))
         analysing: asyncio.Task[tuple[float, FrameAnalysis]] | None = None
         waiting: Delivery | None = None
+        stopping = asyncio.ensure_future(self._stop.wait())
         try:
             while True:
-                pending: set[asyncio.Future[Any]] = {next_frame}
+                pending: set[asyncio.Future[Any]] = {next_frame, stopping}
                 if analysing is not None:
                     pending.add(analysing)
                 done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if stopping in done:
+                    return self._abort()
                 if analysing is not None and analysing in done:
                     t, analysis = analysing.result()
                     analysing = None
@@ -141,6 +149,8 @@ class VerificationRunner:
                     if waiting is not None:
                         analysing = self._start(waiting)
                         waiting = None
+                        if analysing is None:
+                            self.stats.skipped += 1
                 if next_frame in done:
                     try:
                         delivery = next_frame.result()
@@ -159,12 +169,14 @@ class VerificationRunner:
                         continue
                     if analysing is None:
                         analysing = self._start(delivery)
+                        if analysing is None:
+                            self.stats.skipped += 1
                     else:
                         if waiting is not None:
                             self.stats.dropped += 1
                         waiting = delivery
         finally:
-            for task in (next_frame, analysing):
+            for task in (next_frame, analysing, stopping):
                 if task is not None and not task.done():
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
@@ -176,16 +188,21 @@ class VerificationRunner:
         self._last_sampled = t
         return True
 
-    def _start(self, delivery: Delivery) -> asyncio.Task[tuple[float, FrameAnalysis]]:
+    def _start(self, delivery: Delivery) -> asyncio.Task[tuple[float, FrameAnalysis]] | None:
         t = delivery.received_at
         plan = self.attempt.plan(t)
-        request = AnalysisRequest(
-            frame_input(delivery.frame, color=plan.encode),
-            track=self._track,
-            detect=plan.detect,
-            full_scan=plan.full_scan,
-            encode=plan.encode,
-        )
+        try:
+            request = AnalysisRequest(
+                frame_input(delivery.frame, color=plan.encode),
+                track=self._track,
+                detect=plan.detect,
+                full_scan=plan.full_scan,
+                encode=plan.encode,
+            )
+        except (ValueError, AttributeError) as exc:
+            # A frame we cannot use (odd format, too small): skip it, as a dropped frame would be.
+            logger.warning("a video frame could not be prepared for analysis (%s)", type(exc).__name__)
+            return None
 
         async def analyse() -> tuple[float, FrameAnalysis]:
             return t, await self._analyser.analyse(request)
@@ -202,6 +219,8 @@ class VerificationRunner:
         return decision
 
     def _abort(self) -> Decision:
+        if self.attempt.decision is not None:
+            return self.attempt.decision
         decision = self._emit(self.attempt.abort(self._last_sampled or 0.0, Reason.ABORTED))
         assert decision is not None
         return decision

@@ -60,6 +60,7 @@ class Customer:
     """Which action to perform when asked (None: do nothing)."""
     movements: list[tuple[Action, float]] = field(default_factory=list)
     blink_depth: float = 0.6
+    blink_hold: float = 0.15
     mouth_open: float = 0.35
 
     def prompt(self, action: Action, at: float) -> None:
@@ -73,7 +74,7 @@ class Customer:
         eye, mouth = m.eye_ratio, m.mouth_opening
         for action, start in self.movements:
             if action is Action.BLINK:
-                eye *= 1.0 - self.blink_depth * envelope(t, start, 0.1, 0.15, 0.12)
+                eye *= 1.0 - self.blink_depth * envelope(t, start, 0.06, self.blink_hold, 0.08)
                 continue
             e = envelope(t, start, 0.4, 0.4, 0.4)
             if action is Action.TURN_LEFT:
@@ -252,6 +253,29 @@ def test_turning_the_wrong_way_twice_fails() -> None:
     d = drive(attempt(), Customer(respond=lambda action: flipped.get(action, action))).decision
     assert d.reasons[0] is Reason.WRONG_ACTION
     assert [t.result for t in d.challenges[0].tries] == [TryResult.WRONG_ACTION] * 2
+
+
+def test_a_long_deliberate_blink_when_asked_to_turn_is_a_wrong_action_but_a_brief_blink_is_not() -> None:
+    """A recording answering with its own (deliberate) blink fails; people blink briefly all the time."""
+
+    def blink_first(long: bool) -> Customer:
+        customer = Customer()
+        original = customer.prompt
+
+        def prompt(action: Action, at: float) -> None:
+            if action is Action.TURN_LEFT:
+                hold = 0.3 if long else 0.0
+                customer.movements.append((Action.BLINK, at + 0.3))
+                customer.blink_hold = hold
+            original(action, at + (0.8 if action is Action.TURN_LEFT else 0.0))
+
+        customer.prompt = prompt  # type: ignore[method-assign]
+        return customer
+
+    long_blink = drive(attempt(), blink_first(long=True)).decision
+    assert long_blink.reasons[0] is Reason.WRONG_ACTION
+    assert long_blink.challenges[0].tries[0].other_action is Action.BLINK
+    assert drive(attempt(), blink_first(long=False)).decision.outcome is Outcome.PASS
 
 
 def test_a_deliberate_action_before_its_prompt_counts_as_unprompted() -> None:

@@ -45,7 +45,7 @@ class Behaviour:
     """Spontaneous blinks per second."""
     turn_degrees: tuple[float, float] = (20.0, 34.0)
     """Range of head turns, degrees."""
-    nod_degrees: tuple[float, float] = (10.0, 18.0)
+    nod_degrees: tuple[float, float] = (12.0, 20.0)
     """Range of nods (chin down), degrees."""
     mouth_open: tuple[float, float] = (0.45, 0.7)
     """Range of mouth opening (see :class:`~verification.synth.rig.Expression`)."""

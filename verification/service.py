@@ -1,0 +1,117 @@
+"""The one object the application holds: start verifications, apply lockout, bind results to sessions.
+
+:class:`Verifier` puts the pieces together for the signaling layer::
+
+    handle = verifier.start(session_id, customer_id, hub.subscribe(session_id, "customer", "video", 2), send)
+    ...                                   # outputs arrive through ``send`` as the attempt runs
+    decision = await handle.decision      # also delivered to ``send`` as a Decided output
+    verifier.consume(decision, session_id)  # once, when a business action relies on it
+
+``start`` refuses a locked-out customer (:class:`~verification.errors.LockedOutError`), issues the
+attempt's single-use nonce, loads the reference embedding (none enrolled: the outcome is at best
+``review``), draws the challenges with an unpredictable random source, and runs the attempt in a task.
+A failed attempt counts towards the customer's lockout; the lockout event, if any, is reported with the
+decision. :meth:`Verifier.consume` redeems the nonce: a decision authorises one business action, in
+its own session, within the nonce's lifetime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterable, Callable
+from dataclasses import dataclass, field
+
+from verification.attempt import Attempt, Output
+from verification.decision import Decision, Outcome
+from verification.errors import UnknownReferenceError
+from verification.lockout import Lockout, LockoutEvent
+from verification.nonce import NonceBook
+from verification.policy import VerificationPolicy
+from verification.reference_store import ReferenceStore
+from verification.runner import Analyser, Delivery, VerificationRunner
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class VerificationHandle:
+    """A running verification."""
+
+    nonce: str
+    """The attempt's nonce (put it in every protocol message about this attempt)."""
+    attempt: Attempt = field(repr=False)
+    """The state machine (read its ``phase``; never feed it from outside)."""
+    runner: VerificationRunner = field(repr=False)
+    """The adapter driving it (``stats`` for metrics)."""
+    task: asyncio.Task[Decision] = field(repr=False)
+    """The running task; its result is the decision."""
+    lockout: LockoutEvent | None = None
+    """Set when this attempt's failure locked the customer out."""
+
+    @property
+    def decision(self) -> asyncio.Task[Decision]:
+        """Await this for the decision."""
+        return self.task
+
+    def stop(self) -> None:
+        """End the attempt now (the call ended); it decides ``fail`` with reason ``aborted``."""
+        self.runner.stop()
+
+
+class Verifier:
+    """Starts verification attempts for the application (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        analyser: Analyser,
+        references: ReferenceStore | None,
+        lockout: Lockout,
+        nonces: NonceBook,
+        policy: VerificationPolicy | None = None,
+        rng: Callable[[], random.Random] = random.SystemRandom,
+    ) -> None:
+        self.policy = policy or VerificationPolicy()
+        self._analyser = analyser
+        self._references = references
+        self._lockout = lockout
+        self._nonces = nonces
+        self._rng = rng
+
+    def start(
+        self,
+        session_id: str,
+        customer_id: str,
+        source: AsyncIterable[Delivery],
+        on_output: Callable[[Output], None],
+    ) -> VerificationHandle:
+        """Start an attempt on ``source`` (the customer's decoded video); raises ``LockedOutError``."""
+        self._lockout.check(customer_id)
+        reference = None
+        if self._references is not None:
+            try:
+                reference = self._references.load(customer_id).embedding
+            except UnknownReferenceError:
+                reference = None
+        nonce = self._nonces.issue(session_id)
+        attempt = Attempt(nonce=nonce, policy=self.policy, rng=self._rng(), reference=reference)
+        runner = VerificationRunner(attempt, source, self._analyser, on_output)
+        handle = VerificationHandle(nonce, attempt, runner, asyncio.ensure_future(runner.run()))
+
+        def finished(task: asyncio.Task[Decision]) -> None:
+            if task.cancelled() or task.exception() is not None:
+                if not task.cancelled():
+                    logger.warning("a verification attempt crashed (%s)", type(task.exception()).__name__)
+                return
+            if task.result().outcome is Outcome.FAIL:
+                handle.lockout = self._lockout.record_failure(customer_id)
+
+        handle.task.add_done_callback(finished)
+        return handle
+
+    def consume(self, decision: Decision, session_id: str) -> None:
+        """Use a decision for one business action in ``session_id``; raises ``NonceError`` the second time,
+        for another session, or once the nonce expired."""
+        self._nonces.redeem(decision.nonce, session_id)
