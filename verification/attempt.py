@@ -41,6 +41,7 @@ import numpy.typing as npt
 from verification.analysis import FrameAnalysis
 from verification.baseline import Baseline, BaselineCollector
 from verification.challenges import (
+    DELIBERATE,
     MIRRORED,
     PROMPTS,
     Action,
@@ -240,6 +241,7 @@ class Attempt:
         self._guided: tuple[Issue, float] | None = None
         self._challenges: list[_Challenge] = []
         self._deciding_since: float | None = None
+        self._echo: tuple[Action, float] | None = None
 
     # --- queries ------------------------------------------------------------------------------------
 
@@ -421,6 +423,9 @@ class Attempt:
         if analysis.face is not None:
             s = self._smoother.push(signals(t, analysis.face.measures, self.baseline))
             events = sorted(self._detectors.update(s), key=lambda e: e.completed_at)
+            if self._echo is not None:
+                action, passed_at = self._echo
+                events = [e for e in events if e.action is not action or e.onset - passed_at > c.echo]
             self._last_signals = s
         else:
             self._smoother.reset()
@@ -438,7 +443,7 @@ class Attempt:
 
         if current.prompted_at is None:
             for event in events:
-                if deliberate(event, c):
+                if event.action in DELIBERATE:  # a blink before any prompt is never held against anyone
                     record = TryRecord(
                         challenge.action,
                         None,
@@ -484,7 +489,9 @@ class Attempt:
                     challenge.action, prompted, t, TryResult.PASSED, event.onset, event.completed_at
                 )
                 return self._end_try(challenge, record, t)
-            if deliberate(event, c):
+            # A deliberate-looking blink counts against the customer only if it began after the prompt,
+            # i.e. as an answer to it; one already under way is the customer's own.
+            if event.action in DELIBERATE or (deliberate(event, c) and event.onset >= prompted + c.min_onset):
                 record = TryRecord(
                     challenge.action,
                     prompted,
@@ -504,6 +511,7 @@ class Attempt:
         challenge.tries.append(record)
         challenge.current = None
         if record.result is TryResult.PASSED:
+            self._echo = (challenge.action, record.completed_at or t)
             out: list[Output] = [
                 ChallengeProgress(challenge.index, challenge.action, "passed", record.result, t)
             ]

@@ -21,6 +21,7 @@ What counts as each action (thresholds in :class:`~verification.policy.Challenge
   ``blink_max_closed`` seconds. Frames where the whole face is flattened by more than
   ``blink_max_foreshortening`` never count as closed: a photo flicked forwards flattens the eyes
   (and dlib's eye landmarks more than in proportion), a real blink leaves the face's shape alone.
+  Nor do frames of a turned or lowered head (looking down narrows the eyes).
 
 Left and right are the customer's own: frames are not mirrored, so turning to one's left moves the
 nose to the image's right.
@@ -323,7 +324,8 @@ class _BlinkDetector:
         if self._onset is None:
             self._onset = _crossing(previous, s.t, 1.0 - s.eye, 1.0 - self._onset_level)
         self._deepest = min(self._deepest, s.eye)
-        if s.eye <= p.blink_closed and s.foreshortening <= p.blink_max_foreshortening:
+        still = abs(s.du) < p.turn_parallax and abs(s.dv) < p.nod_parallax
+        if s.eye <= p.blink_closed and s.foreshortening <= p.blink_max_foreshortening and still:
             self._closed_at = s.t
         return None
 

@@ -114,6 +114,9 @@ class ChallengePolicy:
     deliberate_blink: float = 0.3
     """A blink whose eyes stay closed at least this long (seconds) is deliberate; when nobody asked
     for it, it counts like any other unasked action. Spontaneous blinks are briefer."""
+    echo: float = 2.0
+    """Seconds after an action passed during which the same action again is ignored (people blink or
+    nod twice in answer to one prompt)."""
     blink_max_foreshortening: float = 0.07
     """Frames whose face is flattened more than this (a tilted picture) never count as closed eyes."""
     onset_fraction: float = 0.5
