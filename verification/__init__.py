@@ -1,5 +1,6 @@
 """Verification: quality gate, liveness and face match on frames the server itself received.
 
-The media hub hands decoded customer frames to a subscriber (``video_bank.media.hub.FrameSubscriber``);
-the liveness and face-match pipeline that consumes them is built on that interface.
+The media hub hands decoded customer frames to a subscription (``MediaHub.subscribe(session_id,
+"customer", "video", maxsize)``); :class:`verification.service.Verifier` runs an attempt on it. The
+method, thresholds, measured figures and the API are documented in ``docs/verification.md``.
 """

@@ -15,8 +15,9 @@ Phases (``Phase``), in order::
                                                                                       ▼
     done ◀──(decision)── deciding ◀───────────────────────────────────────────────────┘
 
-Any passive finding (static frames, a loop, a broken track, several faces, a changed identity), an
-action failed on its last try, or a time limit ends the attempt at once with a failing decision.
+Any passive finding (static frames, a loop, a broken track, several faces, a changed identity), a
+clear face mismatch once three keyframes are in, an action failed on its last try, or a time limit
+ends the attempt at once with a failing decision.
 
 Within ``challenge``, each action is one *try* (plus ``retries`` more): the attempt waits a random
 ``gap`` (and for the face to be at rest), sends a :class:`Prompt`, and watches for the action until
@@ -25,7 +26,8 @@ after the prompt, when a different deliberate action is performed, when the face
 a flat picture (foreshortening without parallax), or when the window passes; a deliberate action
 before the prompt fails the coming try (see :mod:`verification.challenges`). A failed try is retried
 once, except after an unprompted action or a different deliberate action (left/right confusion
-excepted): a person answers with the asked action, a recording with its own.
+excepted): a person answers with the asked action, a recording with its own. Repeating the action
+that just passed (a second blink or nod) within ``echo`` seconds is ignored.
 """
 
 from __future__ import annotations

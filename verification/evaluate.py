@@ -90,18 +90,31 @@ class Result:
     """What happened in one simulated attempt."""
 
     species: str
+    """``genuine`` or the attack species."""
     identity: str
+    """The customer claimed."""
     performer: str
+    """Whose face was in front of the camera."""
     outcome: str
+    """``pass``, ``review`` or ``fail``."""
     reasons: list[str]
+    """The decision's reasons, most important first."""
     seconds: float
+    """Time to verdict (server time)."""
     match: float | None
+    """Median keyframe distance to the reference, if computed."""
     frames: int
+    """Frames sampled."""
     analysed: int
+    """Frames analysed (the rest came from the clip cache)."""
     cost: float
+    """Analysis CPU seconds of the analysed frames."""
     cost_by_kind: dict[str, list[float]] = field(default_factory=dict)
+    """Analysis CPU seconds per frame, by kind (track, detect, scan, keyframe)."""
     tries: list[str] = field(default_factory=list)
+    """``action:result/result`` per challenge reached."""
     decision: Decision | None = field(default=None, repr=False)
+    """The decision itself (dropped when results leave a worker process)."""
 
     def to_json(self) -> dict[str, Any]:
         """The result without the decision's images and embeddings."""
