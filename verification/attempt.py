@@ -52,7 +52,6 @@ from verification.challenges import (
     Signals,
     Smoother,
     at_rest,
-    deliberate,
     draw_sequence,
     signals,
 )
@@ -445,7 +444,7 @@ class Attempt:
 
         if current.prompted_at is None:
             for event in events:
-                if event.action in DELIBERATE:  # a blink before any prompt is never held against anyone
+                if event.action in DELIBERATE:
                     record = TryRecord(
                         challenge.action,
                         None,
@@ -491,9 +490,7 @@ class Attempt:
                     challenge.action, prompted, t, TryResult.PASSED, event.onset, event.completed_at
                 )
                 return self._end_try(challenge, record, t)
-            # A deliberate-looking blink counts against the customer only if it began after the prompt,
-            # i.e. as an answer to it; one already under way is the customer's own.
-            if event.action in DELIBERATE or (deliberate(event, c) and event.onset >= prompted + c.min_onset):
+            if event.action in DELIBERATE:
                 record = TryRecord(
                     challenge.action,
                     prompted,

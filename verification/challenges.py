@@ -66,27 +66,29 @@ DELIBERATE: frozenset[Action] = frozenset(
     {Action.OPEN_MOUTH, Action.TURN_LEFT, Action.TURN_RIGHT, Action.NOD}
 )
 """Actions nobody performs by accident; doing one of them when not asked counts against the customer.
-Blinks are not in it: people blink on their own every few seconds (see :func:`deliberate`)."""
-
-
-def deliberate(event: ActionEvent, policy: ChallengePolicy) -> bool:
-    """Whether an event is a deliberate action: any but a blink, or a blink held ``deliberate_blink``."""
-    return event.action in DELIBERATE or (
-        event.action is Action.BLINK and event.held >= policy.deliberate_blink
-    )
+Blinks are not in it: people blink on their own every few seconds."""
 
 
 def draw_sequence(
     rng: random.Random, count: int = 3, actions: Sequence[Action] = tuple(Action)
 ) -> tuple[Action, ...]:
-    """``count`` actions drawn uniformly from ``actions``, never the same twice in a row."""
-    if count < 1 or len(actions) < 2:
-        raise ValueError("need at least one action and two kinds to choose from")
-    sequence: list[Action] = []
-    for _ in range(count):
-        choices = [a for a in actions if not sequence or a != sequence[-1]]
-        sequence.append(choices[rng.randrange(len(choices))])
-    return tuple(sequence)
+    """``count`` actions drawn at random from ``actions``, never the same twice in a row, and never a
+    blink last.
+
+    The last action decides the attempt. Anyone blinks within a few seconds, so a recording of the
+    customer that happened to match the first actions would pass a final blink by chance; a final
+    deliberate action it must perform at the right moment. Of the 80 sequences without immediate
+    repeats, the 64 that end with a deliberate action remain, each equally likely.
+    """
+    if count < 1 or len([a for a in actions if a in DELIBERATE]) < 2:
+        raise ValueError("need at least one action and two deliberate kinds to choose from")
+    while True:
+        sequence: list[Action] = []
+        for _ in range(count):
+            choices = [a for a in actions if not sequence or a != sequence[-1]]
+            sequence.append(choices[rng.randrange(len(choices))])
+        if sequence[-1] in DELIBERATE:
+            return tuple(sequence)
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,9 +111,6 @@ class ChallengePolicy:
     """Relative eye ratio counted as open again, completing a blink."""
     blink_max_closed: float = 1.0
     """Longest closure (seconds) still counted as a blink."""
-    deliberate_blink: float = 0.3
-    """A blink whose eyes stay closed at least this long (seconds) is deliberate; when nobody asked
-    for it, it counts like any other unasked action. Spontaneous blinks are briefer."""
     echo: float = 2.0
     """Seconds after an action passed during which the same action again is ignored (people blink or
     nod twice in answer to one prompt)."""

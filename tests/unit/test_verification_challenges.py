@@ -57,16 +57,17 @@ def run(shape: Callable[[float], Signals], seconds: float = 3.0) -> list[ActionE
     return events
 
 
-def test_sequences_are_drawn_from_the_five_actions_without_immediate_repeats() -> None:
+def test_sequences_are_drawn_without_immediate_repeats_and_never_end_with_a_blink() -> None:
     rng = random.Random(3)
-    counts = dict.fromkeys(Action, 0)
-    for _ in range(2000):
+    counts: dict[tuple[Action, ...], int] = {}
+    for _ in range(6400):
         sequence = draw_sequence(rng)
         assert len(sequence) == 3
         assert sequence[0] != sequence[1] and sequence[1] != sequence[2]
-        for action in sequence:
-            counts[action] += 1
-    assert all(1000 < n < 1400 for n in counts.values()), counts  # about 6000 / 5 each
+        assert sequence[2] is not Action.BLINK
+        counts[sequence] = counts.get(sequence, 0) + 1
+    assert len(counts) == 64  # 80 sequences without immediate repeats, 16 of them end with a blink
+    assert all(60 < n < 150 for n in counts.values()), counts  # 100 each, uniformly
     assert set(PROMPTS) == set(Action)
 
 
