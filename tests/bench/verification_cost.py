@@ -261,8 +261,10 @@ async def main_async(args: argparse.Namespace, cast: Cast) -> None:
     pool = AnalysisPool(workers=2)
     await pool.start()
     try:
-        await verdict_latency(cast, pool, args.attempts)
-        await capacity(cast, pool, args.sessions, args.seconds)
+        if "b" in args.parts:
+            await verdict_latency(cast, pool, args.attempts)
+        if "c" in args.parts:
+            await capacity(cast, pool, args.sessions, args.seconds)
     finally:
         pool.close()
 
@@ -272,11 +274,13 @@ def main() -> None:
     parser.add_argument("--attempts", type=int, default=3)
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4, 6, 8])
     parser.add_argument("--seconds", type=float, default=12.0)
+    parser.add_argument("--parts", default="abc", help="which parts to run, e.g. c")
     args = parser.parse_args()
     analyzer = DlibAnalyzer()
     cast = Cast(faces_dir(), analyzer)
     print("Verification cost on SYNTHETIC clips")
-    cost_per_session(cast, analyzer, args.attempts)
+    if "a" in args.parts:
+        cost_per_session(cast, analyzer, args.attempts)
     asyncio.run(main_async(args, cast))
 
 
