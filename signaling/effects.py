@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from signaling.messages import ServerMessage
+from signaling.messages import ClientMessage, ServerMessage
 from signaling.session import Leg
 
 
@@ -98,6 +98,8 @@ class SessionOpened:
     customer_name: str
     teller_username: str
     started_at: float
+    kind: str = "call"
+    elderly: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +165,21 @@ class NotifyCallback:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class InSession:
+    """Hand a message about the work inside a call to the session desk for its type (signaling/desks.py).
+
+    The switchboard has checked that ``conn_id`` is the ``leg`` party of the live session.
+    """
+
+    conn_id: str
+    session_id: str
+    leg: Leg
+    role: str
+    username: str | None
+    message: ClientMessage
+
+
 Effect = (
     Send
     | Close
@@ -180,4 +197,5 @@ Effect = (
     | StoreCallback
     | UpdateCallback
     | NotifyCallback
+    | InSession
 )

@@ -12,6 +12,17 @@ from typing import Any, ClassVar, Literal
 
 from signaling.errors import BadJson, UnknownType
 from signaling.schemas import CLIENT_TYPES, validate
+from signaling.verification_messages import (
+    VerificationGuidance,
+    VerificationPhase,
+    VerificationProgress,
+    VerificationPrompt,
+    VerificationRefused,
+    VerificationResult,
+    VerificationStart,
+    VerificationStarted,
+    VerificationStop,
+)
 
 PROTOCOL_VERSION = 1
 Business = Literal["activation", "password_reset", "info_update", "corporate_willingness", "card_review"]
@@ -213,7 +224,12 @@ ClientMessage = (
     | Offer
     | Ice
     | Hangup
+    | VerificationStart
+    | VerificationStop
 )
+IN_SESSION_CLASSES: tuple[type[ClientMessage], ...] = (VerificationStart, VerificationStop)
+"""Messages about the work inside a call: the switchboard checks the sender is a party of the session
+named by their ``session_id`` and hands them to the session desk for their type (signaling/desks.py)."""
 _CLIENT_CLASSES: dict[str, type[ClientMessage]] = {
     cls.TYPE: cls
     for cls in (
@@ -232,6 +248,7 @@ _CLIENT_CLASSES: dict[str, type[ClientMessage]] = {
         Offer,
         Ice,
         Hangup,
+        *IN_SESSION_CLASSES,
     )
 }
 assert set(_CLIENT_CLASSES) == CLIENT_TYPES
@@ -512,6 +529,13 @@ ServerMessage = (
     | MediaState
     | SessionEnded
     | ErrorMessage
+    | VerificationStarted
+    | VerificationPhase
+    | VerificationGuidance
+    | VerificationPrompt
+    | VerificationProgress
+    | VerificationResult
+    | VerificationRefused
 )
 
 

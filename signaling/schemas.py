@@ -29,6 +29,8 @@ CLIENT_TYPES = frozenset(
         "offer",
         "ice",
         "hangup",
+        "verification_start",
+        "verification_stop",
     }
 )
 """Message types a client may send."""
@@ -52,6 +54,13 @@ SERVER_TYPES = frozenset(
         "media_state",
         "session_ended",
         "error",
+        "verification_started",
+        "verification_phase",
+        "verification_guidance",
+        "verification_prompt",
+        "verification_progress",
+        "verification_result",
+        "verification_refused",
     }
 )
 """Message types the server sends."""

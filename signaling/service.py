@@ -18,8 +18,9 @@ from typing import Any, Literal
 from aiohttp import web
 
 from signaling import effects as fx
+from signaling.desks import DeskBoard, Sender, SessionDesk, SessionInfo
 from signaling.errors import BadJson, CloseCode, MediaRejected, PeerError
-from signaling.messages import Answer, encode, parse_client_message
+from signaling.messages import Answer, ServerMessage, encode, parse_client_message
 from signaling.ports import Authenticator, CallbackPort, EventObserver, EventStore, MediaInputError, MediaPort
 from signaling.session import Leg
 from signaling.switchboard import Switchboard
@@ -93,6 +94,7 @@ class SignalingService:
         authenticator: Authenticator,
         callbacks: CallbackPort,
         observer: EventObserver | None = None,
+        desks: Iterable[SessionDesk] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.switchboard = switchboard
@@ -101,6 +103,9 @@ class SignalingService:
         self._auth = authenticator
         self._callbacks = callbacks
         self._observer = observer
+        self._desks = DeskBoard(desks)
+        for desk in self._desks.desks:
+            desk.bind(self)
         self._input_started = time.perf_counter()
         self._clock = clock
         self._conns: dict[str, Connection] = {}
@@ -166,6 +171,33 @@ class SignalingService:
         """Sockets currently registered."""
         return len(self._conns)
 
+    # --- the session link (what session desks may do) ---------------------------------------------
+
+    def now(self) -> float:
+        """Server time."""
+        return self._clock()
+
+    def send(self, session_id: str, leg: Leg, message: ServerMessage) -> bool:
+        """Send to one party of a live session; ``False`` when that party is not connected."""
+        session = self.switchboard.session(session_id)
+        if session is None:
+            return False
+        conn_id = session.customer_conn if leg == "customer" else session.teller_conn
+        conn = self._conns.get(conn_id) if conn_id is not None else None
+        if conn is None:
+            return False
+        if not conn.send(encode(message)):
+            logger.warning("closing slow connection %s", conn.id)
+            conn.close(CloseCode.TOO_SLOW, "reading too slowly")
+            return False
+        return True
+
+    async def log(
+        self, at: float, kind: str, session_id: str, actor: str | None, data: dict[str, Any]
+    ) -> None:
+        """Append to the event log and the session's record timeline."""
+        await self.apply([fx.LogEvent(at, kind, session_id, actor, data)])
+
     # --- effects --------------------------------------------------------------------------------------
 
     async def apply(self, effects: Iterable[fx.Effect]) -> None:
@@ -214,10 +246,24 @@ class SignalingService:
                 self._media.open_session(session_id)
             case fx.CloseMedia(session_id):
                 await self._media.close_session(session_id)
-            case fx.SessionOpened(session_id, business, customer_name, teller, started_at):
+            case fx.SessionOpened(session_id, business, customer_name, teller, started_at, kind, elderly):
                 await self._store.open_session(session_id, business, customer_name, teller, started_at)
+                info = SessionInfo(session_id, business, kind, customer_name, teller, elderly, started_at)
+                for desk in self._desks.desks:
+                    await desk.session_opened(info)
             case fx.SessionClosed(session_id, ended_at, outcome):
+                for desk in self._desks.desks:
+                    try:
+                        await desk.session_closed(session_id, outcome, ended_at)
+                    except Exception:
+                        logger.exception("%s failed to close a session", type(desk).__name__)
                 await self._store.close_session(session_id, ended_at, outcome)
+            case fx.InSession(conn_id, session_id, leg, role, username, message):
+                try:
+                    desk = self._desks.desk_for(message.TYPE)
+                    await desk.handle(session_id, Sender(conn_id, leg, role, username), message)
+                except PeerError as error:
+                    await self.apply(self.switchboard.reject(conn_id, error, message.TYPE, self._clock()))
             case fx.LogEvent(at, kind, session_id, actor, data):
                 if self._observer is not None:
                     self._observer.observe(kind, data, time.perf_counter() - self._input_started)

@@ -51,7 +51,9 @@ ALLOWED: dict[tuple[Role | None, ParticipantState], frozenset[str]] = {
     (Role.TELLER, TellerState.AVAILABLE): frozenset({"set_state"}),
     (Role.TELLER, TellerState.AWAY): frozenset({"set_state"}),
     (Role.TELLER, TellerState.RESERVED): frozenset({"offer_accept", "offer_reject"}),
-    (Role.TELLER, TellerState.IN_CALL): frozenset({"offer", "ice", "hangup"}),
+    (Role.TELLER, TellerState.IN_CALL): frozenset(
+        {"offer", "ice", "hangup", "verification_start", "verification_stop"}
+    ),
     (Role.TELLER, TellerState.WRAP_UP): frozenset({"set_state", "wrap_up_done", "wrap_up_extend"}),
     (Role.SUPERVISOR, SupervisorState.WATCHING): frozenset({"monitor_start"}),
     (Role.SUPERVISOR, SupervisorState.MONITORING): frozenset({"offer", "monitor_stop"}),

@@ -23,6 +23,7 @@ from signaling.errors import CloseCode, NotAllowed, PeerError, UnknownSession
 from signaling.identity import Identity, Role
 from signaling.messages import (
     BUSINESSES,
+    IN_SESSION_CLASSES,
     CallbackAnswered,
     CallbackBooked,
     CallbackCancel,
@@ -482,6 +483,14 @@ class Switchboard:
                 return self._end_session(
                     session, "customer_hangup" if leg == "customer" else "teller_hangup", now
                 )
+            case _ if isinstance(message, IN_SESSION_CLASSES):
+                session, leg = self._own_session(p, message.session_id)
+                assert p.identity is not None  # allowed() admits in-session messages only after hello
+                return [
+                    fx.InSession(
+                        p.conn_id, session.id, leg, p.identity.role.value, p.identity.username, message
+                    )
+                ]
         raise NotAllowed(f"{message.TYPE} is not handled")  # pragma: no cover - table and match agree
 
     def _hello(self, p: Participant, hello: Hello, now: float) -> list[fx.Effect]:
@@ -668,7 +677,13 @@ class Switchboard:
         # Comes after OpenMedia: the session's record taps the hub's streams when the session row opens.
         return [
             fx.SessionOpened(
-                session.id, session.business, session.customer_name, session.teller_username, now
+                session.id,
+                session.business,
+                session.customer_name,
+                session.teller_username,
+                now,
+                kind=session.kind,
+                elderly=session.elderly,
             ),
             fx.LogEvent(
                 now,

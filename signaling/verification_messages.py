@@ -1,0 +1,131 @@
+"""Protocol v1 messages of liveness and face verification inside a call (docs/protocol.md).
+
+The teller starts and stops an attempt; the server alone decides. The customer's page sends nothing
+here: it receives prompts and guidance and, at the end, only whether it passed and what to do next.
+Every server message carries the attempt's single-use id (``attempt``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+# --- client to server -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationStart:
+    """Teller: verify the customer of this call against a reference photo."""
+
+    TYPE: ClassVar[str] = "verification_start"
+    session_id: str
+    customer_id: str | None = None
+    """Customer whose reference to match; may be omitted once a business flow identified them."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationStop:
+    """Teller: abandon the running attempt (it ends as a failure)."""
+
+    TYPE: ClassVar[str] = "verification_stop"
+    session_id: str
+
+
+# --- server to client -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationStarted:
+    """To both parties: an attempt began."""
+
+    TYPE: ClassVar[str] = "verification_started"
+    session_id: str
+    attempt: str
+    challenges: int
+    """How many actions will be asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationPhase:
+    """To the teller: the attempt moved on."""
+
+    TYPE: ClassVar[str] = "verification_phase"
+    session_id: str
+    attempt: str
+    phase: Literal["quality", "baseline", "challenge", "deciding", "done"]
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationGuidance:
+    """To the customer: what to change so the camera sees them well."""
+
+    TYPE: ClassVar[str] = "verification_guidance"
+    session_id: str
+    attempt: str
+    issue: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationPrompt:
+    """To both parties: the action to perform now."""
+
+    TYPE: ClassVar[str] = "verification_prompt"
+    session_id: str
+    attempt: str
+    index: int
+    action: Literal["blink", "open_mouth", "turn_left", "turn_right", "nod"]
+    attempt_try: int
+    text: str
+    deadline_seconds: float
+    """Time allowed from now (relative: the client's clock is neither trusted nor needed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationProgress:
+    """To the teller: one action was judged."""
+
+    TYPE: ClassVar[str] = "verification_progress"
+    session_id: str
+    attempt: str
+    index: int
+    action: str
+    status: Literal["passed", "retry", "failed"]
+    result: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    """The verdict: the teller gets ``outcome`` and ``detail``; the customer ``status`` and ``message``."""
+
+    TYPE: ClassVar[str] = "verification_result"
+    session_id: str
+    attempt: str
+    outcome: Literal["pass", "review", "fail"] | None = None
+    detail: dict[str, Any] | None = None
+    status: Literal["passed", "failed", "teller_check"] | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationRefused:
+    """To the teller: no attempt can start now."""
+
+    TYPE: ClassVar[str] = "verification_refused"
+    session_id: str
+    reason: Literal["locked_out", "no_reference", "already_running", "customer_absent", "unavailable"]
+    message: str
+    until: float | None = None
+    """Locked out: when new attempts are accepted again (server time, seconds since the epoch)."""
+
+
+VERIFICATION_CLIENT = (VerificationStart, VerificationStop)
+VERIFICATION_SERVER = (
+    VerificationStarted,
+    VerificationPhase,
+    VerificationGuidance,
+    VerificationPrompt,
+    VerificationProgress,
+    VerificationResult,
+    VerificationRefused,
+)
