@@ -1,0 +1,1 @@
+"""Session desks: the services working inside a call (see signaling/desks.py)."""
