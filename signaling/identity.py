@@ -14,11 +14,19 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    FIELD = "field"
+    """A field officer's tablet: logs in with an account and takes the customer's place in a call
+    (remote card review, with the customer present)."""
 
     @property
     def is_staff(self) -> bool:
         """Staff log in with an account; customers do not."""
         return self is not Role.CUSTOMER
+
+    @property
+    def is_customer_side(self) -> bool:
+        """Joins the queue and takes the customer's leg of a call (customers and field officers)."""
+        return self in (Role.CUSTOMER, Role.FIELD)
 
 
 @dataclass(frozen=True, slots=True)

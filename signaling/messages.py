@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
 
 from signaling.errors import BadJson, UnknownType
+from signaling.flow_messages import FlowInputMessage, FlowMessage, FlowState
 from signaling.schemas import CLIENT_TYPES, validate
 from signaling.verification_messages import (
     VerificationGuidance,
@@ -53,7 +54,7 @@ class Hello:
 
     TYPE: ClassVar[str] = "hello"
     role: str
-    """Requested role: customer, teller, supervisor or auditor."""
+    """Requested role: customer, teller, supervisor, auditor or field (a field officer's tablet)."""
     username: str | None = None
     """Staff account name."""
     password: str | None = field(default=None, repr=False)
@@ -226,8 +227,9 @@ ClientMessage = (
     | Hangup
     | VerificationStart
     | VerificationStop
+    | FlowInputMessage
 )
-IN_SESSION_CLASSES: tuple[type[ClientMessage], ...] = (VerificationStart, VerificationStop)
+IN_SESSION_CLASSES: tuple[type[ClientMessage], ...] = (VerificationStart, VerificationStop, FlowInputMessage)
 """Messages about the work inside a call: the switchboard checks the sender is a party of the session
 named by their ``session_id`` and hands them to the session desk for their type (signaling/desks.py)."""
 _CLIENT_CLASSES: dict[str, type[ClientMessage]] = {
@@ -536,6 +538,8 @@ ServerMessage = (
     | VerificationProgress
     | VerificationResult
     | VerificationRefused
+    | FlowState
+    | FlowMessage
 )
 
 

@@ -31,6 +31,7 @@ CLIENT_TYPES = frozenset(
         "hangup",
         "verification_start",
         "verification_stop",
+        "flow_input",
     }
 )
 """Message types a client may send."""
@@ -61,6 +62,8 @@ SERVER_TYPES = frozenset(
         "verification_progress",
         "verification_result",
         "verification_refused",
+        "flow_state",
+        "flow_message",
     }
 )
 """Message types the server sends."""

@@ -201,12 +201,43 @@ class SignalingService:
     # --- effects --------------------------------------------------------------------------------------
 
     async def apply(self, effects: Iterable[fx.Effect]) -> None:
-        """Carry out effects in order. A failing effect is logged and does not stop the others."""
+        """Carry out effects in order. A failing effect is logged and does not stop the others.
+
+        Desks hear of a session opened in this batch after the whole batch, so that the session's
+        ``session_started`` event comes first in its log and timeline."""
+        opened: list[SessionInfo] = []
         for effect in effects:
             try:
-                await self._apply_one(effect)
+                if isinstance(effect, fx.SessionOpened):
+                    opened.append(await self._open_session(effect))
+                else:
+                    await self._apply_one(effect)
             except Exception:
                 logger.exception("effect %s failed", type(effect).__name__)
+        for info in opened:
+            for desk in self._desks.desks:
+                try:
+                    await desk.session_opened(info)
+                except Exception:
+                    logger.exception("%s failed to open a session", type(desk).__name__)
+
+    async def _open_session(self, opened: fx.SessionOpened) -> SessionInfo:
+        await self._store.open_session(
+            opened.session_id,
+            opened.business,
+            opened.customer_name,
+            opened.teller_username,
+            opened.started_at,
+        )
+        return SessionInfo(
+            opened.session_id,
+            opened.business,
+            opened.kind,
+            opened.customer_name,
+            opened.teller_username,
+            opened.elderly,
+            opened.started_at,
+        )
 
     async def _apply_one(self, effect: fx.Effect) -> None:
         match effect:
@@ -246,11 +277,6 @@ class SignalingService:
                 self._media.open_session(session_id)
             case fx.CloseMedia(session_id):
                 await self._media.close_session(session_id)
-            case fx.SessionOpened(session_id, business, customer_name, teller, started_at, kind, elderly):
-                await self._store.open_session(session_id, business, customer_name, teller, started_at)
-                info = SessionInfo(session_id, business, kind, customer_name, teller, elderly, started_at)
-                for desk in self._desks.desks:
-                    await desk.session_opened(info)
             case fx.SessionClosed(session_id, ended_at, outcome):
                 for desk in self._desks.desks:
                     try:

@@ -73,6 +73,8 @@ CALLBACK_DEFAULT_WINDOW = 2 * 3600.0
 CALLBACK_MAX_AHEAD = 7 * 24 * 3600.0
 CALLBACK_MIN_WINDOW = 15 * 60.0
 SUPERVISOR_REFRESH_SECONDS = 2.0
+FIELD_BUSINESSES = ("card_review",)
+"""Businesses a field officer's tablet may queue for (it takes the customer's leg of the call)."""
 
 
 class InvalidResidentId(PeerError):
@@ -288,7 +290,7 @@ class Switchboard:
         )
         out.append(fx.Send(conn_id, welcome))
         out.append(fx.LogEvent(now, "login", actor=identity.username, data={"role": identity.role.value}))
-        if identity.role is Role.CUSTOMER:
+        if identity.role.is_customer_side:
             self._enter(p, CustomerState.IDLE, now)
         elif identity.role is Role.TELLER:
             profile = TellerProfile(identity.username or "", dict(identity.skills), identity.elder_care)
@@ -377,7 +379,7 @@ class Switchboard:
             out += self._stop_monitoring(p, "stopped", now)
         session = self._sessions.get(p.session_id) if p.session_id else None
         if session is not None:
-            reason: EndReason = "customer_lost" if p.role is Role.CUSTOMER else "teller_lost"
+            reason: EndReason = "customer_lost" if p.role and p.role.is_customer_side else "teller_lost"
             out += self._end_session(session, reason, now)
         if p.role is Role.TELLER:
             returned = self.router.sign_out(p.username, now)
@@ -510,6 +512,8 @@ class Switchboard:
         return [fx.Authenticate(p.conn_id, role.value, hello.username, hello.password)]
 
     def _join(self, p: Participant, join: JoinQueue, now: float) -> list[fx.Effect]:
+        if p.role is Role.FIELD and join.business not in FIELD_BUSINESSES:
+            raise NotAllowed(f"field officers join only for {', '.join(FIELD_BUSINESSES)}")
         elderly = False
         if join.resident_id is not None:
             try:

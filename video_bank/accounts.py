@@ -55,6 +55,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     ),
     DemoAccount("super1", Role.SUPERVISOR, "Supervisor Zhang"),
     DemoAccount("audit1", Role.AUDITOR, "Auditor Chen"),
+    DemoAccount("field1", Role.FIELD, "Field Officer Zhao"),
 )
 
 

@@ -18,10 +18,13 @@ from prometheus_client.registry import Collector
 from signaling.messages import BUSINESSES
 from signaling.states import TellerState
 from signaling.switchboard import Switchboard
+from video_bank.flows.steps import Disposition
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 WAIT_BUCKETS = (1, 3, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0)
+RATING_SCORES = ("1", "2", "3", "4", "5")
+DISPOSITION_CODES = frozenset(code.value for code in Disposition)
 
 
 class _LiveCollector(Collector):
@@ -70,6 +73,30 @@ class _LiveCollector(Collector):
         yield abandon
 
 
+class _FeedbackCollector(Collector):
+    """Satisfaction and first-contact resolution, computed from the counters on each scrape."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        satisfaction = GaugeMetricFamily(
+            "video_bank_satisfaction", "Share of end-of-session ratings that are 4 or 5 (since start)"
+        )
+        value = self._metrics.satisfaction()
+        if value is not None:
+            satisfaction.add_metric([], value)
+        yield satisfaction
+        resolution = GaugeMetricFamily(
+            "video_bank_first_contact_resolution",
+            "Share of wrapped-up sessions coded 'resolved' by the teller (since start)",
+        )
+        value = self._metrics.first_contact_resolution()
+        if value is not None:
+            resolution.add_metric([], value)
+        yield resolution
+
+
 class Metrics:
     """The application's registry and the instruments the signaling service updates."""
 
@@ -96,6 +123,25 @@ class Metrics:
         )
         for business in BUSINESSES:
             self.abandons.labels(business)
+        self.ratings = Counter(
+            "video_bank_service_ratings",
+            "Customers' end-of-session ratings (1-5)",
+            ["score"],
+            registry=self.registry,
+        )
+        self.dispositions = Counter(
+            "video_bank_wrap_up_dispositions",
+            "Tellers' wrap-up disposition codes",
+            ["code"],
+            registry=self.registry,
+        )
+        self._rating_counts = dict.fromkeys(RATING_SCORES, 0)
+        self._disposition_counts = dict.fromkeys(DISPOSITION_CODES, 0)
+        for score in RATING_SCORES:
+            self.ratings.labels(score)
+        for code in Disposition:
+            self.dispositions.labels(code.value)
+        self.registry.register(_FeedbackCollector(self))
 
     def observe(self, kind: str, data: dict[str, Any], elapsed: float) -> None:
         """Count and time the logged events that matter for the contact-centre figures."""
@@ -108,6 +154,26 @@ class Metrics:
             business = str(data.get("business") or "")
             if business in BUSINESSES:
                 self.abandons.labels(business).inc()
+        elif kind == "flow_rated" and str(data.get("score")) in RATING_SCORES:
+            score = str(data["score"])
+            self.ratings.labels(score).inc()
+            self._rating_counts[score] += 1
+        elif kind == "flow_wrap_up" and data.get("code") in DISPOSITION_CODES:
+            code = str(data["code"])
+            self.dispositions.labels(code).inc()
+            self._disposition_counts[code] += 1
+
+    def satisfaction(self) -> float | None:
+        """Share of ratings that are 4 or 5 ("satisfied"); ``None`` before the first rating."""
+        counts = self._rating_counts
+        total = sum(counts.values())
+        return None if total == 0 else (counts["4"] + counts["5"]) / total
+
+    def first_contact_resolution(self) -> float | None:
+        """Share of wrapped-up sessions the teller coded ``resolved``; ``None`` before the first."""
+        counts = self._disposition_counts
+        total = sum(counts.values())
+        return None if total == 0 else counts[Disposition.RESOLVED.value] / total
 
     def watch(self, switchboard: Switchboard, clock: object) -> None:
         """Serve live gauges from ``switchboard``."""

@@ -97,6 +97,28 @@ MIGRATIONS: tuple[str, ...] = (
         sent_at    REAL
     );
     """,
+    # 4: reserved for the record-audit work (another branch); replace this placeholder with it on merge
+    "SELECT 1",
+    # 5: role 'field' (a field officer's tablet in remote card review). SQLite cannot change a CHECK,
+    # so the accounts table is rebuilt; dropping it cascades to teller_skills, which is kept aside.
+    """
+    CREATE TEMP TABLE teller_skills_kept AS SELECT * FROM teller_skills;
+    CREATE TABLE accounts_v5 (
+        username      TEXT PRIMARY KEY,
+        role          TEXT NOT NULL CHECK (role IN ('teller', 'supervisor', 'auditor', 'admin', 'field')),
+        display_name  TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at    REAL NOT NULL,
+        disabled      INTEGER NOT NULL DEFAULT 0,
+        elder_care    INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO accounts_v5 (username, role, display_name, password_hash, created_at, disabled, elder_care)
+        SELECT username, role, display_name, password_hash, created_at, disabled, elder_care FROM accounts;
+    DROP TABLE accounts;
+    ALTER TABLE accounts_v5 RENAME TO accounts;
+    INSERT INTO teller_skills SELECT * FROM teller_skills_kept;
+    DROP TABLE teller_skills_kept;
+    """,
 )
 
 
@@ -107,7 +129,7 @@ class AccountRecord:
     username: str
     """Login name."""
     role: str
-    """teller, supervisor, auditor or admin."""
+    """teller, supervisor, auditor, admin or field."""
     display_name: str
     """Name shown to customers and colleagues."""
     password_hash: str

@@ -377,7 +377,7 @@ async def stored_passwords_match(data_dir: Path, password: str) -> dict[str, boo
         await storage.close()
 
 
-ALL_DEMO = {"teller1", "teller2", "super1", "audit1"}
+ALL_DEMO = {"teller1", "teller2", "super1", "audit1", "field1"}
 
 
 async def test_seed_demo_resets_every_demo_password(tmp_path: Path) -> None:

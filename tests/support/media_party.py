@@ -223,6 +223,9 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, what:
         await asyncio.sleep(0.02)
 
 
+FLOW_TYPES = frozenset({"flow_state", "flow_message"})
+
+
 class Party:
     """A signaling client plus one aiortc peer connection: what a browser tab does, in-process."""
 
@@ -239,6 +242,9 @@ class Party:
         # Read the socket all the time, as a browser does: aiohttp answers heartbeat pings only while
         # someone is reading.
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.flow_inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        """Business-flow traffic (``flow_state``, ``flow_message`` and errors answering ``flow_input``),
+        kept apart so that tests of other things never see it (tests/support/flows.py reads it)."""
         self.close_code: int | None = None
         self.closed = asyncio.Event()
         self._socket_reader = asyncio.create_task(self._read_socket())
@@ -246,7 +252,9 @@ class Party:
     async def _read_socket(self) -> None:
         async for message in self.ws:
             if message.type is aiohttp.WSMsgType.TEXT:
-                self.inbox.put_nowait(message.json())
+                data = message.json()
+                flow = data.get("type") in FLOW_TYPES or data.get("ref_type") == "flow_input"
+                (self.flow_inbox if flow else self.inbox).put_nowait(data)
         self.close_code = self.ws.close_code
         self.closed.set()
 

@@ -1,0 +1,245 @@
+"""The flow desk against real core banking (SQLite), with a recording session link and a verification
+double: what each party is sent, who may send what, and the two-way link with verification."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from signaling.desks import Sender, SessionInfo
+from signaling.errors import InvalidMessage, NotAllowed, PeerError
+from signaling.flow_messages import FlowInputMessage, FlowMessage, FlowState
+from signaling.messages import ErrorMessage, ServerMessage, encode
+from signaling.schemas import validate
+from signaling.session import Leg
+from verification.decision import Decision, Outcome
+from verification.reasons import Reason
+from video_bank.core_banking import demo
+from video_bank.core_banking.models import CardStatus
+from video_bank.core_banking.store import CoreBankingStore
+from video_bank.desks.flow_desk import DecisionListener, FlowDesk, FlowRefused
+from video_bank.storage import SqliteStorage
+
+SESSION = "sess_desk_0001"
+T0 = 1_800_000_000.0
+
+
+@dataclass
+class Link:
+    """A session link that records what a desk sends and logs."""
+
+    sent: list[tuple[Leg, ServerMessage]] = field(default_factory=list)
+    logged: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
+    t: float = T0
+
+    def now(self) -> float:
+        self.t += 1.0
+        return self.t
+
+    def send(self, session_id: str, leg: Leg, message: ServerMessage) -> bool:
+        validate(message.TYPE, __import__("json").loads(encode(message)))
+        self.sent.append((leg, message))
+        return True
+
+    async def log(
+        self, at: float, kind: str, session_id: str, actor: str | None, data: dict[str, Any]
+    ) -> None:
+        self.logged.append((kind, actor, data))
+
+    def codes(self, leg: Leg) -> list[str]:
+        return [m.code for lg, m in self.sent if lg == leg and isinstance(m, FlowMessage)]
+
+    def state(self, leg: Leg) -> FlowState:
+        return [m for lg, m in self.sent if lg == leg and isinstance(m, FlowState)][-1]
+
+
+@dataclass
+class Verification:
+    """Test double of the verification desk's interface for the flow desk."""
+
+    identified: list[tuple[str, str]] = field(default_factory=list)
+    consumed: list[tuple[str, Decision]] = field(default_factory=list)
+    listeners: list[DecisionListener] = field(default_factory=list)
+
+    def identify(self, session_id: str, customer_id: str) -> None:
+        self.identified.append((session_id, customer_id))
+
+    def add_listener(self, cb: DecisionListener) -> None:
+        self.listeners.append(cb)
+
+    def consume(self, session_id: str, decision: Decision) -> None:
+        self.consumed.append((session_id, decision))
+
+    async def decide(self, session_id: str, customer_id: str, outcome: Outcome, *reasons: Reason) -> Decision:
+        decision = cast(Decision, SimpleNamespace(outcome=outcome, reasons=reasons))
+        for cb in self.listeners:
+            await cb(session_id, customer_id, decision)
+        return decision
+
+
+CUSTOMER = Sender("c1", "customer", "customer", None)
+TELLER = Sender("t1", "teller", "teller", "teller1")
+FIELD = Sender("f1", "customer", "field", "field1")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[CoreBankingStore]:
+    storage = await SqliteStorage.open(tmp_path / "db.sqlite3")
+    opened = await CoreBankingStore.open(storage)
+    await demo.seed_demo_customers(opened, T0)
+    yield opened
+    await storage.close()
+
+
+@pytest.fixture
+def link() -> Link:
+    return Link()
+
+
+@pytest.fixture
+def verification() -> Verification:
+    return Verification()
+
+
+async def open_desk(
+    store: CoreBankingStore, link: Link, verification: Verification, business: str = "activation"
+) -> FlowDesk:
+    desk = FlowDesk(store, verification)
+    desk.bind(link)
+    await desk.session_opened(SessionInfo(SESSION, business, "call", "Wang Xiulan", "teller1", True, T0))
+    return desk
+
+
+async def send(desk: FlowDesk, sender: Sender, kind: str, **fields: Any) -> None:
+    await desk.handle(SESSION, sender, FlowInputMessage(SESSION, kind, fields))
+
+
+async def test_the_customer_is_asked_for_consent_as_the_session_opens_and_both_sides_get_the_state(
+    store: CoreBankingStore, link: Link, verification: Verification
+) -> None:
+    await open_desk(store, link, verification)
+    assert link.codes("customer") == ["consent_request"]
+    assert link.codes("teller") == ["waiting_for_consent"]
+    assert link.state("customer").expected == ["consent"]
+    assert link.state("teller").expected == ["cancelled"]
+    assert link.state("teller").step == "consent"
+    assert [(s["step"], s["state"]) for s in link.state("teller").steps][:2] == [
+        ("consent", "current"),
+        ("identification", "pending"),
+    ]
+    assert [kind for kind, _, _ in link.logged] == ["flow_started"]
+
+
+async def test_activation_through_the_desk_activates_the_card_and_links_verification_both_ways(
+    store: CoreBankingStore, link: Link, verification: Verification
+) -> None:
+    desk = await open_desk(store, link, verification)
+    await send(desk, CUSTOMER, "consent", recording=True, biometric=True)
+    await send(desk, CUSTOMER, "identify", resident_id=demo.PENSIONER.resident_id.number)
+    assert verification.identified == [(SESSION, demo.PENSIONER.id)]
+    assert "customer_profile" in link.codes("teller")
+
+    decision = await verification.decide(SESSION, demo.PENSIONER.id, Outcome.PASS)
+    assert verification.consumed == [(SESSION, decision)]
+    assert link.state("teller").expected == ["cancelled", "card_confirmed"]
+
+    await send(desk, TELLER, "card_confirmed", card_id=demo.PENSIONER_CARD.id)
+    assert link.codes("customer")[-1] == "enter_pin"
+    await send(desk, CUSTOMER, "secret_entered", secret="385921", confirmation="385921")
+    card = await store.card(demo.PENSIONER_CARD.id)
+    assert card is not None and card.status is CardStatus.ACTIVE
+    assert link.state("customer").status == "completed"
+    assert link.state("customer").expected == ["rated"]
+    assert link.state("teller").expected == ["wrap_up"]
+
+    await send(desk, CUSTOMER, "rated", score=5)
+    await send(desk, TELLER, "wrap_up", code="resolved")
+    feedback = await store.feedback(SESSION)
+    assert feedback is not None and (feedback.rating, feedback.disposition) == (5, "resolved")
+    assert verification.consumed == [(SESSION, decision)]  # used once
+
+
+async def test_a_refusal_is_an_error_with_the_flows_code_and_the_role_comes_from_the_connection(
+    store: CoreBankingStore, link: Link, verification: Verification
+) -> None:
+    desk = await open_desk(store, link, verification)
+    with pytest.raises(FlowRefused) as wrong_actor:
+        await send(desk, TELLER, "consent", recording=True, biometric=True)
+    assert (wrong_actor.value.code, wrong_actor.value.ref_type) == ("wrong_actor", "flow_input")
+    await send(desk, CUSTOMER, "consent", recording=True, biometric=True)
+    with pytest.raises(FlowRefused) as skipped:
+        await send(desk, TELLER, "card_confirmed", card_id=demo.PENSIONER_CARD.id)
+    assert skipped.value.code == "identification_required"
+    with pytest.raises(NotAllowed):
+        await send(desk, Sender("s1", "teller", "supervisor", "super1"), "cancelled", reason="x")
+
+
+async def test_malformed_fields_are_invalid_messages_that_never_quote_the_value(
+    store: CoreBankingStore, link: Link, verification: Verification
+) -> None:
+    desk = await open_desk(store, link, verification)
+    with pytest.raises(InvalidMessage) as bad:
+        await send(desk, CUSTOMER, "consent", recording="385921", biometric=True)
+    assert "385921" not in bad.value.message
+    with pytest.raises(InvalidMessage):
+        await send(desk, CUSTOMER, "consent", recording=True, biometric=True, extra=True)
+
+
+async def test_a_decision_the_flow_refuses_is_not_consumed(
+    store: CoreBankingStore, link: Link, verification: Verification
+) -> None:
+    desk = await open_desk(store, link, verification)
+    await send(desk, CUSTOMER, "consent", recording=True, biometric=True)
+    await send(desk, CUSTOMER, "identify", resident_id=demo.PENSIONER.resident_id.number)
+    await verification.decide(SESSION, demo.ACCOUNT_HOLDER.id, Outcome.PASS)  # someone else
+    assert verification.consumed == []
+    assert link.state("teller").step == "verification"
+    await verification.decide(SESSION, demo.PENSIONER.id, Outcome.REVIEW, Reason.FACE_LOST)
+    assert verification.consumed == []  # nothing relies on it until the teller accepts it
+    await send(desk, TELLER, "review_resolved", accept=True, reason="seen clearly on the video")
+    assert len(verification.consumed) == 1
+    assert link.state("teller").step == "confirm_card"
+
+
+async def test_the_session_closing_abandons_the_flow_and_releases_it(
+    store: CoreBankingStore, link: Link, verification: Verification
+) -> None:
+    desk = await open_desk(store, link, verification)
+    await desk.session_closed(SESSION, "customer_hangup", T0 + 50)
+    assert desk.sessions == 0
+    assert (
+        "flow_finished",
+        "system",
+        {"status": "abandoned", "outcome": "abandoned", "reason": "customer_hangup"},
+    ) in [(k, a, dict(d)) for k, a, d in link.logged]
+    with pytest.raises(PeerError) as gone:
+        await send(desk, CUSTOMER, "consent", recording=True, biometric=True)
+    assert gone.value.code == "not_available"
+    await desk.session_closed(SESSION, "customer_hangup", T0 + 51)  # idempotent
+
+
+async def test_in_a_card_review_the_field_officer_acts_for_the_customer(
+    store: CoreBankingStore, link: Link, verification: Verification
+) -> None:
+    desk = await open_desk(store, link, verification, "card_review")
+    with pytest.raises(FlowRefused) as customer:
+        await send(desk, CUSTOMER, "consent", recording=True, biometric=True)
+    assert customer.value.code == "wrong_actor"
+    await send(desk, FIELD, "consent", recording=True, biometric=True)
+    assert link.state("customer").expected == ["identify"]
+    assert not [m for _, m in link.sent if isinstance(m, ErrorMessage)]
+
+
+def test_the_protocol_lists_exactly_the_inputs_a_client_may_send() -> None:
+    from signaling.flow_messages import FLOW_INPUT_KINDS
+    from signaling.schemas import validators
+    from video_bank.flows.wire import CLIENT_INPUTS
+
+    assert set(FLOW_INPUT_KINDS) == set(CLIENT_INPUTS)
+    schema = validators()["flow_input"].schema
+    assert schema["properties"]["kind"]["enum"] == list(FLOW_INPUT_KINDS)

@@ -1,0 +1,253 @@
+"""The flow desk: runs each call's business flow (docs/flows.md) for the signaling service.
+
+One :class:`~video_bank.flows.executor.FlowExecutor` per live session, created and started when the
+session opens (the customer side is asked for consent at once). Each ``flow_input`` becomes a typed
+flow input whose actor is the sender's authenticated role — ``customer``, ``field`` or ``teller`` —
+never anything the message says. After each input every flow message goes to its audience
+(``flow_message``) and the flow's state to both parties (``flow_state``, with the input kinds *that*
+party may send now); a refusal is answered with ``error`` carrying the flow's refusal code.
+
+Verification is linked both ways through :class:`VerificationLink` (the verification desk): when the
+flow identifies the customer, the verification desk is told who must be verified; when an attempt
+decides, the decision is fed to the flow as a ``system`` input; when the flow relies on a passing
+(or accepted) decision, the decision is consumed, once.
+
+The flow's log goes to the session's event log and record timeline through the signaling service.
+When the session closes the flow is told (a running flow ends ``abandoned``) and dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from signaling.desks import Sender, SessionInfo, SessionLink
+from signaling.errors import InvalidMessage, NotAllowed, PeerError
+from signaling.flow_messages import FlowInputMessage, FlowMessage, FlowState
+from signaling.messages import ClientMessage, ErrorMessage
+from signaling.session import Leg
+from verification.decision import Decision
+from video_bank.core_banking.store import CoreBankingStore
+from video_bank.errors import StorageError
+from video_bank.flows.executor import FlowExecutor, FlowReport
+from video_bank.flows.inputs import FlowInput, FlowInputError, SessionEnded, VerificationDecided
+from video_bank.flows.outputs import Audience
+from video_bank.flows.registry import create_flow
+from video_bank.flows.script import DEFAULT_SCRIPT, WillingnessScript
+from video_bank.flows.steps import Actor, Step
+from video_bank.flows.wire import parse_input, state_payload
+
+logger = logging.getLogger(__name__)
+
+DecisionListener = Callable[[str, str, Decision], Awaitable[None]]
+
+ACTORS: Mapping[str, Actor] = {"customer": Actor.CUSTOMER, "field": Actor.FIELD, "teller": Actor.TELLER}
+"""Authenticated connection role → the flow's actor. Other roles never send flow inputs."""
+
+
+class VerificationLink(Protocol):
+    """What the flow desk needs of the verification desk."""
+
+    def identify(self, session_id: str, customer_id: str) -> None:
+        """The flow identified the customer of ``session_id``: verify that customer and no other."""
+
+    def add_listener(self, cb: DecisionListener) -> None:
+        """``cb(session_id, customer_id, decision)`` is awaited when an attempt decides."""
+
+    def consume(self, session_id: str, decision: Decision) -> None:
+        """A business action relies on ``decision`` (single use)."""
+
+
+class FlowRefused(PeerError):
+    """The flow refused an input; ``code`` is the flow's refusal code (docs/flows.md)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, FlowInputMessage.TYPE)
+        self.code = code
+
+
+class NoFlow(PeerError):
+    """The session has no business flow (it closed, or the desk could not start one)."""
+
+    code = "not_available"
+
+
+class _EventLog:
+    """The flow executor's event log: the session's event log and record timeline via the link."""
+
+    def __init__(self, link: SessionLink) -> None:
+        self._link = link
+
+    async def append_event(
+        self, at: float, kind: str, session_id: str | None, actor: str | None, data: dict[str, Any]
+    ) -> None:
+        if session_id is None:
+            raise ValueError("flow events belong to a session")
+        await self._link.log(at, kind, session_id, actor, data)
+
+
+@dataclass(slots=True)
+class _Session:
+    info: SessionInfo
+    executor: FlowExecutor
+    identified: str | None = None
+    """Customer id told to the verification desk."""
+    decision: Decision | None = None
+    """The last decision fed to the flow, until consumed."""
+
+
+class FlowDesk:
+    """The session desk of business flows (``flow_input``)."""
+
+    message_types = frozenset({FlowInputMessage.TYPE})
+
+    def __init__(
+        self,
+        store: CoreBankingStore,
+        verification: VerificationLink,
+        *,
+        script: WillingnessScript = DEFAULT_SCRIPT,
+    ) -> None:
+        self._store = store
+        self._verification = verification
+        self._script = script
+        self._link: SessionLink | None = None
+        self._sessions: dict[str, _Session] = {}
+        verification.add_listener(self._on_decision)
+
+    @property
+    def link(self) -> SessionLink:
+        if self._link is None:
+            raise RuntimeError("the flow desk is not bound to a signaling service")
+        return self._link
+
+    @property
+    def sessions(self) -> int:
+        """Sessions with a flow now."""
+        return len(self._sessions)
+
+    def bind(self, link: SessionLink) -> None:
+        self._link = link
+
+    async def session_opened(self, info: SessionInfo) -> None:
+        link = self.link
+        try:
+            flow = create_flow(info.business, info.session_id, script=self._script)
+        except ValueError:
+            logger.error("session %s: no flow for business %s", info.session_id, info.business)
+            return
+        executor = FlowExecutor(flow, self._store, _EventLog(link), clock=link.now)
+        session = _Session(info, executor)
+        self._sessions[info.session_id] = session
+        try:
+            report = await executor.start()
+        except StorageError:
+            logger.exception("session %s: the flow could not start", info.session_id)
+            self._sessions.pop(info.session_id, None)
+            return
+        self._deliver(session, report)
+
+    async def handle(self, session_id: str, sender: Sender, message: ClientMessage) -> None:
+        if not isinstance(message, FlowInputMessage):
+            raise NotAllowed(f"{message.TYPE} is not a flow message", message.TYPE)
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise NoFlow("this session has no business flow", message.TYPE)
+        actor = ACTORS.get(sender.role)
+        if actor is None:
+            raise NotAllowed(f"a {sender.role} does not take part in business flows", message.TYPE)
+        try:
+            event = parse_input(
+                message.kind, message.fields, at=self.link.now(), actor=actor, actor_name=sender.username
+            )
+        except FlowInputError as error:
+            raise InvalidMessage(f"flow_input: {error}", message.TYPE) from None
+        report = await self._submit(session, event, sender.leg)
+        if report is not None and report.refusal is not None:
+            raise FlowRefused(report.refusal.code, report.refusal.message)
+
+    async def session_closed(self, session_id: str, reason: str, at: float) -> None:
+        session = self._sessions.pop(session_id, None)
+        if session is None:
+            return
+        try:
+            await session.executor.submit(SessionEnded(at=at, actor=Actor.SYSTEM, reason=reason))
+        except StorageError:
+            logger.exception("session %s: the flow's end could not be logged", session_id)
+
+    # --- verification ----------------------------------------------------------------------------
+
+    async def _on_decision(self, session_id: str, customer_id: str, decision: Decision) -> None:
+        session = self._sessions.get(session_id)
+        if session is None:
+            return
+        relied_on = Step.VERIFICATION in session.executor.flow.facts.completed
+        session.decision = None if relied_on else decision
+        event = VerificationDecided(
+            at=self.link.now(),
+            actor=Actor.SYSTEM,
+            session_id=session_id,
+            customer_id=customer_id,
+            decision=decision.outcome.value,  # Outcome values are the flow's decision literals
+            reasons=tuple(reason.value for reason in decision.reasons),
+        )
+        report = await self._submit(session, event, "teller")
+        if report is None or report.refusal is not None:
+            session.decision = None  # the flow did not take it: nothing relies on it
+
+    # --- internals -------------------------------------------------------------------------------
+
+    async def _submit(self, session: _Session, event: FlowInput, leg: Leg) -> FlowReport | None:
+        """Hand ``event`` to the flow and send what it produced; ``None`` after a storage failure
+        (the sender on ``leg`` is told ``server_error``)."""
+        session_id = session.info.session_id
+        try:
+            report = await session.executor.submit(event)
+        except StorageError:
+            logger.exception("session %s: flow input %s failed", session_id, event.kind)
+            self.link.send(
+                session_id,
+                leg,
+                ErrorMessage(
+                    "server_error", "the bank's system could not record this", FlowInputMessage.TYPE
+                ),
+            )
+            return None
+        self._deliver(session, report)
+        return report
+
+    def _deliver(self, session: _Session, report: FlowReport) -> None:
+        """Send the report's messages and the flow's state; keep verification in step with the flow."""
+        link, session_id = self.link, session.info.session_id
+        for message in report.messages:
+            leg: Leg = "customer" if message.to is Audience.CUSTOMER else "teller"
+            link.send(
+                session_id, leg, FlowMessage(session_id, message.code, message.text, dict(message.data))
+            )
+        if report.refusal is None or report.messages:
+            state = state_payload(report)
+            flow = session.executor.flow
+            for leg, actor in (("customer", flow.customer_side), ("teller", Actor.TELLER)):
+                expected = sorted({e["input"] for e in state["expected"] if e["role"] == actor.value})
+                link.send(
+                    session_id,
+                    leg,
+                    FlowState(
+                        session_id,
+                        flow.business,
+                        state["status"],
+                        state["steps"],
+                        expected,
+                        step=state["step"],
+                        outcome=state["outcome"],
+                    ),
+                )
+        facts = session.executor.flow.facts
+        if facts.profile is not None and session.identified is None:
+            session.identified = facts.profile.customer.id
+            self._verification.identify(session_id, session.identified)
+        if session.decision is not None and Step.VERIFICATION in facts.completed:
+            decision, session.decision = session.decision, None
+            self._verification.consume(session_id, decision)
