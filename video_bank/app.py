@@ -17,6 +17,8 @@ from signaling.switchboard import Switchboard
 from video_bank import appkeys
 from video_bank.accounts import AccountService
 from video_bank.config import Settings
+from video_bank.core_banking.store import CoreBankingStore
+from video_bank.desks.flow_desk import FlowDesk, WithoutVerification
 from video_bank.media.hub import MediaHub
 from video_bank.metrics import Metrics
 from video_bank.notifications import CallbackDesk, OutboxNotifier
@@ -96,6 +98,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     if recovered:
         logger.warning("sealed %d record(s) left open by an earlier run, marked recovered", len(recovered))
     records = RecordingStore(storage, recorder, hub)
+    core_banking = await CoreBankingStore.open(storage)
+    flows = FlowDesk(core_banking, WithoutVerification())
     switchboard = Switchboard(
         new_id=lambda: secrets.token_urlsafe(12),
         ice_servers=[s.to_browser() for s in settings.ice_servers],
@@ -111,6 +115,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         store=records,
         authenticator=AccountService(storage),
         callbacks=CallbackDesk(storage, OutboxNotifier(storage), settings.public_url),
+        desks=[flows],
     )
     app[appkeys.STORAGE] = storage
     app[appkeys.HUB] = hub

@@ -65,7 +65,10 @@ async def test_a_call_is_recorded_encrypted_and_an_auditor_can_replay_it(
 
     timeline = json.loads((out / "timeline.json").read_text())
     kinds = [event["kind"] for event in timeline["events"]]
-    assert kinds[0] == "session_started" and kinds[-1] == "session_ended"
+    assert kinds[0] == "session_started" and kinds[-2:] == [
+        "session_ended",
+        "flow_finished",
+    ]  # flow abandoned
     assert "session_active" in kinds
     times = [event["at_us"] for event in timeline["events"]]
     assert times == sorted(times)

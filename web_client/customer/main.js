@@ -20,6 +20,7 @@ import {attachStream, countFrames, offerSoundButton} from '/shared/video.js';
 import {BookingCard, bookingStore} from '/customer/callback-booking.js';
 import {CallbackOfferCard} from '/customer/callback-offer.js';
 import {QueueView} from '/customer/queue-view.js';
+import {CustomerFlowPanel} from '/customer/flow/flow-panel.js';
 
 /** @typedef {import('/shared/signaling.js').Hello} Hello */
 /** @typedef {import('/shared/signaling.js').WelcomeMessage} WelcomeMessage */
@@ -104,6 +105,7 @@ const page = {
 };
 
 const queueView = new QueueView();
+const flowPanel = new CustomerFlowPanel(byTestId('flow-panel', HTMLElement));
 const callbackOffer = new CallbackOfferCard((fields) => {
   return page.signaling?.send({type: 'callback_request', ...fields}) ?? false;
 });
@@ -159,6 +161,7 @@ function showJoinError(code, text) {
  */
 async function connectClient(hello) {
   const client = new SignalingClient();
+  flowPanel.attach(client);
   client.on('queue_update', (message) => {
     page.joining = false;
     queueView.show(message);

@@ -17,6 +17,7 @@ import {attachStream, countFrames, offerSoundButton} from '/shared/video.js';
 import {OfferCard} from '/teller/offer-card.js';
 import {AWAY_CHOICES, END_REASONS, STATE_TEXT, WITHDRAWN_TEXT, awayReasonText} from '/teller/texts.js';
 import {WrapUpPanel} from '/teller/wrap-up.js';
+import {TellerFlowConsole} from '/teller/flow/flow-console.js';
 
 /** @typedef {import('/shared/signaling.js').TellerState} TellerState */
 /** @typedef {import('/shared/signaling.js').TellerStateMessage} TellerStateMessage */
@@ -79,6 +80,7 @@ const page = {
   hangupTimer: undefined,
 };
 
+const flowConsole = new TellerFlowConsole(byTestId('flow-console', HTMLElement));
 const offerCard = new OfferCard({
   accept: (taskId) => page.signaling?.send({type: 'offer_accept', task_id: taskId}),
   reject: (taskId) => page.signaling?.send({type: 'offer_reject', task_id: taskId}),
@@ -143,6 +145,7 @@ function render() {
 /** @returns {SignalingClient} a client with every handler of this page registered */
 function createClient() {
   const client = new SignalingClient();
+  flowConsole.attach(client);
   client.on('teller_state', onTellerState);
   client.on('task_offer', (message) => {
     setNotice(ui.notice, '');
