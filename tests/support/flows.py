@@ -66,22 +66,39 @@ def drain(party: Party) -> list[dict[str, Any]]:
     return out
 
 
-def core_banking_rows(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every core-banking table, in a stable order (read through a second connection)."""
+Row = dict[str, Any]
+Snapshot = dict[str, dict[tuple[Any, ...], Row]]
+KEY_COLUMNS = {"core_willingness_answers": 3}
+"""Tables whose primary key has more than the first column."""
+
+
+def core_banking_rows(db_path: Path) -> Snapshot:
+    """Every row of every core-banking table by primary key (read through a second connection)."""
+    out: Snapshot = {}
     with closing(sqlite3.connect(db_path)) as db:
-        return {
-            table: sorted(db.execute(f"SELECT * FROM {table}").fetchall(), key=repr) for table in CORE_TABLES
-        }
+        for table in CORE_TABLES:
+            cursor = db.execute(f"SELECT * FROM {table}")
+            names = [c[0] for c in cursor.description]
+            width = KEY_COLUMNS.get(table, 1)
+            out[table] = {tuple(row[:width]): dict(zip(names, row, strict=True)) for row in cursor}
+    return out
 
 
-def changed_rows(
-    before: dict[str, list[tuple[Any, ...]]], after: dict[str, list[tuple[Any, ...]]]
-) -> dict[str, tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
-    """Per table, (rows gone, rows new) between two snapshots; tables without change left out."""
-    out = {}
+def changes(before: Snapshot, after: Snapshot) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:
+    """Per table and row key, the changed columns as ``(old, new)``; a new row maps every column to
+    ``(None, value)``; a deleted row is ``{"deleted": True}``. Unchanged tables are left out."""
+    out: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
     for table in CORE_TABLES:
-        gone = [row for row in before[table] if row not in after[table]]
-        new = [row for row in after[table] if row not in before[table]]
-        if gone or new:
-            out[table] = (gone, new)
+        old, new = before[table], after[table]
+        diff: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for key in old.keys() | new.keys():
+            if key not in new:
+                diff[key] = {"deleted": True}
+                continue
+            was = old.get(key, {})
+            moved = {c: (was.get(c), v) for c, v in new[key].items() if was.get(c) != v}
+            if moved:
+                diff[key] = moved
+        if diff:
+            out[table] = diff
     return out
