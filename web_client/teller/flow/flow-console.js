@@ -100,18 +100,24 @@ export class TellerFlowConsole {
     for (const code of WRAP_UP_CODES) {
       ui.wrapUpCode.append(new Option(code.replaceAll('_', ' '), code));
     }
+    /** @private Parts shown only when they can be used (the action buttons always show). */
+    this.rows = {
+      lookup: el('div', {'class': 'flow-row'}, ui.lookup, ui.lookupSubmit),
+      target: el('div', {'class': 'flow-row'}, ui.target, ui.reasonCode),
+      script: el('div', {'class': 'script'}, ui.question,
+        el('div', {'class': 'actions'}, ui.answerConfirm, ui.answerDispute)),
+      wrapUp: el('div', {'class': 'flow-row'}, ui.wrapUpCode, ui.wrapUpSubmit),
+    };
     root.append(
       el('h2', {text: 'Business'}), ui.text, ui.error,
       el('h3', {text: 'Customer'}), ui.profile,
       el('h3', {text: 'Steps'}), ui.steps,
-      el('div', {'class': 'flow-row'}, ui.lookup, ui.lookupSubmit),
-      el('div', {'class': 'flow-row'}, ui.target, ui.reasonCode),
-      ui.reason,
+      this.rows.lookup, this.rows.target, ui.reason,
       el('div', {'class': 'actions'}, ui.confirm, ui.reject),
-      el('div', {'class': 'script'}, ui.question, el('div', {'class': 'actions'}, ui.answerConfirm, ui.answerDispute)),
-      el('div', {'class': 'flow-row'}, ui.wrapUpCode, ui.wrapUpSubmit),
-      ui.cancel,
+      this.rows.script, this.rows.wrapUp, ui.cancel,
     );
+    ui.lookup.placeholder = 'ID number';
+    ui.reason.placeholder = 'Reason (for a rejection or a stop)';
     ui.lookupSubmit.addEventListener('click', () => {
       this.send('identify', {resident_id: ui.lookup.value.trim().toUpperCase()});
       ui.lookup.value = '';
@@ -299,6 +305,10 @@ export class TellerFlowConsole {
     const wrapping = this.expected.has('wrap_up');
     ui.wrapUpCode.disabled = !wrapping;
     ui.wrapUpSubmit.disabled = !wrapping;
+    this.rows.lookup.hidden = !lookup;
+    this.rows.target.hidden = ui.target.options.length === 0 && ui.reasonCode.options.length === 0;
+    this.rows.script.hidden = this.root.dataset.step !== 'questions';
+    this.rows.wrapUp.hidden = !wrapping;
   }
 
   /** @private @param {'confirm'|'reject'} which */
