@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import secrets
 import time
@@ -17,12 +19,14 @@ from signaling.switchboard import Switchboard
 from video_bank import appkeys
 from video_bank.accounts import AccountService
 from video_bank.config import Settings
+from video_bank.desks.verification_desk import VerificationDesk
 from video_bank.media.hub import MediaHub
 from video_bank.metrics import Metrics
 from video_bank.notifications import CallbackDesk, OutboxNotifier
 from video_bank.recording import RecordingStore
 from video_bank.records import Recorder
 from video_bank.storage import SqliteStorage
+from video_bank.verification_setup import LazyAnalysisPool, build_verifier
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +90,7 @@ def _redirect(target: str) -> Handler:
     return redirect
 
 
-async def _resources(app: web.Application) -> AsyncIterator[None]:
+async def _resources(app: web.Application, *, preload_verification: bool) -> AsyncIterator[None]:
     """Open storage, the media hub and signaling; close them in reverse order at shutdown."""
     settings = app[appkeys.SETTINGS]
     storage = await SqliteStorage.open(settings.sqlite_path)
@@ -103,6 +107,17 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         default_handle_seconds=settings.default_handle_seconds,
         queue_update_seconds=settings.queue_update_seconds,
     )
+    pool = LazyAnalysisPool(settings.verification_workers)
+    verifier, references = build_verifier(settings, pool)
+    verification = VerificationDesk(
+        verifier,
+        lambda session_id: hub.subscribe(session_id, "customer", "video", maxsize=2),
+        has_reference=references.exists,
+        ready=pool.ready,
+    )
+    preload = asyncio.create_task(pool.ready(), name="verification-preload") if preload_verification else None
+    if preload is not None:
+        preload.add_done_callback(_preload_done)
     metrics = Metrics()
     service = SignalingService(
         switchboard,
@@ -111,9 +126,11 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         store=records,
         authenticator=AccountService(storage),
         callbacks=CallbackDesk(storage, OutboxNotifier(storage), settings.public_url),
+        desks=[verification],
     )
     app[appkeys.STORAGE] = storage
     app[appkeys.HUB] = hub
+    app[appkeys.VERIFICATION] = verification
     app[appkeys.SIGNALING] = service
     metrics.watch(switchboard, time.time)
     app[appkeys.METRICS] = metrics
@@ -122,10 +139,19 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await service.stop()  # no-op when on_shutdown already stopped it
+        await verification.close()
+        if preload is not None:
+            preload.remove_done_callback(_preload_done)  # shutting down during start-up is not an error
+        await pool.close()
         await hub.close()
         await records.close()
         await recorder.close()
         await storage.close()
+
+
+def _preload_done(task: asyncio.Task[object]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("face analysis workers failed to start (%s)", type(task.exception()).__name__)
 
 
 async def _close_sockets(app: web.Application) -> None:
@@ -133,11 +159,12 @@ async def _close_sockets(app: web.Application) -> None:
     await app[appkeys.SIGNALING].stop()
 
 
-def create_app(settings: Settings) -> web.Application:
-    """The whole service for ``settings``."""
+def create_app(settings: Settings, *, preload_verification: bool = False) -> web.Application:
+    """The whole service for ``settings``; ``preload_verification`` starts the face-analysis workers at
+    start-up (``serve``) rather than at the first verification."""
     app = web.Application(middlewares=[security_headers], client_max_size=settings.max_message_bytes)
     app[appkeys.SETTINGS] = settings
-    app.cleanup_ctx.append(_resources)
+    app.cleanup_ctx.append(functools.partial(_resources, preload_verification=preload_verification))
     app.on_shutdown.append(_close_sockets)
 
     async def websocket(request: web.Request) -> web.StreamResponse:
