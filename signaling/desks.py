@@ -56,6 +56,9 @@ class SessionLink(Protocol):
     def now(self) -> float:
         """The server's clock (seconds since the epoch)."""
 
+    def connected(self, session_id: str, leg: Leg) -> bool:
+        """Whether that party of a live session has a connection now."""
+
     def send(self, session_id: str, leg: Leg, message: ServerMessage) -> bool:
         """Send to one party of a live session; ``False`` when that party is not connected."""
 
@@ -63,6 +66,12 @@ class SessionLink(Protocol):
         self, at: float, kind: str, session_id: str, actor: str | None, data: dict[str, Any]
     ) -> None:
         """Append to the session's event log and record timeline."""
+
+    async def record(
+        self, at: float, kind: str, session_id: str, actor: str | None, data: dict[str, Any]
+    ) -> None:
+        """Append to the session's encrypted record timeline only, never the plaintext event log
+        (verification keyframes)."""
 
 
 class SessionDesk(Protocol):

@@ -59,6 +59,11 @@ class EventStore(Protocol):
     ) -> None:
         """Append one event."""
 
+    async def record_only(
+        self, at: float, kind: str, session_id: str, actor: str | None, data: dict[str, Any]
+    ) -> None:
+        """Append one entry to the session's encrypted record timeline only (no plaintext copy)."""
+
     async def open_session(
         self, session_id: str, business: str, customer_name: str, teller: str, started_at: float
     ) -> None:

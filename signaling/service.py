@@ -104,6 +104,7 @@ class SignalingService:
         self._callbacks = callbacks
         self._observer = observer
         self._desks = DeskBoard(desks)
+        self._opening: dict[str, asyncio.Event] = {}
         for desk in self._desks.desks:
             desk.bind(self)
         self._input_started = time.perf_counter()
@@ -177,13 +178,20 @@ class SignalingService:
         """Server time."""
         return self._clock()
 
-    def send(self, session_id: str, leg: Leg, message: ServerMessage) -> bool:
-        """Send to one party of a live session; ``False`` when that party is not connected."""
+    def _leg_conn(self, session_id: str, leg: Leg) -> Connection | None:
         session = self.switchboard.session(session_id)
         if session is None:
-            return False
+            return None
         conn_id = session.customer_conn if leg == "customer" else session.teller_conn
-        conn = self._conns.get(conn_id) if conn_id is not None else None
+        return self._conns.get(conn_id) if conn_id is not None else None
+
+    def connected(self, session_id: str, leg: Leg) -> bool:
+        """Whether that party of a live session has a connection now."""
+        return self._leg_conn(session_id, leg) is not None
+
+    def send(self, session_id: str, leg: Leg, message: ServerMessage) -> bool:
+        """Send to one party of a live session; ``False`` when that party is not connected."""
+        conn = self._leg_conn(session_id, leg)
         if conn is None:
             return False
         if not conn.send(encode(message)):
@@ -197,6 +205,12 @@ class SignalingService:
     ) -> None:
         """Append to the event log and the session's record timeline."""
         await self.apply([fx.LogEvent(at, kind, session_id, actor, data)])
+
+    async def record(
+        self, at: float, kind: str, session_id: str, actor: str | None, data: dict[str, Any]
+    ) -> None:
+        """Append to the session's encrypted record timeline only."""
+        await self._store.record_only(at, kind, session_id, actor, data)
 
     # --- effects --------------------------------------------------------------------------------------
 
@@ -215,20 +229,30 @@ class SignalingService:
             except Exception:
                 logger.exception("effect %s failed", type(effect).__name__)
         for info in opened:
-            for desk in self._desks.desks:
-                try:
-                    await desk.session_opened(info)
-                except Exception:
-                    logger.exception("%s failed to open a session", type(desk).__name__)
+            try:
+                for desk in self._desks.desks:
+                    try:
+                        await desk.session_opened(info)
+                    except Exception:
+                        logger.exception("%s failed to open a session", type(desk).__name__)
+            finally:
+                self._opening.pop(info.session_id).set()
 
     async def _open_session(self, opened: fx.SessionOpened) -> SessionInfo:
-        await self._store.open_session(
-            opened.session_id,
-            opened.business,
-            opened.customer_name,
-            opened.teller_username,
-            opened.started_at,
-        )
+        # The parties were told before this effect: their first in-session messages wait until the
+        # session row exists and every desk knows the session (set once the desks are told).
+        self._opening[opened.session_id] = asyncio.Event()
+        try:
+            await self._store.open_session(
+                opened.session_id,
+                opened.business,
+                opened.customer_name,
+                opened.teller_username,
+                opened.started_at,
+            )
+        except BaseException:
+            self._opening.pop(opened.session_id).set()
+            raise
         return SessionInfo(
             opened.session_id,
             opened.business,
@@ -285,6 +309,9 @@ class SignalingService:
                         logger.exception("%s failed to close a session", type(desk).__name__)
                 await self._store.close_session(session_id, ended_at, outcome)
             case fx.InSession(conn_id, session_id, leg, role, username, message):
+                opening = self._opening.get(session_id)
+                if opening is not None:
+                    await opening.wait()
                 try:
                     desk = self._desks.desk_for(message.TYPE)
                     await desk.handle(session_id, Sender(conn_id, leg, role, username), message)

@@ -52,7 +52,8 @@ class VerificationPhase:
     TYPE: ClassVar[str] = "verification_phase"
     session_id: str
     attempt: str
-    phase: Literal["quality", "baseline", "challenge", "deciding", "done"]
+    phase: str
+    """``quality``, ``baseline``, ``challenge``, ``deciding`` or ``done``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,8 @@ class VerificationPrompt:
     session_id: str
     attempt: str
     index: int
-    action: Literal["blink", "open_mouth", "turn_left", "turn_right", "nod"]
+    action: str
+    """``blink``, ``open_mouth``, ``turn_left``, ``turn_right`` or ``nod``."""
     attempt_try: int
     text: str
     deadline_seconds: float
@@ -101,9 +103,11 @@ class VerificationResult:
     TYPE: ClassVar[str] = "verification_result"
     session_id: str
     attempt: str
-    outcome: Literal["pass", "review", "fail"] | None = None
+    outcome: str | None = None
+    """Teller: ``pass``, ``review`` or ``fail``."""
     detail: dict[str, Any] | None = None
-    status: Literal["passed", "failed", "teller_check"] | None = None
+    status: str | None = None
+    """Customer: ``passed``, ``failed`` or ``teller_check``."""
     message: str | None = None
 
 
@@ -113,7 +117,8 @@ class VerificationRefused:
 
     TYPE: ClassVar[str] = "verification_refused"
     session_id: str
-    reason: Literal["locked_out", "no_reference", "already_running", "customer_absent", "unavailable"]
+    reason: str
+    """``locked_out``, ``no_reference``, ``already_running``, ``customer_absent`` or ``unavailable``."""
     message: str
     until: float | None = None
     """Locked out: when new attempts are accepted again (server time, seconds since the epoch)."""

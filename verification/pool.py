@@ -13,6 +13,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -36,9 +38,24 @@ _analyzer: DlibAnalyzer | None = None
 """This worker process's analyser (set by the initializer; one per process by design)."""
 
 
-def _init(settings: AnalyzerSettings) -> None:
+PARENT_CHECK_SECONDS = 1.0
+"""How often a worker checks that the server process that started it still exists."""
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Workers of a server that was killed (kill -9 skips every clean-up) end by themselves."""
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def _init(settings: AnalyzerSettings, parent: int) -> None:
     global _analyzer
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if os.getppid() != parent:  # the server died while this worker was starting
+        os._exit(0)
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
     _analyzer = DlibAnalyzer(settings)
 
 
@@ -71,7 +88,7 @@ class AnalysisPool:
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init,
-            initargs=(settings or AnalyzerSettings(),),
+            initargs=(settings or AnalyzerSettings(), os.getpid()),
         )
         self._closed = False
         self.in_flight = 0

@@ -111,6 +111,10 @@ class Verifier:
         handle.task.add_done_callback(finished)
         return handle
 
+    def locked_until(self, customer_id: str) -> float | None:
+        """When a locked-out customer may try again; ``None`` when they may now."""
+        return self._lockout.locked_until(customer_id)
+
     def consume(self, decision: Decision, session_id: str) -> None:
         """Use a decision for one business action in ``session_id``; raises ``NonceError`` the second time,
         for another session, or once the nonce expired."""

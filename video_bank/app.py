@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import secrets
 import time
@@ -18,13 +20,15 @@ from video_bank import appkeys
 from video_bank.accounts import AccountService
 from video_bank.config import Settings
 from video_bank.core_banking.store import CoreBankingStore
-from video_bank.desks.flow_desk import FlowDesk, WithoutVerification
+from video_bank.desks.flow_desk import FlowDesk
+from video_bank.desks.verification_desk import VerificationDesk
 from video_bank.media.hub import MediaHub
 from video_bank.metrics import Metrics
 from video_bank.notifications import CallbackDesk, OutboxNotifier
 from video_bank.recording import RecordingStore
 from video_bank.records import Recorder
 from video_bank.storage import SqliteStorage
+from video_bank.verification_setup import LazyAnalysisPool, build_verifier
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +92,7 @@ def _redirect(target: str) -> Handler:
     return redirect
 
 
-async def _resources(app: web.Application) -> AsyncIterator[None]:
+async def _resources(app: web.Application, *, preload_verification: bool) -> AsyncIterator[None]:
     """Open storage, the media hub and signaling; close them in reverse order at shutdown."""
     settings = app[appkeys.SETTINGS]
     storage = await SqliteStorage.open(settings.sqlite_path)
@@ -98,8 +102,6 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     if recovered:
         logger.warning("sealed %d record(s) left open by an earlier run, marked recovered", len(recovered))
     records = RecordingStore(storage, recorder, hub)
-    core_banking = await CoreBankingStore.open(storage)
-    flows = FlowDesk(core_banking, WithoutVerification())
     switchboard = Switchboard(
         new_id=lambda: secrets.token_urlsafe(12),
         ice_servers=[s.to_browser() for s in settings.ice_servers],
@@ -107,6 +109,18 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         default_handle_seconds=settings.default_handle_seconds,
         queue_update_seconds=settings.queue_update_seconds,
     )
+    pool = LazyAnalysisPool(settings.verification_workers)
+    verifier, references = build_verifier(settings, pool)
+    verification = VerificationDesk(
+        verifier,
+        lambda session_id: hub.subscribe(session_id, "customer", "video", maxsize=2),
+        has_reference=references.exists,
+        ready=pool.ready,
+    )
+    flows = FlowDesk(await CoreBankingStore.open(storage), verification)
+    preload = asyncio.create_task(pool.ready(), name="verification-preload") if preload_verification else None
+    if preload is not None:
+        preload.add_done_callback(_preload_done)
     metrics = Metrics()
     service = SignalingService(
         switchboard,
@@ -115,10 +129,11 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         store=records,
         authenticator=AccountService(storage),
         callbacks=CallbackDesk(storage, OutboxNotifier(storage), settings.public_url),
-        desks=[flows],
+        desks=[verification, flows],
     )
     app[appkeys.STORAGE] = storage
     app[appkeys.HUB] = hub
+    app[appkeys.VERIFICATION] = verification
     app[appkeys.SIGNALING] = service
     metrics.watch(switchboard, time.time)
     app[appkeys.METRICS] = metrics
@@ -127,10 +142,19 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await service.stop()  # no-op when on_shutdown already stopped it
+        await verification.close()
+        if preload is not None:
+            preload.remove_done_callback(_preload_done)  # shutting down during start-up is not an error
+        await pool.close()
         await hub.close()
         await records.close()
         await recorder.close()
         await storage.close()
+
+
+def _preload_done(task: asyncio.Task[object]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("face analysis workers failed to start (%s)", type(task.exception()).__name__)
 
 
 async def _close_sockets(app: web.Application) -> None:
@@ -138,11 +162,12 @@ async def _close_sockets(app: web.Application) -> None:
     await app[appkeys.SIGNALING].stop()
 
 
-def create_app(settings: Settings) -> web.Application:
-    """The whole service for ``settings``."""
+def create_app(settings: Settings, *, preload_verification: bool = False) -> web.Application:
+    """The whole service for ``settings``; ``preload_verification`` starts the face-analysis workers at
+    start-up (``serve``) rather than at the first verification."""
     app = web.Application(middlewares=[security_headers], client_max_size=settings.max_message_bytes)
     app[appkeys.SETTINGS] = settings
-    app.cleanup_ctx.append(_resources)
+    app.cleanup_ctx.append(functools.partial(_resources, preload_verification=preload_verification))
     app.on_shutdown.append(_close_sockets)
 
     async def websocket(request: web.Request) -> web.StreamResponse:

@@ -25,6 +25,7 @@ from video_bank.errors import ServeError, VideoBankError
 from video_bank.records import cli as records_cli
 from video_bank.storage import SqliteStorage
 from video_bank.tls import ensure_self_signed, local_addresses, server_context
+from video_bank.verification_setup import reference_key_text
 
 logger = logging.getLogger("video_bank")
 
@@ -110,7 +111,9 @@ async def _serve(settings: Settings) -> None:
         ssl_context = server_context(*ensure_self_signed(settings.data_dir / "tls"))
     elif settings.tls_cert is not None and settings.tls_key is not None:
         ssl_context = server_context(settings.tls_cert, settings.tls_key)
-    runner = web.AppRunner(create_app(settings), shutdown_timeout=5.0)
+    runner = web.AppRunner(
+        create_app(settings, preload_verification=settings.verification_preload), shutdown_timeout=5.0
+    )
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
     # Handlers go in before "listening" is printed: whoever reads that line may signal at once.
@@ -150,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in records_cli.COMMANDS:
         return records_cli.run(args, settings)
     if args.command in reference_cli.COMMANDS:
-        return reference_cli.run(args, settings.data_dir, settings.reference_key)
+        return reference_cli.run(args, settings.data_dir, reference_key_text(settings))
     try:
         if args.command == "serve":
             asyncio.run(_serve(settings))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import logging
 import math
@@ -92,7 +93,20 @@ class Settings:
     routing_file: Path | None = None
     """TOML routing policy (docs/routing.md); ``None`` uses the default shipped with the package."""
     reference_key: str | None = field(default=None, repr=False)
-    """32-byte key (64 hex digits or URL-safe base64) encrypting reference photos at rest. Secret."""
+    """32-byte key (64 hex digits or URL-safe base64) encrypting reference photos at rest. Secret.
+
+    Unset: a key generated once into ``<data_dir>/keys/reference.key`` (embedded default; a bank
+    provides it from its secret store)."""
+    verification_workers: int = 0
+    """Face-analysis worker processes; 0 means one per CPU core."""
+    verification_preload: bool = True
+    """``serve`` starts the face-analysis workers at start-up (each loads dlib's models, a few seconds)
+    rather than at the first verification."""
+    test_mode: bool = False
+    """Explicit test mode: allows ``verification_seed``. Refused with production settings (a non-loopback
+    address or a TLS certificate)."""
+    verification_seed: int | None = None
+    """Test mode only: a fixed seed for the liveness challenges, so a pre-recorded clip can answer them."""
 
     def __post_init__(self) -> None:
         if not self.host:
@@ -121,6 +135,14 @@ class Settings:
                 raise ConfigError(name, "must be a positive number")
         if self.reference_key is not None and len(_key_bytes(self.reference_key)) != 32:
             raise ConfigError("reference_key", "must be 32 bytes as 64 hex digits or URL-safe base64")
+        if self.verification_workers < 0:
+            raise ConfigError("verification_workers", "must be 0 (one per core) or more")
+        if self.verification_seed is not None and not self.test_mode:
+            raise ConfigError("verification_seed", "a fixed challenge seed needs test_mode")
+        if self.test_mode and (self.tls_cert is not None or not _is_loopback(self.host)):
+            raise ConfigError(
+                "test_mode", "test mode is refused with production settings (non-loopback host or TLS)"
+            )
         for origin in self.allowed_origins:
             parts = urlsplit(origin)
             if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -144,6 +166,15 @@ class Settings:
         scheme = "https" if self.uses_tls else "http"
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
         return f"{scheme}://{host}:{self.port}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _parse_bool(name: str, raw: str) -> bool:
@@ -195,15 +226,17 @@ def _key_bytes(text: str) -> bytes:
 def _convert(name: str, raw: str) -> Any:
     """Turn one environment string into the type of setting ``name``."""
     try:
-        if name == "port" or name == "max_message_bytes":
+        if name in ("port", "max_message_bytes", "verification_workers"):
             return int(raw)
+        if name == "verification_seed":
+            return int(raw) if raw.strip() else None
         if name in ("heartbeat_seconds", "queue_update_seconds", "default_handle_seconds"):
             return float(raw)
     except ValueError:
         raise ConfigError(name, f"{raw!r} is not a number") from None
     if name in ("data_dir", "tls_cert", "tls_key", "routing_file"):
         return Path(raw) if raw else None
-    if name == "self_signed":
+    if name in ("self_signed", "test_mode", "verification_preload"):
         return _parse_bool(name, raw)
     if name == "ice_servers":
         return parse_ice_servers(raw)

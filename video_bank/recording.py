@@ -109,6 +109,16 @@ class RecordingStore:
         ):
             self._flush(recording)
 
+    async def record_only(
+        self, at: float, kind: str, session_id: str, actor: str | None, data: dict[str, Any]
+    ) -> None:
+        """Into the encrypted record only (verification keyframes): nothing in the plaintext log."""
+        recording = self._recordings.get(session_id)
+        if recording is None:
+            return
+        recording.events.append(TimelineEvent.of(at, kind, actor, data))
+        self._flush(recording)
+
     @staticmethod
     def _flush(recording: _Recording) -> None:
         if recording.events:

@@ -65,6 +65,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "routing(**defaults): run the server with these [defaults] in its routing file"
     )
+    config.addinivalue_line(
+        "markers", "server_env(**settings): run the server with these VIDEO_BANK_* settings, e.g. test_mode=1"
+    )
 
 
 def _unavailable(reason: str) -> None:
@@ -154,7 +157,11 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live
         "--data-dir",
         str(data_dir),
     ]
-    env = {**os.environ, "VIDEO_BANK_DEMO_PASSWORD": password}
+    # Face-analysis workers load only for tests that verify (``@pytest.mark.server_env(...)`` overrides).
+    env = {**os.environ, "VIDEO_BANK_DEMO_PASSWORD": password, "VIDEO_BANK_VERIFICATION_PRELOAD": "false"}
+    env_marker = request.node.get_closest_marker("server_env")
+    if env_marker is not None:
+        env |= {f"VIDEO_BANK_{key.upper()}": str(value) for key, value in env_marker.kwargs.items()}
     marker = request.node.get_closest_marker("routing")
     if marker is not None:
         routing_file = write_routing_file(tmp_path / "routing.toml", dict(marker.kwargs))

@@ -42,7 +42,8 @@ GENERATED_PASSWORD = re.compile(r"^Demo password \(shown only now\): (\S+)$")
 def child_env(**extra: str) -> dict[str, str]:
     """This process's environment without any VIDEO_BANK_* variable, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEO_BANK_")}
-    return env | extra
+    # These tests never verify faces: skip loading the face-analysis workers at start-up.
+    return env | {"VIDEO_BANK_VERIFICATION_PRELOAD": "false"} | extra
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

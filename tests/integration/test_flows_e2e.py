@@ -4,11 +4,13 @@ as expected, and that the negative paths leave it unchanged."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,9 +19,18 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import PartyFactory
 from tests.integration.test_flows_ws import CUSTOMER_FOR, consent_and_identify, open_flow
+from tests.support.faces import face_path
 from tests.support.flows import changes, core_banking_rows, drain, flow_input, flow_until, refused, state_at
 from tests.support.media_party import Party, wait_until
+from verification.analysis import DlibAnalyzer
+from verification.challenges import Action
 from verification.decision import Outcome
+from verification.reference_store import ReferenceStore, parse_key
+from verification.synth.attacks import PhotoAttack
+from verification.synth.catalog import Cast
+from verification.synth.performer import Performer
+from verification.synth.track import SyntheticCameraTrack
+from verification.testing import shared_analyzer
 from video_bank import appkeys
 from video_bank.config import Settings
 from video_bank.core_banking import demo
@@ -29,8 +40,32 @@ from video_bank.flows.script import DEFAULT_SCRIPT
 from video_bank.records.export import export_record
 from video_bank.records.keyring import KeyRing
 from video_bank.records.store import LocalRecordStore
+from video_bank.verification_setup import reference_key_text
 
 PIN = "385921"
+TELLER_SENDER = 12
+FPS = 15
+VERDICT_TIMEOUT = 120.0
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Client, server and face rendering share one event loop in the real-verification tests: allow
+    some lag before a party counts as lost (as tests/integration/test_verification_desk.py does)."""
+    return Settings(data_dir=tmp_path / "data", heartbeat_seconds=10.0)
+
+
+@pytest.fixture(scope="module")
+def cast() -> Cast:
+    return Cast(face_path("biden.jpg").parent, shared_analyzer())
+
+
+def enroll(settings: Settings, customer_id: str, photo: str) -> None:
+    """Enrol a reference photo for a demo customer (``reference enroll`` does the same)."""
+    store = ReferenceStore(
+        settings.data_dir / "references", parse_key(reference_key_text(settings)), time.time
+    )
+    store.enroll(customer_id, face_path(photo).read_bytes(), DlibAnalyzer())
 
 
 @pytest.fixture
@@ -39,19 +74,55 @@ async def bank(client: TestClient) -> Path:
     return client.app[appkeys.SETTINGS].sqlite_path
 
 
-async def verify(client: TestClient, customer: Party, teller: Party, outcome: Outcome = Outcome.PASS) -> None:
-    """The teller verifies the identified customer; the decision reaches the flow."""
-    from types import SimpleNamespace
+async def decide(client: TestClient, customer: Party, outcome: Outcome = Outcome.PASS) -> None:
+    """Stand-in for an attempt (tests where the business steps are the point): a decision for the
+    customer the flow identified, with a nonce the real verifier issued to this session, handed to the
+    verification desk's listeners — the flow desk among them — as the desk does after an attempt.
+    ``test_activation_*`` and ``test_a_failed_verification_*`` run real attempts instead."""
+    verification = client.app[appkeys.VERIFICATION]
+    session_id = customer.session_id
+    assert session_id is not None
+    customer_id = verification._cases[session_id].identified
+    assert customer_id is not None, "the flow has not identified the customer"
+    nonce = verification._verifier._nonces.issue(session_id)
+    decision: Any = SimpleNamespace(outcome=outcome, reasons=(), nonce=nonce)
+    for listener in verification._listeners:
+        await listener(session_id, customer_id, decision)
 
-    from video_bank.desks.flow_desk import FlowDesk
 
-    service = client.app[appkeys.SIGNALING]
-    (desk,) = [d for d in service._desks.desks if isinstance(d, FlowDesk)]
-    assert customer.session_id is not None
-    customer_id = desk._sessions[customer.session_id].identified
-    assert customer_id is not None
-    decision: Any = SimpleNamespace(outcome=outcome, reasons=())
-    await desk._on_decision(customer.session_id, customer_id, decision)
+class Face:
+    """A synthetic customer in front of the camera who performs each prompt the server sends."""
+
+    def __init__(self, performer: Any) -> None:
+        self.performer = performer
+        self.track = SyntheticCameraTrack(performer.frame, fps=FPS)
+
+    async def follow(self, customer: Party, until: asyncio.Event) -> None:
+        while not until.is_set():
+            try:
+                message = await asyncio.wait_for(customer.inbox.get(), 1.0)
+            except TimeoutError:
+                continue
+            if message["type"] == "verification_prompt":
+                self.performer.prompt(Action(message["action"]), self.track.elapsed(time.time()))
+            if message["type"] == "verification_result":
+                until.set()
+
+
+async def attempt(customer: Party, teller: Party, face: Face) -> dict[str, Any]:
+    """A real liveness and face-match attempt on the synthetic camera: the teller starts it without
+    naming the customer (the flow identified them); the teller's verdict."""
+    await customer.connect_media(0, 440.0, camera=face.track)
+    await teller.connect_media(TELLER_SENDER, 880.0)
+    await wait_until(lambda: len(teller.received.video) >= 15, timeout=60, what="the customer's video")
+    await teller.send(type="verification_start", session_id=teller.session_id)
+    done = asyncio.Event()
+    follower = asyncio.create_task(face.follow(customer, done))
+    started = await teller.until("verification_started", timeout=60)
+    result = await teller.until("verification_result", timeout=VERDICT_TIMEOUT)
+    await asyncio.wait_for(follower, 30)
+    assert result["attempt"] == started["attempt"]
+    return result
 
 
 async def finish(
@@ -67,38 +138,13 @@ async def finish(
     assert (await state_at(teller, None, "completed"))["expected"] == []
 
 
-async def test_activation_activates_exactly_the_card_with_a_salted_hash_of_the_pin(
-    client: TestClient, party: PartyFactory, bank: Path
-) -> None:
-    before = core_banking_rows(bank)
-    customer, teller = await open_flow(party, "activation")
-    await consent_and_identify(customer, teller, "activation")
-    await verify(client, customer, teller)
-    cards = await flow_until(teller, "flow_message", "confirm_card")
-    assert [c["id"] for c in cards["data"]["cards"]] == [demo.PENSIONER_CARD.id]
-    await flow_input(teller, "card_confirmed", card_id=demo.PENSIONER_CARD.id)
-    await flow_until(customer, "flow_message", "enter_pin")
-    await flow_input(customer, "secret_entered", secret=PIN, confirmation=PIN)
-    await finish(customer, teller, "card_activated")
-
-    after = core_banking_rows(bank)
-    diff = changes(before, after)
-    assert list(diff) == ["core_social_security_cards"]
-    card = diff["core_social_security_cards"]
-    assert list(card) == [(demo.PENSIONER_CARD.id,)]
-    assert set(card[(demo.PENSIONER_CARD.id,)]) == {"status", "pin_hash", "pin_set_at", "updated_at"}
-    assert card[(demo.PENSIONER_CARD.id,)]["status"] == ("issued", "active")
-    pin_hash = after["core_social_security_cards"][(demo.PENSIONER_CARD.id,)]["pin_hash"]
-    assert PIN not in pin_hash and verify_secret(Secret(PIN), pin_hash)
-
-
 async def test_password_reset_replaces_the_hash_and_unlocks_the_account(
     client: TestClient, party: PartyFactory, bank: Path
 ) -> None:
     before = core_banking_rows(bank)
     customer, teller = await open_flow(party, "password_reset")
     await consent_and_identify(customer, teller, "password_reset")
-    await verify(client, customer, teller)
+    await decide(client, customer)
     await flow_until(teller, "flow_message", "confirm_account")
     await flow_input(teller, "account_confirmed", account_id=demo.DEBIT_ACCOUNT_ID)
     await flow_until(customer, "flow_message", "enter_password")
@@ -119,7 +165,7 @@ async def test_info_update_changes_exactly_the_phone_and_address_the_teller_appr
     before = core_banking_rows(bank)
     customer, teller = await open_flow(party, "info_update")
     await consent_and_identify(customer, teller, "info_update")
-    await verify(client, customer, teller)
+    await decide(client, customer)
     await flow_until(customer, "flow_message", "enter_details")
     address = "9 Ningan Street, Jinfeng District, Yinchuan"
     await flow_input(customer, "details_entered", phone="13800138000", address=address)
@@ -161,7 +207,7 @@ async def test_corporate_willingness_confirms_the_application_and_stores_every_c
     before = core_banking_rows(bank)
     customer, teller = await open_flow(party, "corporate_willingness")
     await consent_and_identify(customer, teller, "corporate_willingness")
-    await verify(client, customer, teller)
+    await decide(client, customer)
     await flow_until(teller, "flow_message", "choose_application")
     await flow_input(teller, "application_chosen", application_id=demo.APPLICATION.id)
     asked = await answer_script(customer, teller)
@@ -187,7 +233,7 @@ async def test_card_review_by_a_field_officer_approves_exactly_the_field_card(
     before = core_banking_rows(bank)
     field, teller = await open_flow(party, "card_review", field=True)
     await consent_and_identify(field, teller, "card_review")
-    await verify(client, field, teller)
+    await decide(client, field)
     review = await flow_until(teller, "flow_message", "review_card")
     assert [c["id"] for c in review["data"]["cards"]] == [demo.FIELD_CARD.id]
     await flow_input(
@@ -212,7 +258,7 @@ async def test_a_pin_mismatch_is_refused_and_the_card_stays_issued(
     before = core_banking_rows(bank)
     customer, teller = await open_flow(party, "activation")
     await consent_and_identify(customer, teller, "activation")
-    await verify(client, customer, teller)
+    await decide(client, customer)
     await flow_input(teller, "card_confirmed", card_id=demo.PENSIONER_CARD.id)
     await flow_until(customer, "flow_message", "enter_pin")
     await flow_input(customer, "secret_entered", secret=PIN, confirmation="385912")
@@ -233,7 +279,7 @@ async def test_failed_verification_ends_the_flow_and_nothing_can_be_done(
     customer, teller = await open_flow(party, "activation")
     await consent_and_identify(customer, teller, "activation")
     for _ in range(3):
-        await verify(client, customer, teller, Outcome.FAIL)
+        await decide(client, customer, Outcome.FAIL)
     await flow_until(customer, "flow_message", "branch_instructions")
     failed = await state_at(customer, None, "failed")
     assert failed["outcome"] == "verification_failed"
@@ -250,7 +296,7 @@ async def test_the_verified_person_must_be_the_legal_representative(
     await flow_input(customer, "consent", recording=True, biometric=True)
     await flow_input(customer, "identify", resident_id=demo.ACCOUNT_HOLDER.resident_id.number)  # not the rep
     await state_at(teller, "verification")
-    await verify(client, customer, teller)
+    await decide(client, customer)
     await flow_input(teller, "application_chosen", application_id=demo.APPLICATION.id)
     await flow_until(teller, "flow_message", "not_legal_representative")
     await refused(teller, "not_legal_representative")
@@ -273,19 +319,29 @@ def leaks(text: str, forms: list[re.Pattern[str]]) -> list[str]:
     return [form.pattern for form in forms if form.search(text)]
 
 
-async def test_after_an_activation_the_pin_is_nowhere_the_server_stored_or_logged(
+async def test_activation_with_a_real_verification_activates_exactly_the_card_and_the_pin_is_nowhere(
     client: TestClient,
     party: PartyFactory,
     bank: Path,
     settings: Settings,
+    cast: Cast,
     auditor_key: rsa.RSAPrivateKey,
     caplog: pytest.LogCaptureFixture,
     tmp_path: Path,
 ) -> None:
+    """Consent, ID number, a real liveness and face-match attempt on the synthetic camera (the
+    pensioner's face against her enrolled reference photo), the card, a refused PIN, the PIN, rating
+    and wrap-up; then every byte the server stored or logged is searched for the PIN."""
     caplog.set_level(logging.DEBUG)
+    await asyncio.to_thread(enroll, settings, demo.PENSIONER.id, "biden.jpg")
+    before = core_banking_rows(bank)
     customer, teller = await open_flow(party, "activation")
     await consent_and_identify(customer, teller, "activation")
-    await verify(client, customer, teller)
+    result = await attempt(customer, teller, Face(Performer(cast.rig("biden"), seed=11)))
+    assert result["outcome"] == "pass", result["detail"]["reasons"]
+    await flow_until(teller, "flow_message", "verification_passed")
+    cards = await flow_until(teller, "flow_message", "confirm_card")
+    assert [c["id"] for c in cards["data"]["cards"]] == [demo.PENSIONER_CARD.id]
     await flow_input(teller, "card_confirmed", card_id=demo.PENSIONER_CARD.id)
     await flow_until(customer, "flow_message", "enter_pin")
     await flow_input(customer, "secret_entered", secret=PIN, confirmation=PIN[::-1])  # refused first
@@ -294,10 +350,24 @@ async def test_after_an_activation_the_pin_is_nowhere_the_server_stored_or_logge
     await finish(customer, teller, "card_activated")
     await customer.send(type="hangup", session_id=customer.session_id)
     await teller.until("session_ended")
+    await customer.close_media()
+    await teller.close_media()
     session_id = customer.session_id
     assert session_id is not None
-    card = await (await CoreBankingStore.open(client.app[appkeys.STORAGE])).card(demo.PENSIONER_CARD.id)
-    assert card is not None and card.pin_hash is not None and verify_secret(Secret(PIN), card.pin_hash)
+
+    after = core_banking_rows(bank)
+    diff = changes(before, after)
+    assert list(diff) == ["core_social_security_cards"]
+    card = diff["core_social_security_cards"]
+    assert list(card) == [(demo.PENSIONER_CARD.id,)]
+    assert set(card[(demo.PENSIONER_CARD.id,)]) == {"status", "pin_hash", "pin_set_at", "updated_at"}
+    assert card[(demo.PENSIONER_CARD.id,)]["status"] == ("issued", "active")
+    pin_hash = after["core_social_security_cards"][(demo.PENSIONER_CARD.id,)]["pin_hash"]
+    assert verify_secret(Secret(PIN), pin_hash)  # a salted hash of the PIN, and only that
+    events = await client.app[appkeys.STORAGE].events(session_id)
+    kinds = [e.kind for e in events]
+    assert kinds.index("verification_decided") < kinds.index("flow_verification_recorded")
+    assert kinds.index("flow_verification_recorded") < kinds.index("core_banking_changed")
 
     forms = pin_forms(PIN)
     assert leaks(f'"secret": "{PIN}"', forms) and leaks(f"[{', '.join(PIN)}]", forms)  # the search works
@@ -311,22 +381,43 @@ async def test_after_an_activation_the_pin_is_nowhere_the_server_stored_or_logge
     )
     timeline = (out / "timeline.json").read_text()
     assert "flow_step_completed" in timeline
-    # the event log, every message the teller got, every log line
-    events = await client.app[appkeys.STORAGE].events(session_id)
-    assert {"flow_refused", "core_banking_changed", "flow_finished", "flow_rated"} <= {e.kind for e in events}
     texts = {
         "timeline": timeline,
-        "event log": json.dumps([(e.kind, e.actor, e.data) for e in events]),
+        "event log": json.dumps(
+            [(e.kind, e.actor, e.data) for e in await client.app[appkeys.STORAGE].events()]
+        ),
         "teller's messages": json.dumps(drain(teller)),
         "log": caplog.text + "".join(repr(r.args) for r in caplog.records),
     }
     for where, text in texts.items():
         assert not leaks(text, forms), f"the PIN is in the {where}"
-    # every byte of every file in the data dir (database, write-ahead log, records, keys)
+    # every byte of every file in the data dir (database, write-ahead log, records, references, keys)
     files = [p for p in settings.data_dir.rglob("*") if p.is_file()] + [
         p for p in out.rglob("*") if p.is_file()
     ]
-    assert any(p.name.endswith(".sqlite3-wal") or p.name.endswith(".sqlite3") for p in files)
+    assert any(p.name.endswith(".sqlite3") for p in files)
     for path in files:
         data = path.read_bytes().decode("latin-1")
         assert not leaks(data, forms), f"the PIN is in {path.name}"
+
+
+async def test_a_failed_real_verification_blocks_the_business_action_and_changes_nothing(
+    client: TestClient, party: PartyFactory, bank: Path, settings: Settings, cast: Cast
+) -> None:
+    """A photo of the pensioner held up to the camera and moved to mimic the prompts fails; the card
+    cannot be confirmed."""
+    await asyncio.to_thread(enroll, settings, demo.PENSIONER.id, "biden.jpg")
+    before = core_banking_rows(bank)
+    customer, teller = await open_flow(party, "activation")
+    await consent_and_identify(customer, teller, "activation")
+    result = await attempt(customer, teller, Face(PhotoAttack(cast.rig("biden"), seed=5)))
+    assert result["outcome"] == "fail"
+    failed = await flow_until(teller, "flow_message", "verification_failed")
+    assert failed["data"]["attempts_left"] == 2
+    await flow_input(teller, "card_confirmed", card_id=demo.PENSIONER_CARD.id)
+    await refused(teller, "verification_failed")
+    await teller.send(type="hangup", session_id=teller.session_id)
+    await customer.until("session_ended")
+    await customer.close_media()
+    await teller.close_media()
+    assert changes(before, core_banking_rows(bank)) == {}

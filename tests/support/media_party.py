@@ -295,17 +295,26 @@ class Party:
         await self._socket_reader
 
     async def connect_media(
-        self, sender: int, tone: float, *, keyframes_on_request: bool = False, keep_received: bool = False
+        self,
+        sender: int,
+        tone: float,
+        *,
+        keyframes_on_request: bool = False,
+        keep_received: bool = False,
+        camera: MediaStreamTrack | None = None,
     ) -> None:
         """Offer one peer connection with counter video and a tone, apply the hub's answer.
 
         ``keyframes_on_request``: send a :class:`KeyframeOnRequestTrack` instead of letting aiortc
-        encode; ``keep_received``: keep the encoded video frames received (:attr:`reassembled`).
+        encode; ``keep_received``: keep the encoded video frames received (:attr:`reassembled`);
+        ``camera``: send this video track (e.g. a synthetic face) instead of the counter bars.
         """
         assert self.session_id is not None
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pc = pc
-        if keyframes_on_request:
+        if camera is not None:
+            video_sender = pc.addTrack(camera)
+        elif keyframes_on_request:
             track = KeyframeOnRequestTrack(sender)
             self.video_track = track
             video_sender = pc.addTrack(track)

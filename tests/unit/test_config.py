@@ -109,6 +109,10 @@ def test_every_setting_is_parsed_from_its_environment_variable(pem_files: tuple[
             "ab" * 32,
             "ab" * 32,
         ),  # any readable file passes Settings; its content is read at start
+        "verification_workers": ("3", 3),
+        "verification_preload": ("false", False),
+        "test_mode": ("false", False),  # True is refused with this host and TLS; tested below
+        "verification_seed": ("", None),
     }
     assert set(cases) == {f.name for f in dataclasses.fields(Settings)}, "a setting has no env test"
     env = {f"VIDEO_BANK_{name.upper()}": raw for name, (raw, _) in cases.items()}
@@ -329,3 +333,19 @@ def test_repr_and_str_never_show_the_demo_password_or_turn_credential() -> None:
     # Non-secret values remain visible, so the repr is still useful in a log.
     assert "turn:t.internal" in repr(settings)
     assert "port=8080" in repr(settings)
+
+
+def test_a_fixed_challenge_seed_needs_test_mode_and_test_mode_refuses_production_settings(
+    pem_files: tuple[Path, Path],
+) -> None:
+    cert, key = pem_files
+    seeded = load_settings({"VIDEO_BANK_TEST_MODE": "true", "VIDEO_BANK_VERIFICATION_SEED": "7"})
+    assert seeded.test_mode and seeded.verification_seed == 7
+    with pytest.raises(ConfigError, match="verification_seed"):
+        load_settings({"VIDEO_BANK_VERIFICATION_SEED": "7"})
+    with pytest.raises(ConfigError, match="test_mode"):
+        load_settings({"VIDEO_BANK_TEST_MODE": "true", "VIDEO_BANK_HOST": "0.0.0.0"})
+    with pytest.raises(ConfigError, match="test_mode"):
+        load_settings(
+            {"VIDEO_BANK_TEST_MODE": "true", "VIDEO_BANK_TLS_CERT": str(cert), "VIDEO_BANK_TLS_KEY": str(key)}
+        )

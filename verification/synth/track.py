@@ -23,7 +23,11 @@ CLOCK_RATE = 90000
 
 
 class SyntheticCameraTrack(VideoStreamTrack):
-    """Sends ``frame_at(t)`` at ``fps`` frames per second, ``t`` counting from the first frame."""
+    """Sends ``frame_at(t)`` at ``fps`` frames per second, ``t`` counting from the first frame.
+
+    Like a real camera it keeps to the wall clock: when rendering or the consumer falls behind, it
+    skips frame times instead of drifting late (a prompt answered "now" must show now).
+    """
 
     kind = "video"
 
@@ -48,8 +52,9 @@ class SyntheticCameraTrack(VideoStreamTrack):
         if self._t0 is None:
             self._t0 = time.monotonic()
             self.started_at = time.time()
-        due = self._t0 + self._index / self._fps
-        delay = due - time.monotonic()
+        now = time.monotonic()
+        self._index = max(self._index, int((now - self._t0) * self._fps))
+        delay = self._t0 + self._index / self._fps - now
         if delay > 0:
             await asyncio.sleep(delay)
         t = self._index / self._fps

@@ -29,6 +29,7 @@ from signaling.flow_messages import FlowInputMessage, FlowMessage, FlowState
 from signaling.messages import ClientMessage, ErrorMessage
 from signaling.session import Leg
 from verification.decision import Decision
+from verification.errors import NonceError
 from video_bank.core_banking.store import CoreBankingStore
 from video_bank.errors import StorageError
 from video_bank.flows.executor import FlowExecutor, FlowReport
@@ -264,4 +265,9 @@ class FlowDesk:
             self._verification.identify(session_id, session.identified)
         if session.decision is not None and Step.VERIFICATION in facts.completed:
             decision, session.decision = session.decision, None
-            self._verification.consume(session_id, decision)
+            try:
+                self._verification.consume(session_id, decision)
+            except NonceError as error:  # expired (a review resolved very late) or already used
+                logger.warning(
+                    "session %s: the verification decision relied on was not redeemed: %s", session_id, error
+                )

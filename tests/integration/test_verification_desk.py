@@ -1,0 +1,207 @@
+"""Verification inside a real call: an aiortc customer streams a synthetic face through the hub.
+
+The customer's client reads ``verification_prompt`` from its socket and its synthetic face performs
+the asked action, as a person in front of a phone would; the server alone decides, from the frames
+its hub decoded. A photo held up to the camera, moved to mimic each prompt, fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.conftest import PartyFactory
+from tests.support.faces import face_path
+from tests.support.media_party import Party, start_call, wait_until
+from verification.analysis import DlibAnalyzer
+from verification.challenges import Action
+from verification.reference_store import ReferenceStore, parse_key
+from verification.synth.attacks import PhotoAttack
+from verification.synth.catalog import Cast
+from verification.synth.performer import Performer
+from verification.synth.track import SyntheticCameraTrack
+from verification.testing import shared_analyzer
+from video_bank.config import Settings
+from video_bank.records.export import export_record
+from video_bank.records.keyring import KeyRing
+from video_bank.records.store import LocalRecordStore
+from video_bank.verification_setup import reference_key_text
+
+CUSTOMER = "cus_obama"
+TELLER_SENDER = 12
+FPS = 15
+VERDICT_TIMEOUT = 120.0
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Client, server and face rendering share one event loop here: allow it some lag before a party
+    counts as lost (the default suite uses 0.5 s heartbeats)."""
+    return Settings(data_dir=tmp_path / "data", heartbeat_seconds=10.0)
+
+
+@pytest.fixture(scope="module")
+def cast() -> Cast:
+    face_path("obama.jpg")
+    return Cast(face_path("obama.jpg").parent, shared_analyzer())
+
+
+def enroll(settings: Settings, customer_id: str, photo: str) -> None:
+    store = ReferenceStore(
+        settings.data_dir / "references", parse_key(reference_key_text(settings)), time.time
+    )
+    store.enroll(customer_id, face_path(photo).read_bytes(), DlibAnalyzer())
+
+
+class Face:
+    """A synthetic customer in front of the camera who reacts to the server's prompts."""
+
+    def __init__(self, performer: Any) -> None:
+        self.performer = performer
+        self.track = SyntheticCameraTrack(performer.frame, fps=FPS)
+        self.prompts: list[dict[str, Any]] = []
+
+    async def follow(self, customer: Party, until: asyncio.Event) -> list[dict[str, Any]]:
+        """Read the customer's socket; perform each prompt; return every message seen."""
+        seen: list[dict[str, Any]] = []
+        while not until.is_set():
+            try:
+                message = await asyncio.wait_for(customer.inbox.get(), 1.0)
+            except TimeoutError:
+                continue
+            seen.append(message)
+            if message["type"] == "verification_prompt":
+                self.prompts.append(message)
+                self.performer.prompt(Action(message["action"]), self.track.elapsed(time.time()))
+            if message["type"] == "verification_result":
+                until.set()
+        return seen
+
+
+async def verify(
+    party: PartyFactory, settings: Settings, face: Face
+) -> tuple[dict[str, Any], list[Any], Party, Party]:
+    customer, teller = await start_call(party)
+    await customer.connect_media(0, 440.0, camera=face.track)
+    await teller.connect_media(TELLER_SENDER, 880.0)
+    await wait_until(lambda: len(teller.received.video) >= 15, timeout=60, what="the customer's video")
+    await teller.send(type="verification_start", session_id=teller.session_id, customer_id=CUSTOMER)
+    done = asyncio.Event()
+    follower = asyncio.create_task(face.follow(customer, done))
+    started = await first_of(teller, ("verification_started", "verification_refused"), 60)
+    assert started["type"] == "verification_started", started
+    result = await teller.until("verification_result", timeout=VERDICT_TIMEOUT)
+    customer_messages = await asyncio.wait_for(follower, 30)
+    assert result["attempt"] == started["attempt"]
+    return result, customer_messages, customer, teller
+
+
+async def first_of(p: Party, types: tuple[str, ...], timeout: float) -> dict[str, Any]:
+    """The next message of one of ``types`` (errors fail the test at once)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = await p.next(max(0.01, deadline - time.monotonic()))
+        assert message["type"] not in ("error", "session_ended"), message
+        if message["type"] in types:
+            return message
+
+
+async def hang_up(customer: Party, teller: Party) -> None:
+    await teller.send(type="hangup", session_id=teller.session_id)
+    await customer.until("session_ended")
+    await customer.close_media()
+    await teller.close_media()
+
+
+@pytest.fixture
+async def enrolled(client: Any, settings: Settings) -> None:
+    await asyncio.to_thread(enroll, settings, CUSTOMER, "obama.jpg")
+
+
+async def test_a_live_customer_passes_and_only_the_teller_sees_the_scores(
+    enrolled: None,
+    party: PartyFactory,
+    settings: Settings,
+    cast: Cast,
+    auditor_key: rsa.RSAPrivateKey,
+    tmp_path: Path,
+) -> None:
+    face = Face(Performer(cast.rig("obama"), seed=11))
+    result, to_customer, customer, teller = await verify(party, settings, face)
+
+    assert result["outcome"] == "pass", result["detail"]["reasons"]
+    detail = result["detail"]
+    assert detail["scores"]["match_distance"] <= 0.40
+    assert [c["passed"] for c in detail["challenges"]] == [True] * 3
+    assert [p["action"] for p in face.prompts[:3]] == detail["sequence"] or len(face.prompts) > 3
+    kinds = [m["type"] for m in to_customer]
+    assert "verification_prompt" in kinds
+    assert "verification_progress" not in kinds and "verification_phase" not in kinds
+    [verdict] = [m for m in to_customer if m["type"] == "verification_result"]
+    assert verdict["status"] == "passed" and "outcome" not in verdict and "detail" not in verdict
+    session_id = teller.session_id
+    await hang_up(customer, teller)
+
+    # The plaintext event log has the decision and scores, never an image.
+    with sqlite3.connect(settings.sqlite_path) as db:
+        rows = db.execute(
+            "SELECT kind, data FROM events WHERE session_id = ? ORDER BY seq", (session_id,)
+        ).fetchall()
+    logged = [kind for kind, _ in rows]
+    assert logged.index("verification_started") < logged.index("verification_decided")
+    assert "verification_keyframes" not in logged
+    decided = json.loads(next(data for kind, data in rows if kind == "verification_decided"))
+    assert decided["outcome"] == "pass" and decided["customer_id"] == CUSTOMER
+    assert all("jpeg" not in data for _, data in rows)
+
+    # The encrypted record keeps the keyframes the decision used.
+    records = LocalRecordStore(settings.data_dir / "records")
+    await wait_until(
+        lambda: records.state(session_id).value == "sealed", timeout=20, what="the record sealed"
+    )
+    ring = KeyRing(settings.data_dir / "keys")
+    export_record(records, session_id, ring.trusted_signing_keys(), auditor_key, tmp_path / "export")
+    timeline = json.loads((tmp_path / "export" / "timeline.json").read_text())["events"]
+    keyframes = next(e for e in timeline if e["kind"] == "verification_keyframes")["data"]["keyframes"]
+    assert len(keyframes) == detail["keyframes"] >= 5
+    assert all(k["jpeg_base64"].startswith("/9j/") for k in keyframes)  # JPEG magic, base64
+
+
+async def test_a_photo_held_up_to_the_camera_fails(
+    enrolled: None, party: PartyFactory, settings: Settings, cast: Cast
+) -> None:
+    face = Face(PhotoAttack(cast.rig("obama"), seed=5))
+    result, to_customer, customer, teller = await verify(party, settings, face)
+
+    assert result["outcome"] == "fail"
+    assert result["detail"]["reasons"]
+    [verdict] = [m for m in to_customer if m["type"] == "verification_result"]
+    assert verdict["status"] == "failed" and verdict["message"]
+    await hang_up(customer, teller)
+
+
+async def test_refusals_reach_the_teller_and_customers_cannot_start_or_claim_anything(
+    client: Any, party: PartyFactory
+) -> None:
+    customer, teller = await start_call(party)
+    await teller.send(type="verification_start", session_id=teller.session_id, customer_id="nobody-enrolled")
+    refused = await teller.until("verification_refused")
+    assert refused["reason"] == "no_reference"
+    await teller.send(type="verification_start", session_id=teller.session_id)
+    error = await teller.until("error")
+    assert error["code"] == "invalid_message"
+    await customer.send(type="verification_start", session_id=customer.session_id, customer_id=CUSTOMER)
+    assert (await customer.until("error"))["code"] == "not_allowed"
+    # A client's word that verification passed is not even a message.
+    await customer.send(
+        type="verification_result", session_id=customer.session_id, attempt="x" * 12, status="passed"
+    )
+    assert (await customer.until("error"))["code"] == "unknown_type"
+    await hang_up(customer, teller)
