@@ -227,13 +227,17 @@ async def test_corporate_willingness_confirms_the_application_and_stores_every_c
     assert {row["confirmed_by"][1] for row in answers.values()} == {"teller2"}
 
 
-async def test_card_review_by_a_field_officer_approves_exactly_the_field_card(
-    client: TestClient, party: PartyFactory, bank: Path
+async def test_card_review_by_a_field_officer_with_a_real_verification_approves_exactly_the_field_card(
+    client: TestClient, party: PartyFactory, bank: Path, settings: Settings, cast: Cast
 ) -> None:
+    """The field officer's tablet is the customer's leg: its camera shows the customer, who is
+    verified for real against the enrolled reference photo."""
+    await asyncio.to_thread(enroll, settings, demo.ACCOUNT_HOLDER.id, "obama.jpg")
     before = core_banking_rows(bank)
     field, teller = await open_flow(party, "card_review", field=True)
     await consent_and_identify(field, teller, "card_review")
-    await decide(client, field)
+    result = await attempt(field, teller, Face(Performer(cast.rig("obama"), seed=11)))
+    assert result["outcome"] == "pass", result["detail"]["reasons"]
     review = await flow_until(teller, "flow_message", "review_card")
     assert [c["id"] for c in review["data"]["cards"]] == [demo.FIELD_CARD.id]
     await flow_input(
@@ -247,6 +251,10 @@ async def test_card_review_by_a_field_officer_approves_exactly_the_field_card(
     assert card["review"] == ("pending", "approved")
     assert card["review_reason"] == (None, "identity_confirmed")
     assert "status" not in card
+    await teller.send(type="hangup", session_id=teller.session_id)
+    await field.until("session_ended")
+    await field.close_media()
+    await teller.close_media()
 
 
 # --- negative paths --------------------------------------------------------------------------------
