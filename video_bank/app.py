@@ -17,6 +17,7 @@ from signaling.switchboard import Switchboard
 from video_bank import appkeys
 from video_bank.accounts import AccountService
 from video_bank.config import Settings
+from video_bank.desks.cobrowse_desk import CobrowseDesk
 from video_bank.media.hub import MediaHub
 from video_bank.metrics import Metrics
 from video_bank.notifications import CallbackDesk, OutboxNotifier
@@ -111,6 +112,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         store=records,
         authenticator=AccountService(storage),
         callbacks=CallbackDesk(storage, OutboxNotifier(storage), settings.public_url),
+        desks=[CobrowseDesk()],
     )
     app[appkeys.STORAGE] = storage
     app[appkeys.HUB] = hub
