@@ -20,6 +20,7 @@ import {attachStream, countFrames, offerSoundButton} from '/shared/video.js';
 import {BookingCard, bookingStore} from '/customer/callback-booking.js';
 import {CallbackOfferCard} from '/customer/callback-offer.js';
 import {QueueView} from '/customer/queue-view.js';
+import {attachExtras} from '/customer/extras.js';
 
 /** @typedef {import('/shared/signaling.js').Hello} Hello */
 /** @typedef {import('/shared/signaling.js').WelcomeMessage} WelcomeMessage */
@@ -159,6 +160,7 @@ function showJoinError(code, text) {
  */
 async function connectClient(hello) {
   const client = new SignalingClient();
+  attachExtras(client); // app area, co-browsing, elderly mode
   client.on('queue_update', (message) => {
     page.joining = false;
     queueView.show(message);
