@@ -1,6 +1,6 @@
 /**
  * Elderly mode: large print, large targets, high contrast and every prompt spoken in the page
- * language. It turns on by itself for customers aged 60 and over (the server says so in
+ * language (co-browse prompts are spoken for everyone; queue and call status only in this mode). It turns on by itself for customers aged 60 and over (the server says so in
  * `queue_update.lane` and `session_started.elderly`) and anyone can switch it with `elderly-toggle`.
  *
  * Hooks: `html[data-elderly]` (`on`/`off`), `elderly-toggle[data-state]`, `lang-toggle`.
@@ -10,7 +10,7 @@
 
 import {strings, TABLES} from '/customer/strings.js';
 import {rememberLanguage} from '/shared/i18n.js';
-import {setSpeechEnabled, speak} from '/shared/speech.js';
+import {speak} from '/shared/speech.js';
 
 /** @typedef {import('/shared/signaling.js').SignalingClient} SignalingClient */
 
@@ -48,9 +48,7 @@ export class ElderlyMode {
       url.searchParams.set('lang', next);
       location.assign(url.toString());
     });
-    document.querySelector('[data-testid="talk-now"]')?.addEventListener('click', () => {
-      speak(t('talk_now.spoken'), strings.lang);
-    });
+    document.querySelector('[data-testid="talk-now"]')?.addEventListener('click', () => this.say(t('talk_now.spoken')));
     this.set(false);
   }
 
@@ -63,7 +61,6 @@ export class ElderlyMode {
     this.toggle.dataset.state = on ? 'on' : 'off';
     this.toggle.setAttribute('aria-pressed', String(on));
     this.toggle.textContent = t(on ? 'elderly.toggle_on' : 'elderly.toggle_off');
-    setSpeechEnabled(on);
     if (on) {
       speak(t('elderly.on_spoken'), strings.lang);
     }
@@ -83,20 +80,28 @@ export class ElderlyMode {
   attach(client) {
     client.on('queue_update', (message) => {
       this.automatic(message.lane === 'elderly');
-      if (message.position !== this.spokenPosition) {
+      if (this.on && message.position !== this.spokenPosition) {
         this.spokenPosition = message.position;
         const minutes = Math.max(1, Math.round(message.estimated_wait_seconds / 60));
-        speak(message.position <= 1 ? t('queue.next') :
-          t('queue.position', {ahead: message.position - 1, minutes}), strings.lang);
+        this.say(message.position <= 1 ? t('queue.next') :
+          t('queue.position', {ahead: message.position - 1, minutes}));
       }
     });
     client.on('session_started', (message) => {
       this.spokenPosition = null;
       this.automatic(message.elderly === true);
-      speak(t('call.started', {name: message.peer.display_name}), strings.lang);
+      this.say(t('call.started', {name: message.peer.display_name}));
     });
-    client.on('session_ended', () => {
-      speak(t('call.ended'), strings.lang);
-    });
+    client.on('session_ended', () => this.say(t('call.ended')));
+  }
+
+  /**
+   * Speak `text` in the page language when the mode is on.
+   * @param {string} text
+   */
+  say(text) {
+    if (this.on) {
+      speak(text, strings.lang);
+    }
   }
 }
