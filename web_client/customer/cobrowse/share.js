@@ -98,7 +98,13 @@ export class CobrowseShare {
     for (const element of [this.consent, this.control, this.banner, this.push, this.pointer, this.controlStop]) {
       element.hidden = true;
     }
-    document.body.append(this.banner, this.consent, this.control, this.push, this.pointer);
+    const topbar = document.querySelector('.topbar');
+    if (topbar) {
+      topbar.after(this.banner); // sticks to the top while sharing
+    } else {
+      document.body.prepend(this.banner);
+    }
+    document.body.append(this.consent, this.control, this.push, this.pointer);
 
     allow.addEventListener('click', () => this.answer('view', true));
     deny.addEventListener('click', () => this.answer('view', false));
