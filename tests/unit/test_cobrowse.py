@@ -243,3 +243,23 @@ async def test_the_desk_refuses_an_oversize_snapshot_saying_the_limit() -> None:
     with pytest.raises(InvalidMessage, match="the limit is 98304 bytes"):
         await desk.handle(SID, CUSTOMER, CobrowseSnapshot(SID, 0, "home", {"width": 1, "height": 1}, big))
     assert not [s for s in link.sent if isinstance(s[2], CobrowseSnapshot)]
+
+
+def test_the_switchboard_hands_each_party_only_its_own_cobrowse_messages() -> None:
+    from signaling import effects as fx
+    from signaling.messages import ErrorMessage
+    from tests.unit.test_switchboard import Harness, paired
+
+    h = Harness()
+    session_id = paired(h)
+    ok = h.send("c1", CobrowseSnapshot(session_id, 0, "home", {"width": 390, "height": 844}, NODES))
+    assert [type(e) for e in ok] == [fx.InSession]
+    assert [e.leg for e in ok if isinstance(e, fx.InSession)] == ["customer"]
+    refused = h.send("c1", CobrowseRequest(session_id)) + h.send(
+        "t1", CobrowseConsent(session_id, "view", True)
+    )
+    assert not [e for e in refused if isinstance(e, fx.InSession)]
+    assert [m.code for m in h.messages("c1", ErrorMessage)] == ["not_allowed"]
+    assert [m.code for m in h.messages("t1", ErrorMessage)] == ["not_allowed"]
+    other = h.send("t1", CobrowseGuide("session-9999", "push", screen="help"))
+    assert not [e for e in other if isinstance(e, fx.InSession)]

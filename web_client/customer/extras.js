@@ -13,6 +13,8 @@ import {strings} from '/customer/strings.js';
 /** @typedef {import('/shared/signaling.js').SignalingClient} SignalingClient */
 
 document.documentElement.lang = strings.lang;
+document.title = strings.t('page.title');
+strings.fill(document);
 export const bankApp = new BankApp();
 document.querySelector('[data-testid="hangup-button"]')?.after(bankApp.root);
 export const cobrowse = new CobrowseShare(bankApp);
