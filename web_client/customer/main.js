@@ -506,8 +506,8 @@ function fillBusinessSelect() {
   prompt.disabled = true;
   prompt.selected = true;
   ui.business.append(prompt);
-  for (const [value, label] of BUSINESS_LABELS) {
-    ui.business.append(new Option(label, value));
+  for (const value of BUSINESS_LABELS.keys()) {
+    ui.business.append(new Option(t(`business.${value}`), value));
   }
 }
 

@@ -6,7 +6,7 @@
  */
 
 import {byId, byTestId} from '/shared/dom.js';
-import {strings} from '/customer/strings.js';
+import {strings, waitText} from '/customer/strings.js';
 
 /** @typedef {import('/shared/signaling.js').QueueUpdateMessage} QueueUpdateMessage */
 
@@ -32,10 +32,7 @@ export class QueueView {
     lane.hidden = update.lane !== 'elderly';
     position.textContent = update.position === 1 ? strings.t('queue.next_in_line') :
       strings.t('queue.number_in_line', {position: update.position});
-    const seconds = update.estimated_wait_seconds;
-    const wait = seconds < 60 ? strings.t('wait.under_minute') :
-      strings.t('wait.minutes', {minutes: Math.round(seconds / 60)});
-    eta.textContent = strings.t('queue.estimated_wait', {wait});
+    eta.textContent = strings.t('queue.estimated_wait', {wait: waitText(update.estimated_wait_seconds)});
   }
 
   /** Forget the last place in line (the customer is no longer waiting). */

@@ -146,6 +146,21 @@ export const TABLES = {
     'page.title': '视频柜台 · video_bank',
     'wait.under_minute': '不到1分钟',
     'wait.minutes': '约 {minutes} 分钟',
+    'business.activation': '激活社保卡金融功能',
+    'business.password_reset': '重置密码',
+    'business.info_update': '更新个人信息',
+    'business.corporate_willingness': '企业开户法人意愿核实',
+    'business.card_review': '上门发卡视频审核',
+    'wait.hour': '约 1 小时',
+    'wait.hours': '约 {hours} 小时',
+    'wait.minute': '约 1 分钟',
+    'callback.window_soon': '柜员一有空就回电',
+    'callback.window_later': '今天稍后，{from} 至 {to}',
+    'callback.window_morning': '明天上午 9:00 至 12:00',
+    'callback.window_afternoon': '明天下午 14:00 至 17:00',
+    'callback.eta': '需要等待{wait}。无需一直开着本页，我们为您保留位置并回电。',
+    'callback.phone_invalid': '请输入6到20位数字的电话号码。',
+    'callback.window_text': '我们将在 {from} 至 {to} 之间给您回电。',
   },
   en: {
     'app.title': 'Mobile banking',
@@ -284,8 +299,39 @@ export const TABLES = {
     'page.title': 'Video counter · video_bank',
     'wait.under_minute': 'less than a minute',
     'wait.minutes': 'about {minutes} minutes',
+    'business.activation': 'Activate the financial functions of my social security card',
+    'business.password_reset': 'Reset my password',
+    'business.info_update': 'Update my personal information',
+    'business.corporate_willingness': 'Confirm a company account opening (legal representative)',
+    'business.card_review': 'Video review of a card issued in the field',
+    'wait.hour': 'about 1 hour',
+    'wait.hours': 'about {hours} hours',
+    'wait.minute': 'about 1 minute',
+    'callback.window_soon': 'As soon as a teller is free',
+    'callback.window_later': 'Later today, from {from} to {to}',
+    'callback.window_morning': 'Tomorrow morning, 9:00 to 12:00',
+    'callback.window_afternoon': 'Tomorrow afternoon, 14:00 to 17:00',
+    'callback.eta': 'The wait is {wait}. Keep your place in line without keeping this page open: we call you back.',
+    'callback.phone_invalid': 'Please enter a phone number of 6 to 20 digits.',
+    'callback.window_text': 'We will call you back between {from} and {to}.',
   },
 };
 
 /** The customer page's strings in the chosen language. */
 export const strings = new Strings(TABLES, chooseLanguage(Object.keys(TABLES)));
+
+/**
+ * @param {number} seconds an estimated wait
+ * @returns {string} e.g. "about 3 minutes", in the page language
+ */
+export function waitText(seconds) {
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 1) {
+    return strings.t('wait.under_minute');
+  }
+  if (minutes < 90) {
+    return minutes === 1 ? strings.t('wait.minute') : strings.t('wait.minutes', {minutes});
+  }
+  const hours = Math.round(minutes / 60);
+  return hours === 1 ? strings.t('wait.hour') : strings.t('wait.hours', {hours});
+}
