@@ -100,6 +100,15 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
     assert len(await spoken(customer)) > said_before, "the highlight hint was not spoken"
     await t.get_by_test_id("cobrowse-highlight").click()
 
+    # Pointer: the teller moves over the mirror; the customer sees where.
+    await t.get_by_test_id("cobrowse-pointer").click()
+    await expect(t.get_by_test_id("cobrowse-overlay")).to_have_attribute("data-mode", "pointer")
+    title_box = await view.get_by_test_id("app-title").bounding_box()
+    assert title_box is not None
+    await t.mouse.move(title_box["x"] + 5, title_box["y"] + 5)
+    await expect(c.get_by_test_id("cobrowse-pointer")).to_be_visible(timeout=WAIT_MS)
+    await t.get_by_test_id("cobrowse-pointer").click()
+
     # Push navigation: the customer gets a card and one tap opens the screen.
     await c.get_by_test_id("app-back").click()
     await expect(view.get_by_test_id("app")).to_have_attribute("data-screen", "home", timeout=WAIT_MS)
@@ -114,6 +123,7 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
         "data-screen", "activate_card", timeout=WAIT_MS
     )
     await save_screenshot(customer, "cobrowse-customer-push-opened")
+    await save_screenshot(teller, "cobrowse-teller-mirror")
 
     # Remote control needs its own consent; a refusal changes nothing.
     banner = c.get_by_test_id("cobrowse-banner")

@@ -8,7 +8,7 @@
  * @module customer/elderly
  */
 
-import {strings, TABLES} from '/customer/strings.js';
+import {strings, TABLES, waitText} from '/customer/strings.js';
 import {rememberLanguage} from '/shared/i18n.js';
 import {speak} from '/shared/speech.js';
 
@@ -93,6 +93,9 @@ export class ElderlyMode {
       this.say(t('call.started', {name: message.peer.display_name}));
     });
     client.on('session_ended', () => this.say(t('call.ended')));
+    client.on('callback_offer', (message) => {
+      this.say(t('callback.eta', {wait: waitText(message.estimated_wait_seconds)}));
+    });
   }
 
   /**

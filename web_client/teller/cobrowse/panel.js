@@ -36,7 +36,8 @@ const STATE_TEXT = {
 
 /** The mirror document: our stylesheets only; the sandbox lets no script run in it. */
 const MIRROR_DOCUMENT = '<!doctype html><html><head><meta charset="utf-8">' +
-  '<link rel="stylesheet" href="/shared/style.css"><link rel="stylesheet" href="/customer/app/app.css">' +
+  '<link rel="stylesheet" href="/shared/style.css"><link rel="stylesheet" href="/customer/customer.css">' +
+  '<link rel="stylesheet" href="/customer/app/app.css">' +
   '</head><body class="cb-mirror"></body></html>';
 
 /**
@@ -173,9 +174,7 @@ export class CobrowsePanel {
       this.received();
       this.withMirror((mirror) => {
         mirror.load(message);
-        this.frame.width = String(message.viewport.width);
-        this.frame.height = String(message.viewport.height);
-        this.status.dataset.screen = mirror.screen;
+        this.fit(mirror);
       });
     });
     client.on('cobrowse_events', (message) => {
@@ -185,11 +184,22 @@ export class CobrowsePanel {
       this.received();
       this.withMirror((mirror) => {
         mirror.apply(message.events);
-        this.frame.width = String(mirror.viewport.width);
-        this.frame.height = String(mirror.viewport.height);
-        this.status.dataset.screen = mirror.screen;
+        this.fit(mirror);
       });
     });
+  }
+
+  /**
+   * Size the mirror like the phone (its width) and tall enough for the whole app area, so the
+   * console page scrolls to show all of it.
+   * @private
+   * @param {Mirror} mirror
+   */
+  fit(mirror) {
+    this.frame.width = String(mirror.viewport.width);
+    const content = this.frame.contentDocument?.documentElement.scrollHeight ?? 0;
+    this.frame.height = String(Math.max(mirror.viewport.height, content));
+    this.status.dataset.screen = mirror.screen;
   }
 
   /** @private */
