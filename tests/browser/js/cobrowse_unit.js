@@ -141,7 +141,45 @@ async () => {
     t.done();
   }
 
-  // 5. The mirror refuses what could run even if a sender tried.
+  // 5. Scroll, focus, screen and viewport (on a laid-out subtree of the live page).
+  {
+    const source = document.createElement('div');
+    const box = document.createElement('div');
+    box.id = 'box';
+    box.style.height = '50px';
+    box.style.overflow = 'auto';
+    const tall = document.createElement('p');
+    tall.style.height = '400px';
+    tall.textContent = 'tall';
+    const field = document.createElement('input');
+    field.id = 'f';
+    box.append(tall);
+    source.append(box, field);
+    document.body.append(source);
+    const batches = [];
+    const serializer = new Serializer(source, (events) => batches.push(events));
+    const target = document.createElement('div');
+    const mirror = new Mirror(target);
+    mirror.load({nodes: serializer.snapshot(), screen: 'home', viewport: {width: 390, height: 844}});
+    serializer.start();
+    box.scrollTop = 120;
+    await new Promise((resolve) => box.addEventListener('scroll', resolve, {once: true}));
+    field.focus();
+    serializer.note({kind: 'screen', screen: 'help'});
+    serializer.note({kind: 'viewport', width: 375, height: 667});
+    serializer.flush();
+    const events = batches.flat();
+    for (const batch of batches) mirror.apply(batch);
+    check('scroll positions are sent', events.some((e) => e.kind === 'scroll' && e.top === 120),
+      JSON.stringify(events));
+    check('focus is mirrored', target.querySelector('#f')?.hasAttribute('data-cb-focus'), JSON.stringify(events));
+    check('screen and viewport are mirrored', mirror.screen === 'help' && mirror.viewport.width === 375 &&
+      mirror.viewport.height === 667, JSON.stringify(mirror.viewport));
+    serializer.stop();
+    source.remove();
+  }
+
+  // 6. The mirror refuses what could run even if a sender tried.
   {
     const target = document.createElement('div');
     const mirror = new Mirror(target);
