@@ -263,3 +263,22 @@ def test_the_switchboard_hands_each_party_only_its_own_cobrowse_messages() -> No
     assert [m.code for m in h.messages("t1", ErrorMessage)] == ["not_allowed"]
     other = h.send("t1", CobrowseGuide("session-9999", "push", screen="help"))
     assert not [e for e in other if isinstance(e, fx.InSession)]
+
+
+def test_session_started_tells_a_customer_aged_60_or_over_to_use_the_elderly_mode() -> None:
+    import datetime as dt
+
+    from signaling.messages import JoinQueue, SessionStarted
+    from tests.browser.harness import resident_id
+    from tests.unit.test_switchboard import Harness
+
+    h = Harness()
+    h.now = dt.datetime(2026, 11, 22, 10).timestamp()
+    today = dt.datetime.fromtimestamp(h.now).date()
+    for conn, age in (("old", 70), ("young", 30)):
+        h.teller(f"t-{conn}", elder_care=True)
+        h.customer(conn)
+        born = resident_id(today.replace(year=today.year - age))
+        h.send(conn, JoinQueue("Zhang", "activation", resident_id=born))
+    assert h.last("old", SessionStarted).elderly is True
+    assert h.last("young", SessionStarted).elderly is False
