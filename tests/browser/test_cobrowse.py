@@ -9,6 +9,7 @@ never by waiting: a later message on the same path arrives after anything sent b
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,10 @@ PIN_KEYS = "741085"
 CARD = "6222020200112233"
 ADDRESS = "5 Guangming Lane"
 SECRETS = (PASSWORD, PIN_KEYS, CARD)
+JS_SCROLL_INTO_APP = """() => {
+  const app = document.querySelector('[data-testid="app"]');
+  window.scrollTo(0, app.getBoundingClientRect().top + window.scrollY + 100);
+}"""
 JS_OUTLINE = "(e) => `${getComputedStyle(e).outlineStyle} ${getComputedStyle(e).outlineWidth}`"
 
 
@@ -60,6 +65,12 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
     await expect(view.get_by_test_id("screen-home")).to_have_text(
         await c.get_by_test_id("screen-home").inner_text(), use_inner_text=True
     )
+
+    # The customer scrolls the page: the mirror marks the part of the app they see.
+    await c.evaluate(JS_SCROLL_INTO_APP)
+    about_100 = re.compile(r"^(9[5-9]|10[0-5])$")  # the page's layout may round a pixel either way
+    band = t.get_by_test_id("cobrowse-viewport")
+    await expect(band).to_have_attribute("data-top", about_100, timeout=WAIT_MS)
 
     # The customer navigates and types in a normal field: the mirror follows.
     await c.get_by_test_id("app-go-my_info").click()

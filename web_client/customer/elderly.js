@@ -58,6 +58,8 @@ export class ElderlyMode {
   set(on) {
     this.on = on;
     document.documentElement.dataset.elderly = on ? 'on' : 'off';
+    // Mirrored to the teller with the app area, so that the mirror uses the same type size.
+    document.querySelector('[data-testid="app"]')?.setAttribute('data-elderly', on ? 'on' : 'off');
     this.toggle.dataset.state = on ? 'on' : 'off';
     this.toggle.setAttribute('aria-pressed', String(on));
     this.toggle.textContent = t(on ? 'elderly.toggle_on' : 'elderly.toggle_off');

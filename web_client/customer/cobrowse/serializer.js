@@ -44,6 +44,7 @@ export class Serializer {
     /** @private @type {MutationObserver|null} */ this.observer = null;
     /** @private */ this.listening = false;
     /** @private */ this.onDomEvent = this.onDomEvent.bind(this);
+    /** @private */ this.onWindowScroll = this.onWindowScroll.bind(this);
   }
 
   /**
@@ -69,6 +70,7 @@ export class Serializer {
     for (const type of ['input', 'change', 'focusin', 'scroll']) {
       this.root.addEventListener(type, this.onDomEvent, true);
     }
+    window.addEventListener('scroll', this.onWindowScroll, {passive: true});
     this.listening = true;
   }
 
@@ -80,6 +82,7 @@ export class Serializer {
       for (const type of ['input', 'change', 'focusin', 'scroll']) {
         this.root.removeEventListener(type, this.onDomEvent, true);
       }
+      window.removeEventListener('scroll', this.onWindowScroll);
       this.listening = false;
     }
     this.pending = [];
@@ -322,6 +325,19 @@ export class Serializer {
         }
         this.push(input);
       }
+    }
+  }
+
+  /**
+   * The page scrolled: how far into the app area the customer's viewport now starts (a `scroll` of
+   * the root node: the mirror marks what the customer sees).
+   * @private
+   */
+  onWindowScroll() {
+    const id = this.ids.get(this.root);
+    if (id !== undefined) {
+      const top = Math.max(0, Math.round(-this.root.getBoundingClientRect().top));
+      this.push({kind: 'scroll', id, top, left: 0});
     }
   }
 

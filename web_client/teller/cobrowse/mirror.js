@@ -30,6 +30,8 @@ export class Mirror {
     this.screen = '';
     /** @type {{width: number, height: number}} */
     this.viewport = {width: 390, height: 844};
+    /** How far into the app area the customer's viewport starts (CSS pixels). */
+    this.viewTop = 0;
   }
 
   /**
@@ -38,6 +40,7 @@ export class Mirror {
    */
   load(snapshot) {
     this.clear();
+    this.viewTop = 0;
     this.screen = snapshot.screen;
     this.viewport = snapshot.viewport;
     this.insert(snapshot.nodes, null);
@@ -86,7 +89,9 @@ export class Mirror {
           }
           break;
         case 'scroll':
-          if (node && node.nodeType === Node.ELEMENT_NODE) {
+          if (node && node === this.container.firstChild) {
+            this.viewTop = Number(event.top) || 0; // the page scrolled, not an element in it
+          } else if (node && node.nodeType === Node.ELEMENT_NODE) {
             /** @type {Element} */ (node).scrollTop = Number(event.top) || 0;
             /** @type {Element} */ (node).scrollLeft = Number(event.left) || 0;
           }

@@ -7,7 +7,8 @@
  * `stopped`; `data-control` `off`/`requested`/`on`; `data-screen`; `data-received` = snapshots and
  * batches received), `cobrowse-request`, `cobrowse-end`, `control-request`, `cobrowse-highlight`
  * and `cobrowse-pointer` (toggles, `aria-pressed`), `cobrowse-push-screen`, `cobrowse-push`,
- * `cobrowse-view` (the iframe, sandboxed without scripts), `cobrowse-overlay` (takes the clicks).
+ * `cobrowse-view` (the iframe, sandboxed without scripts), `cobrowse-overlay` (takes the clicks),
+ * `cobrowse-viewport[data-top]` (the part of the app the customer sees now).
  *
  * @module teller/cobrowse/panel
  */
@@ -92,7 +93,9 @@ export class CobrowsePanel {
     this.overlay = el('div', {class: 'cb-overlay', 'data-testid': 'cobrowse-overlay', 'data-mode': 'view'});
     this.stoppedNote = el('p', {class: 'cb-stopped', 'data-testid': 'cobrowse-stopped'},
       ['The customer’s screen is not shared.']);
-    const wrap = el('div', {class: 'cb-frame-wrap'}, [this.frame, this.overlay, this.stoppedNote]);
+    this.band = el('div', {class: 'cb-viewport', 'data-testid': 'cobrowse-viewport', 'data-top': '0',
+      'aria-hidden': 'true'});
+    const wrap = el('div', {class: 'cb-frame-wrap'}, [this.frame, this.band, this.overlay, this.stoppedNote]);
     this.panel = el('section', {class: 'card cobrowse-panel', 'data-testid': 'cobrowse-panel',
       'aria-label': 'Customer’s screen'}, [
       el('h2', {}, ['Customer’s screen']),
@@ -200,6 +203,10 @@ export class CobrowsePanel {
     const content = this.frame.contentDocument?.documentElement.scrollHeight ?? 0;
     this.frame.height = String(Math.max(mirror.viewport.height, content));
     this.status.dataset.screen = mirror.screen;
+    // What the customer sees now: their viewport's height, from where it starts in the app area.
+    this.band.dataset.top = String(mirror.viewTop);
+    this.band.style.top = `${mirror.viewTop}px`;
+    this.band.style.height = `${mirror.viewport.height}px`;
   }
 
   /** @private */
@@ -251,6 +258,7 @@ export class CobrowsePanel {
       this.pointer.setAttribute('aria-pressed', 'false');
     }
     this.stoppedNote.hidden = sharing;
+    this.band.hidden = !sharing;
     this.overlay.dataset.mode = this.mode();
   }
 
