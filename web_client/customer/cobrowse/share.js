@@ -161,7 +161,7 @@ export class CobrowseShare {
     }
     this.consent.hidden = message.state !== 'requested';
     if (message.state === 'requested') {
-      speak(`${t('cobrowse.consent_title')}。${t('cobrowse.consent_wont')}`, strings.lang);
+      speak(t('cobrowse.consent_spoken'), strings.lang);
       this.consent.querySelector('button')?.focus();
     }
     if (message.state === 'sharing' && !this.sharing) {
@@ -171,7 +171,7 @@ export class CobrowseShare {
     }
     this.control.hidden = message.control !== 'requested';
     if (message.control === 'requested') {
-      speak(`${t('cobrowse.control_title')}。${t('cobrowse.control_body')}`, strings.lang);
+      speak(t('cobrowse.control_spoken'), strings.lang);
     }
     this.banner.dataset.control = message.control === 'on' ? 'on' : 'off';
     this.controlStop.hidden = message.control !== 'on';
