@@ -161,6 +161,17 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
     await expect(c.get_by_test_id("app")).to_have_attribute("data-screen", "home", timeout=WAIT_MS)
     assert await c.get_by_test_id("app-address").input_value() == ADDRESS
     assert not await c.get_by_test_id("app-address").evaluate("(e) => document.activeElement === e")
+    # Scroll works too; then the customer takes control back.
+    await c.evaluate("() => window.scrollTo(0, 0)")
+    overlay_box = await t.get_by_test_id("cobrowse-overlay").bounding_box()
+    assert overlay_box is not None
+    await t.mouse.move(overlay_box["x"] + 50, overlay_box["y"] + 50)
+    await t.mouse.wheel(0, 300)
+    await c.wait_for_function("() => window.scrollY > 0", timeout=WAIT_MS)
+    await c.get_by_test_id("control-stop").click()
+    await expect(status).to_have_attribute("data-control", "off", timeout=WAIT_MS)
+    await expect(banner).to_have_attribute("data-control", "off")
+    await expect(t.get_by_test_id("cobrowse-overlay")).to_have_attribute("data-mode", "view")
 
     # The customer stops: the teller's view says so and receives nothing more.
     await c.get_by_test_id("cobrowse-stop").click()
@@ -190,7 +201,7 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
     kinds = [kind for kind, _ in rows]
     assert "cobrowse_snapshot" in kinds and "cobrowse_events" in kinds
     assert any(ADDRESS in data for _, data in rows), "typing in a normal field was not recorded as sent"
-    stop = kinds.index("cobrowse_stopped")
+    stop = next(i for i, (kind, data) in enumerate(rows) if kind == "cobrowse_stopped" and '"view"' in data)
     assert "cobrowse_events" not in kinds[stop:] and "cobrowse_snapshot" not in kinds[stop:]
     assert not any("after the stop" in data for _, data in rows)
     timeline = await export_timeline(live_server, session_id, tmp_path / "export")
