@@ -17,7 +17,7 @@ import {strings} from '/customer/strings.js';
 /** @type {Screen[]} */
 export const SCREENS = ['home', 'social_security', 'activate_card', 'change_password', 'my_info', 'help'];
 
-const {t} = {t: strings.t.bind(strings)};
+const t = strings.t.bind(strings);
 
 /**
  * @param {string} tag
