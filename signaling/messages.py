@@ -10,6 +10,17 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
 
+from signaling.cobrowse_messages import (
+    CobrowseConsent,
+    CobrowseControl,
+    CobrowseControlRequest,
+    CobrowseEvents,
+    CobrowseGuide,
+    CobrowseRequest,
+    CobrowseSnapshot,
+    CobrowseState,
+    CobrowseStop,
+)
 from signaling.errors import BadJson, UnknownType
 from signaling.schemas import CLIENT_TYPES, validate
 from signaling.verification_messages import (
@@ -226,8 +237,27 @@ ClientMessage = (
     | Hangup
     | VerificationStart
     | VerificationStop
+    | CobrowseRequest
+    | CobrowseConsent
+    | CobrowseStop
+    | CobrowseControlRequest
+    | CobrowseSnapshot
+    | CobrowseEvents
+    | CobrowseGuide
+    | CobrowseControl
 )
-IN_SESSION_CLASSES: tuple[type[ClientMessage], ...] = (VerificationStart, VerificationStop)
+IN_SESSION_CLASSES: tuple[type[ClientMessage], ...] = (
+    VerificationStart,
+    VerificationStop,
+    CobrowseRequest,
+    CobrowseConsent,
+    CobrowseStop,
+    CobrowseControlRequest,
+    CobrowseSnapshot,
+    CobrowseEvents,
+    CobrowseGuide,
+    CobrowseControl,
+)
 """Messages about the work inside a call: the switchboard checks the sender is a party of the session
 named by their ``session_id`` and hands them to the session desk for their type (signaling/desks.py)."""
 _CLIENT_CLASSES: dict[str, type[ClientMessage]] = {
@@ -462,6 +492,8 @@ class SessionStarted:
     """The other party: ``role``, ``display_name`` and (to tellers) ``elderly``."""
     kind: Literal["call", "callback"] = "call"
     """A live call, or a callback whose customer joins through their link."""
+    elderly: bool | None = None
+    """To the customer: served as a customer aged 60 or over (the page turns on its elderly mode)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -536,6 +568,11 @@ ServerMessage = (
     | VerificationProgress
     | VerificationResult
     | VerificationRefused
+    | CobrowseState
+    | CobrowseSnapshot
+    | CobrowseEvents
+    | CobrowseGuide
+    | CobrowseControl
 )
 
 

@@ -31,6 +31,14 @@ CLIENT_TYPES = frozenset(
         "hangup",
         "verification_start",
         "verification_stop",
+        "cobrowse_request",
+        "cobrowse_consent",
+        "cobrowse_stop",
+        "cobrowse_control_request",
+        "cobrowse_snapshot",
+        "cobrowse_events",
+        "cobrowse_guide",
+        "cobrowse_control",
     }
 )
 """Message types a client may send."""
@@ -61,6 +69,11 @@ SERVER_TYPES = frozenset(
         "verification_progress",
         "verification_result",
         "verification_refused",
+        "cobrowse_state",
+        "cobrowse_snapshot",
+        "cobrowse_events",
+        "cobrowse_guide",
+        "cobrowse_control",
     }
 )
 """Message types the server sends."""
@@ -114,4 +127,8 @@ def _describe(rule: str, limit: Any) -> str:
             return f"is below {limit}"
         case "maximum":
             return f"is above {limit}"
+        case "maxItems":
+            return f"has more than {limit} items"
+        case "maxProperties":
+            return f"has more than {limit} entries"
     return f"breaks rule {rule}"

@@ -19,6 +19,7 @@ from signaling.switchboard import Switchboard
 from video_bank import appkeys
 from video_bank.accounts import AccountService
 from video_bank.config import Settings
+from video_bank.desks.cobrowse_desk import CobrowseDesk
 from video_bank.desks.verification_desk import VerificationDesk
 from video_bank.media.hub import MediaHub
 from video_bank.metrics import Metrics
@@ -126,7 +127,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         store=records,
         authenticator=AccountService(storage),
         callbacks=CallbackDesk(storage, OutboxNotifier(storage), settings.public_url),
-        desks=[verification],
+        desks=[verification, CobrowseDesk()],
     )
     app[appkeys.STORAGE] = storage
     app[appkeys.HUB] = hub

@@ -17,6 +17,7 @@ import {attachStream, countFrames, offerSoundButton} from '/shared/video.js';
 import {OfferCard} from '/teller/offer-card.js';
 import {AWAY_CHOICES, END_REASONS, STATE_TEXT, WITHDRAWN_TEXT, awayReasonText} from '/teller/texts.js';
 import {WrapUpPanel} from '/teller/wrap-up.js';
+import {CobrowsePanel} from '/teller/cobrowse/panel.js';
 
 /** @typedef {import('/shared/signaling.js').TellerState} TellerState */
 /** @typedef {import('/shared/signaling.js').TellerStateMessage} TellerStateMessage */
@@ -84,6 +85,8 @@ const offerCard = new OfferCard({
   reject: (taskId) => page.signaling?.send({type: 'offer_reject', task_id: taskId}),
 });
 
+const cobrowse = new CobrowsePanel(document.querySelector('main.console') ?? document.body);
+
 const wrapUp = new WrapUpPanel({
   done: () => page.signaling?.send({type: 'wrap_up_done'}),
   extend: () => page.signaling?.send({type: 'wrap_up_extend'}),
@@ -143,6 +146,7 @@ function render() {
 /** @returns {SignalingClient} a client with every handler of this page registered */
 function createClient() {
   const client = new SignalingClient();
+  cobrowse.attach(client);
   client.on('teller_state', onTellerState);
   client.on('task_offer', (message) => {
     setNotice(ui.notice, '');
