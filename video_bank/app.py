@@ -16,6 +16,9 @@ from signaling.service import SignalingService
 from signaling.switchboard import Switchboard
 from video_bank import appkeys
 from video_bank.accounts import AccountService
+from video_bank.auditing import api as auditing_api
+from video_bank.auditing.access_store import AccessLogStore
+from video_bank.auditing.staff_sessions import StaffSessions
 from video_bank.config import Settings
 from video_bank.media.hub import MediaHub
 from video_bank.metrics import Metrics
@@ -27,7 +30,7 @@ from video_bank.storage import SqliteStorage
 logger = logging.getLogger(__name__)
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web_client"
-PAGES = ("customer", "teller", "supervisor")
+PAGES = ("customer", "teller", "supervisor", "auditor")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -104,17 +107,22 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         queue_update_seconds=settings.queue_update_seconds,
     )
     metrics = Metrics()
+    accounts = AccountService(storage)
     service = SignalingService(
         switchboard,
         observer=metrics,
         media=hub,
         store=records,
-        authenticator=AccountService(storage),
+        authenticator=accounts,
         callbacks=CallbackDesk(storage, OutboxNotifier(storage), settings.public_url),
     )
     app[appkeys.STORAGE] = storage
     app[appkeys.HUB] = hub
     app[appkeys.SIGNALING] = service
+    app[appkeys.ACCOUNTS] = accounts
+    app[appkeys.RECORDER] = recorder
+    app[appkeys.ACCESS_LOG] = AccessLogStore(storage)
+    app[appkeys.STAFF_SESSIONS] = StaffSessions(time.monotonic)
     metrics.watch(switchboard, time.time)
     app[appkeys.METRICS] = metrics
     service.start()
@@ -152,6 +160,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/ws", websocket)
+    auditing_api.add_routes(app)
     app.router.add_get("/", _page("."))
     for name in PAGES:
         app.router.add_get(f"/{name}", _redirect(f"/{name}/"))

@@ -43,6 +43,30 @@ class _Recording:
     taps: list[asyncio.Task[None]] = field(default_factory=list)
     events: list[TimelineEvent] = field(default_factory=list)
     flushed_at: float = field(default_factory=time.monotonic)
+    verification: str | None = None
+    """The last verification outcome seen in the session (``pass``, ``review``, ``fail``)."""
+    customer_id: str | None = None
+    """The bank's customer id, once an event names it."""
+
+
+VERIFICATION_OUTCOMES = frozenset({"pass", "review", "fail"})
+
+
+def _note_search_facts(recording: _Recording, kind: str, data: dict[str, Any]) -> None:
+    """Keep what auditors search by that only the session's events tell (verification, customer id)."""
+    if kind == "verification_result" and data.get("outcome") in VERIFICATION_OUTCOMES:
+        recording.verification = data["outcome"]
+    customer_id = data.get("customer_id")
+    if isinstance(customer_id, str) and 0 < len(customer_id) <= 64 and customer_id.isprintable():
+        recording.customer_id = customer_id
+
+
+def _summary(recording: _Recording, outcome: str) -> dict[str, str | None]:
+    """The manifest summary: outcome, verification outcome (``None``: none ran), customer id if known."""
+    summary: dict[str, str | None] = {"outcome": outcome, "verification": recording.verification}
+    if recording.customer_id is not None:
+        summary["customer_id"] = recording.customer_id
+    return summary
 
 
 class RecordingStore:
@@ -103,6 +127,7 @@ class RecordingStore:
         if recording is None:
             return
         recording.events.append(TimelineEvent.of(at, kind, actor, data))
+        _note_search_facts(recording, kind, data)
         if (
             len(recording.events) >= EVENT_BATCH
             or time.monotonic() - recording.flushed_at >= EVENT_FLUSH_SECONDS
@@ -134,7 +159,7 @@ class RecordingStore:
             await leg.close()
         self._flush(recording)
         try:
-            await recording.writer.seal(ended_at=ended_at, summary={"outcome": outcome})
+            await recording.writer.seal(ended_at=ended_at, summary=_summary(recording, outcome))
         except RecordError as error:
             logger.error("session %s record could not be sealed: %s", session_id, type(error).__name__)
 
