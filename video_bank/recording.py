@@ -34,6 +34,9 @@ TAP_QUEUE = 256
 EVENT_BATCH = 16
 """Timeline events written together; a batch also goes out at least every ``EVENT_FLUSH_SECONDS``."""
 EVENT_FLUSH_SECONDS = 2.0
+KEYFRAME_SECONDS = 2.0
+"""Recorded sessions ask both senders for a video keyframe this often: record fragments start at
+keyframes, so this is the granularity at which an auditor's replay can start (seek)."""
 
 
 @dataclass(slots=True)
@@ -41,6 +44,8 @@ class _Recording:
     writer: RecordWriter
     legs: list[WebmStreamRecorder]
     taps: list[asyncio.Task[None]] = field(default_factory=list)
+    keyframes: asyncio.Task[None] | None = None
+    """Asks for keyframes periodically (see ``KEYFRAME_SECONDS``)."""
     events: list[TimelineEvent] = field(default_factory=list)
     flushed_at: float = field(default_factory=time.monotonic)
     verification: str | None = None
@@ -104,6 +109,14 @@ class RecordingStore:
                 frames = self._hub.subscribe_encoded(session_id, leg, kind, TAP_QUEUE)
                 recording.taps.append(asyncio.create_task(self._tap(frames, leg_recorder, kind)))
         self._recordings[session_id] = recording
+        recording.keyframes = asyncio.create_task(self._keyframes(session_id))
+
+    async def _keyframes(self, session_id: str) -> None:
+        """Ask both legs for a keyframe every ``KEYFRAME_SECONDS`` while the session is recorded."""
+        while session_id in self._recordings:
+            await asyncio.sleep(KEYFRAME_SECONDS)  # a period, not a synchronisation
+            for leg in LEGS:
+                self._hub.request_keyframe(session_id, leg)
 
     @staticmethod
     async def _tap(frames: Any, leg: WebmStreamRecorder, kind: str) -> None:
@@ -150,6 +163,8 @@ class RecordingStore:
         recording = self._recordings.pop(session_id, None)
         if recording is None:
             return
+        if recording.keyframes is not None:
+            recording.keyframes.cancel()
         # The hub has closed the session's streams (CloseMedia comes first), so the taps end by
         # themselves once they have copied what was queued.
         for tap in recording.taps:

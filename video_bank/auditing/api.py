@@ -3,7 +3,7 @@
 Sign-in (any staff account; see :mod:`.staff_sessions`)::
 
     POST   /api/session            {"username", "password"} -> who, expiry; sets the session cookie
-    GET    /api/session            who is signed in (401 when nobody)
+    GET    /api/session            who is signed in (``signed_in: false`` when nobody)
     DELETE /api/session            sign out
 
 Records and the access log (role ``auditor`` only: everyone else gets 401 or 403)::
@@ -181,8 +181,12 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
 
 @_errors_as_json
 async def who_am_i(request: web.Request) -> web.StreamResponse:
-    session = _session(request)
-    return _json(_who(session.identity, request.app[appkeys.STAFF_SESSIONS].expires_at(session)))
+    """Who is signed in; ``{"signed_in": false}`` (200, so a page's first look is not an error) if nobody."""
+    sessions = request.app[appkeys.STAFF_SESSIONS]
+    session = sessions.find(request.cookies.get(COOKIE))
+    if session is None:
+        return _json({"signed_in": False})
+    return _json({"signed_in": True} | _who(session.identity, sessions.expires_at(session)))
 
 
 @_errors_as_json
