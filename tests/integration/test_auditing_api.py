@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from pathlib import Path
@@ -240,3 +241,25 @@ async def test_the_access_log_table_refuses_updates_and_deletes(
         await storage.close()
     verify = await (await client.get("/api/access-log/verify", headers=headers)).json()
     assert verify["intact"] and verify["entries"] == 1
+
+
+async def test_the_access_log_cli_verifies_the_chain_and_finds_an_edit(
+    client: TestClient, records: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from video_bank.cli import main
+
+    headers = cookie(await sign_in(client, "audit1"))
+    for _ in range(2):
+        await client.post(f"/api/records/{RECORD}/open", json={"reason": REASON}, headers=headers)
+    args = ["access-log", "verify", "--data-dir", str(settings.data_dir)]
+    assert await asyncio.to_thread(main, args) == 0
+    assert "access log intact: 2 entries" in capsys.readouterr().out
+
+    # Someone with raw database access drops the guard and edits a reason: the chain shows it.
+    with sqlite3.connect(settings.sqlite_path) as db:
+        db.execute("DROP TRIGGER access_log_append_only_update")
+        db.execute("UPDATE access_log SET line = replace(line, 'disputes', 'confirms') WHERE seq = 1")
+    assert await asyncio.to_thread(main, args) == 1
+    assert "entry 2: does not follow entry 1" in capsys.readouterr().out
+    verify = await (await client.get("/api/access-log/verify", headers=headers)).json()
+    assert not verify["intact"]

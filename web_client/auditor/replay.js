@@ -105,7 +105,11 @@ export class StreamPlayer {
     this.buffer.mode = 'segments';
     await this.append(this.initData);
     source.duration = Math.max(duration, this.fragments.at(-1)?.end ?? 0);
-    this.video.addEventListener('timeupdate', () => this.pump());
+    // Keep ahead while playing, and at once when the playhead waits at the end of what is buffered
+    // (a seek near a fragment's end needs the next one before anything can play).
+    for (const type of ['timeupdate', 'waiting', 'seeked']) {
+      this.video.addEventListener(type, () => this.pump());
+    }
   }
 
   /**
@@ -137,6 +141,7 @@ export class StreamPlayer {
       return;
     }
     this.generation += 1;
+    this.last = -1; // nothing to continue from until the new fragment is in
     const generation = this.generation;
     const index = this.fragmentAt(target);
     const data = await this.fetch(index);
@@ -150,6 +155,7 @@ export class StreamPlayer {
       await this.append(data);
       this.last = index;
     });
+    this.pump();
   }
 
   /** Keep a few seconds ahead of the playhead, and drop what is far behind. */
@@ -168,6 +174,9 @@ export class StreamPlayer {
     this.fetch(index)
       .then((data) =>
         this.enqueue(generation, async () => {
+          if (this.last !== index - 1) {
+            return; // a seek or another append came first
+          }
           if (now - BEHIND_SECONDS > 0) {
             await this.remove(0, now - BEHIND_SECONDS);
           }
