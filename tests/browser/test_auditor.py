@@ -184,4 +184,15 @@ async def test_auditor_verifies_and_replays_a_recorded_call_then_sees_tampering(
         )
         assert state["paused"] and not state["attr"], state
     await save_screenshot(auditor, "auditor-tampered")
+
+    # An altered manifest: the record is still listed (as invalid) and opening it shows why.
+    manifest = live_server.data_dir / "records" / record_id / "manifest.json"
+    manifest.write_bytes(manifest.read_bytes().replace(b'"outcome":"', b'"outcome":"x'))
+    await page.reload()
+    await expect(page.get_by_test_id("search-form")).to_be_visible(timeout=WAIT_MS)
+    await search_until_found(auditor)
+    await expect(page.get_by_test_id("results-table")).to_have_attribute("data-invalid", "1")
+    await open_with_reason(auditor, key_file, access_entries=3)
+    await expect(integrity).to_have_attribute("data-state", "tampered", timeout=WAIT_MS)
+    await expect(integrity).to_contain_text("signature")
     assert_no_page_problems(auditor)

@@ -263,3 +263,21 @@ async def test_the_access_log_cli_verifies_the_chain_and_finds_an_edit(
     assert "entry 2: does not follow entry 1" in capsys.readouterr().out
     verify = await (await client.get("/api/access-log/verify", headers=headers)).json()
     assert not verify["intact"]
+
+
+async def test_a_record_whose_manifest_was_altered_is_still_listed_as_invalid(
+    client: TestClient, records: Path
+) -> None:
+    headers = cookie(await sign_in(client, "audit1"))
+    manifest = records / RECORD / "manifest.json"
+    manifest.write_bytes(manifest.read_bytes().replace(b'"verification":"pass"', b'"verification":"fail"'))
+    answer = await (await client.get("/api/records", params={"teller": "nobody"}, headers=headers)).json()
+    assert answer["records"] == []
+    assert answer["invalid"] == [{"record_id": RECORD, "status": "invalid-signature"}]
+    one = await (await client.get(f"/api/records/{RECORD}", headers=headers)).json()
+    assert one["status"] == "invalid-signature"
+    # It can still be opened (and the opening is logged), so the console can show why it is tampered.
+    opened = await client.post(f"/api/records/{RECORD}/open", json={"reason": REASON}, headers=headers)
+    assert opened.status == 200
+    served = await client.get(f"/api/records/{RECORD}/manifest", headers=headers)
+    assert await served.read() == manifest.read_bytes()

@@ -8,7 +8,8 @@ Sign-in (any staff account; see :mod:`.staff_sessions`)::
 
 Records and the access log (role ``auditor`` only: everyone else gets 401 or 403)::
 
-    GET  /api/records?from&to&teller&customer_id&business&verification&limit   search
+    GET  /api/records?from&to&teller&customer_id&business&verification&limit   search (plus every
+                                                   sealed record whose signature fails, apart)
     GET  /api/records/signing-keys                 trusted Ed25519 public keys (raw, base64)
     GET  /api/records/{id}                         one record's search view
     POST /api/records/{id}/open    {"reason"}      log the opening (access log) and allow the reads below
@@ -231,21 +232,27 @@ def _granted(request: web.Request) -> tuple[StaffSession, str]:
     return session, record_id
 
 
-def _summaries(recorder: Recorder) -> list[RecordSummary]:
+def _summaries(recorder: Recorder) -> tuple[list[RecordSummary], list[dict[str, str]]]:
+    """Sealed records with a valid signature, and sealed records whose signature fails."""
     trusted = recorder.keyring.trusted_signing_keys()
-    out = []
+    valid, invalid = [], []
     for listing in list_records(recorder.store, trusted):
         if listing.manifest is not None:
-            out.append(summarize(listing.manifest, legal_hold=listing.legal_hold is not None))
-    return out
+            valid.append(summarize(listing.manifest, legal_hold=listing.legal_hold is not None))
+        elif listing.state is RecordState.SEALED:
+            invalid.append({"record_id": listing.record_id, "status": listing.status})
+    return valid, invalid
 
 
 @_errors_as_json
 async def search_records(request: web.Request) -> web.StreamResponse:
+    """Matching records; sealed records whose manifest signature fails are listed apart, always:
+    their metadata cannot be trusted for filtering, and an auditor must see that they exist."""
     _auditor(request)
     query = parse_query(dict(request.query))
-    found = search(await asyncio.to_thread(_summaries, _recorder(request)), query)
-    return _json({"records": [r.to_json() for r in found], "limit": query.limit})
+    valid, invalid = await asyncio.to_thread(_summaries, _recorder(request))
+    found = search(valid, query)
+    return _json({"records": [r.to_json() for r in found], "invalid": invalid, "limit": query.limit})
 
 
 @_errors_as_json

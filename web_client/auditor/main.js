@@ -181,12 +181,26 @@ async function search() {
     setNotice(ui.searchError, sentence(error instanceof Error ? error.message : 'Search failed'), 'error');
     return;
   }
-  renderResults(/** @type {RecordSummary[]} */ (answer.records));
+  renderResults(/** @type {RecordSummary[]} */ (answer.records), answer.invalid ?? []);
 }
 
-/** @param {RecordSummary[]} records */
-function renderResults(records) {
+/**
+ * @param {RecordSummary[]} records
+ * @param {{record_id: string, status: string}[]} invalid sealed records whose signature fails
+ */
+function renderResults(records, invalid) {
   ui.resultRows.replaceChildren();
+  for (const bad of invalid) {
+    const row = document.createElement('tr');
+    row.dataset.recordId = bad.record_id;
+    row.dataset.status = bad.status;
+    row.className = 'invalid';
+    const cell = document.createElement('td');
+    cell.colSpan = 7;
+    cell.textContent = `${bad.record_id}: the manifest signature is invalid (altered record); open it to see the details.`;
+    row.append(cell, openCell(bad.record_id));
+    ui.resultRows.append(row);
+  }
   for (const record of records) {
     const row = document.createElement('tr');
     row.dataset.recordId = record.record_id;
@@ -208,18 +222,27 @@ function renderResults(records) {
       }
       row.append(cell);
     });
-    const action = document.createElement('td');
-    const open = document.createElement('button');
-    open.type = 'button';
-    open.className = 'button secondary';
-    open.dataset.testid = 'open-record';
-    open.textContent = 'Open…';
-    open.addEventListener('click', () => chooseRecord(record.record_id));
-    action.append(open);
-    row.append(action);
+    row.append(openCell(record.record_id));
     ui.resultRows.append(row);
   }
-  ui.results.dataset.count = String(records.length);
+  ui.results.dataset.count = String(records.length + invalid.length);
+  ui.results.dataset.invalid = String(invalid.length);
+}
+
+/**
+ * @param {string} recordId
+ * @returns {HTMLTableCellElement} a cell with the record's Open button
+ */
+function openCell(recordId) {
+  const action = document.createElement('td');
+  const open = document.createElement('button');
+  open.type = 'button';
+  open.className = 'button secondary';
+  open.dataset.testid = 'open-record';
+  open.textContent = 'Open…';
+  open.addEventListener('click', () => chooseRecord(recordId));
+  action.append(open);
+  return action;
 }
 
 // --- open with a reason --------------------------------------------------------------------------------
