@@ -7,6 +7,7 @@ from aiohttp import web
 from signaling.service import SignalingService
 from video_bank.accounts import AccountService
 from video_bank.auditing.access_store import AccessLogStore
+from video_bank.auditing.login_throttle import LoginThrottle
 from video_bank.auditing.staff_sessions import StaffSessions
 from video_bank.config import Settings
 from video_bank.media.hub import MediaHub
@@ -23,3 +24,4 @@ ACCOUNTS = web.AppKey("accounts", AccountService)
 RECORDER = web.AppKey("recorder", Recorder)
 ACCESS_LOG = web.AppKey("access_log", AccessLogStore)
 STAFF_SESSIONS = web.AppKey("staff_sessions", StaffSessions)
+LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)

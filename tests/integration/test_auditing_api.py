@@ -281,3 +281,15 @@ async def test_a_record_whose_manifest_was_altered_is_still_listed_as_invalid(
     assert opened.status == 200
     served = await client.get(f"/api/records/{RECORD}/manifest", headers=headers)
     assert await served.read() == manifest.read_bytes()
+
+
+async def test_repeated_wrong_passwords_pause_sign_in_for_that_name(client: TestClient) -> None:
+    for _ in range(5):
+        wrong = await client.post("/api/session", json={"username": "audit1", "password": "guess-123"})
+        assert wrong.status == 401
+    paused = await client.post("/api/session", json={"username": "audit1", "password": DEMO_PASSWORD})
+    assert paused.status == 429 and int(paused.headers["Retry-After"]) > 0
+    assert (await paused.json())["error"] == "too_many_attempts"
+    assert (
+        await client.post("/api/session", json={"username": "teller1", "password": DEMO_PASSWORD})
+    ).status == 200

@@ -165,9 +165,17 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
         raise BadRequestError("give a username and a password")
     if len(username) > 64 or len(password) > 256:
         return _error(401, "auth_failed", "wrong username or password")
+    throttle = request.app[appkeys.LOGIN_THROTTLE]
+    wait = throttle.retry_after(username)
+    if wait > 0:
+        response = _error(429, "too_many_attempts", "too many failed sign-ins; try again later")
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
     identity = await request.app[appkeys.ACCOUNTS].authenticate_staff(username, password)
     if identity is None:
+        throttle.failed(username)
         return _error(401, "auth_failed", "wrong username or password")
+    throttle.succeeded(username)
     sessions = request.app[appkeys.STAFF_SESSIONS]
     token = sessions.issue(identity)
     session = sessions.find(token)
