@@ -44,3 +44,15 @@ def test_only_a_digest_of_the_token_is_kept() -> None:
     sessions = StaffSessions(Clock())
     token = sessions.issue(AUDITOR)
     assert all(token != key for key in sessions._sessions)
+
+
+def test_seconds_left_counts_down_to_the_idle_or_absolute_limit() -> None:
+    clock = Clock()
+    sessions = StaffSessions(clock, idle_seconds=60, max_seconds=100)
+    token = sessions.issue(AUDITOR)
+    session = sessions.find(token)
+    assert session is not None
+    assert sessions.seconds_left(session) == 60
+    clock.now += 50
+    sessions.find(token)
+    assert sessions.seconds_left(session) == 50  # the absolute limit comes first now

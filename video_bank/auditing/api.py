@@ -2,7 +2,7 @@
 
 Sign-in (any staff account; see :mod:`.staff_sessions`)::
 
-    POST   /api/session            {"username", "password"} -> who, expiry; sets the session cookie
+    POST   /api/session            {"username", "password"} -> who, expires_in; sets the session cookie
     GET    /api/session            who is signed in (``signed_in: false`` when nobody)
     DELETE /api/session            sign out
 
@@ -148,12 +148,12 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return value
 
 
-def _who(identity: Identity, expires_at: float) -> dict[str, Any]:
+def _who(identity: Identity, seconds_left: float) -> dict[str, Any]:
     return {
         "username": identity.username,
         "role": identity.role.value,
         "display_name": identity.display_name,
-        "expires_at": expires_at,
+        "expires_in": round(seconds_left),
     }
 
 
@@ -180,7 +180,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     token = sessions.issue(identity)
     session = sessions.find(token)
     assert session is not None
-    response = _json(_who(identity, sessions.expires_at(session)))
+    response = _json(_who(identity, sessions.seconds_left(session)))
     response.set_cookie(
         COOKIE, token, path=COOKIE_PATH, httponly=True, samesite="Strict", secure=request.secure
     )
@@ -195,7 +195,7 @@ async def who_am_i(request: web.Request) -> web.StreamResponse:
     session = sessions.find(request.cookies.get(COOKIE))
     if session is None:
         return _json({"signed_in": False})
-    return _json({"signed_in": True} | _who(session.identity, sessions.expires_at(session)))
+    return _json({"signed_in": True} | _who(session.identity, sessions.seconds_left(session)))
 
 
 @_errors_as_json

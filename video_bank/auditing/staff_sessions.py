@@ -96,6 +96,10 @@ class StaffSessions:
         """When ``session`` ends if no further request comes."""
         return min(session.seen_at + self.idle_seconds, session.created_at + self.max_seconds)
 
+    def seconds_left(self, session: StaffSession) -> float:
+        """Seconds until ``session`` ends if no further request comes."""
+        return max(0.0, self.expires_at(session) - self._clock())
+
     def end(self, token: str | None) -> None:
         """Sign out (nothing happens for an unknown token)."""
         if token:
