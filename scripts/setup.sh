@@ -70,3 +70,12 @@ if [ "$browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
          "browser tests will be skipped" >&2
   fi
 fi
+
+# The customer page speaks Chinese by default: without a CJK font its screenshots show empty boxes.
+if [ "$browser" = 1 ] && [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "setup: installing a Chinese font for browser screenshots"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+         fonts-wqy-microhei >/dev/null; } || echo "setup: no Chinese font installed" >&2
+fi

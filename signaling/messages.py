@@ -10,6 +10,17 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
 
+from signaling.cobrowse_messages import (
+    CobrowseConsent,
+    CobrowseControl,
+    CobrowseControlRequest,
+    CobrowseEvents,
+    CobrowseGuide,
+    CobrowseRequest,
+    CobrowseSnapshot,
+    CobrowseState,
+    CobrowseStop,
+)
 from signaling.errors import BadJson, UnknownType
 from signaling.flow_messages import FlowInputMessage, FlowMessage, FlowState
 from signaling.schemas import CLIENT_TYPES, validate
@@ -228,8 +239,28 @@ ClientMessage = (
     | VerificationStart
     | VerificationStop
     | FlowInputMessage
+    | CobrowseRequest
+    | CobrowseConsent
+    | CobrowseStop
+    | CobrowseControlRequest
+    | CobrowseSnapshot
+    | CobrowseEvents
+    | CobrowseGuide
+    | CobrowseControl
 )
-IN_SESSION_CLASSES: tuple[type[ClientMessage], ...] = (VerificationStart, VerificationStop, FlowInputMessage)
+IN_SESSION_CLASSES: tuple[type[ClientMessage], ...] = (
+    VerificationStart,
+    VerificationStop,
+    FlowInputMessage,
+    CobrowseRequest,
+    CobrowseConsent,
+    CobrowseStop,
+    CobrowseControlRequest,
+    CobrowseSnapshot,
+    CobrowseEvents,
+    CobrowseGuide,
+    CobrowseControl,
+)
 """Messages about the work inside a call: the switchboard checks the sender is a party of the session
 named by their ``session_id`` and hands them to the session desk for their type (signaling/desks.py)."""
 _CLIENT_CLASSES: dict[str, type[ClientMessage]] = {
@@ -464,6 +495,8 @@ class SessionStarted:
     """The other party: ``role``, ``display_name`` and (to tellers) ``elderly``."""
     kind: Literal["call", "callback"] = "call"
     """A live call, or a callback whose customer joins through their link."""
+    elderly: bool | None = None
+    """To the customer: served as a customer aged 60 or over (the page turns on its elderly mode)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -540,6 +573,11 @@ ServerMessage = (
     | VerificationRefused
     | FlowState
     | FlowMessage
+    | CobrowseState
+    | CobrowseSnapshot
+    | CobrowseEvents
+    | CobrowseGuide
+    | CobrowseControl
 )
 
 

@@ -32,6 +32,14 @@ CLIENT_TYPES = frozenset(
         "verification_start",
         "verification_stop",
         "flow_input",
+        "cobrowse_request",
+        "cobrowse_consent",
+        "cobrowse_stop",
+        "cobrowse_control_request",
+        "cobrowse_snapshot",
+        "cobrowse_events",
+        "cobrowse_guide",
+        "cobrowse_control",
     }
 )
 """Message types a client may send."""
@@ -64,6 +72,11 @@ SERVER_TYPES = frozenset(
         "verification_refused",
         "flow_state",
         "flow_message",
+        "cobrowse_state",
+        "cobrowse_snapshot",
+        "cobrowse_events",
+        "cobrowse_guide",
+        "cobrowse_control",
     }
 )
 """Message types the server sends."""
@@ -117,4 +130,8 @@ def _describe(rule: str, limit: Any) -> str:
             return f"is below {limit}"
         case "maximum":
             return f"is above {limit}"
+        case "maxItems":
+            return f"has more than {limit} items"
+        case "maxProperties":
+            return f"has more than {limit} entries"
     return f"breaks rule {rule}"

@@ -47,7 +47,18 @@ ALLOWED: dict[tuple[Role | None, ParticipantState], frozenset[str]] = {
     (None, LinkState.AUTHENTICATING): frozenset(),
     (Role.CUSTOMER, CustomerState.IDLE): frozenset({"join_queue", "callback_cancel"}),
     (Role.CUSTOMER, CustomerState.WAITING): frozenset({"leave_queue", "callback_request"}),
-    (Role.CUSTOMER, CustomerState.IN_CALL): frozenset({"offer", "ice", "hangup", "flow_input"}),
+    (Role.CUSTOMER, CustomerState.IN_CALL): frozenset(
+        {
+            "offer",
+            "ice",
+            "hangup",
+            "flow_input",
+            "cobrowse_consent",
+            "cobrowse_stop",
+            "cobrowse_snapshot",
+            "cobrowse_events",
+        }
+    ),
     (Role.FIELD, CustomerState.IDLE): frozenset({"join_queue"}),
     (Role.FIELD, CustomerState.WAITING): frozenset({"leave_queue"}),
     (Role.FIELD, CustomerState.IN_CALL): frozenset({"offer", "ice", "hangup", "flow_input"}),
@@ -55,7 +66,19 @@ ALLOWED: dict[tuple[Role | None, ParticipantState], frozenset[str]] = {
     (Role.TELLER, TellerState.AWAY): frozenset({"set_state"}),
     (Role.TELLER, TellerState.RESERVED): frozenset({"offer_accept", "offer_reject"}),
     (Role.TELLER, TellerState.IN_CALL): frozenset(
-        {"offer", "ice", "hangup", "verification_start", "verification_stop", "flow_input"}
+        {
+            "offer",
+            "ice",
+            "hangup",
+            "verification_start",
+            "verification_stop",
+            "flow_input",
+            "cobrowse_request",
+            "cobrowse_stop",
+            "cobrowse_control_request",
+            "cobrowse_guide",
+            "cobrowse_control",
+        }
     ),
     (Role.TELLER, TellerState.WRAP_UP): frozenset({"set_state", "wrap_up_done", "wrap_up_extend"}),
     (Role.SUPERVISOR, SupervisorState.WATCHING): frozenset({"monitor_start"}),

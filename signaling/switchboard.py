@@ -339,6 +339,7 @@ class Switchboard:
                     session.business,
                     {"role": "teller", "display_name": teller.display_name},
                     kind="callback",
+                    elderly=session.elderly,
                 ),
             ),
             fx.Send(session.teller_conn, CallbackAnswered(session.id)),
@@ -641,7 +642,9 @@ class Switchboard:
         return [
             fx.OpenMedia(session.id),
             *[e for e in changed if isinstance(e, fx.Send)],
-            fx.Send(customer.conn_id, SessionStarted(session.id, session.business, peer)),
+            fx.Send(
+                customer.conn_id, SessionStarted(session.id, session.business, peer, elderly=session.elderly)
+            ),
             fx.Send(teller.conn_id, self._started_for_teller(session)),
             fx.Paired(session.business, "elderly" if session.elderly else "standard", round(waited, 3)),
             *self._opened(session, waited, now),

@@ -71,11 +71,20 @@ class AccountService:
         """The identity for valid, enabled credentials whose account has ``role``; otherwise ``None``."""
         if not username or not password or role == Role.CUSTOMER.value:
             return None
+        identity = await self.authenticate_staff(username, password)
+        if identity is None or identity.role.value != role:
+            logger.info("login refused for role %s", role)
+            return None
+        return identity
+
+    async def authenticate_staff(self, username: str, password: str) -> Identity | None:
+        """The identity for valid credentials of an enabled staff account, whatever its role."""
+        if not username or not password:
+            return None
         account = await self._storage.get_account(username)
         encoded = account.password_hash if account else self._decoy_hash
         ok = await asyncio.to_thread(verify_password, password, encoded)
-        if not ok or account is None or account.disabled or account.role != role:
-            logger.info("login refused for role %s", role)
+        if not ok or account is None or account.disabled:
             return None
         return Identity(
             Role(account.role),

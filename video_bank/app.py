@@ -18,8 +18,13 @@ from signaling.service import SignalingService
 from signaling.switchboard import Switchboard
 from video_bank import appkeys
 from video_bank.accounts import AccountService
+from video_bank.auditing import api as auditing_api
+from video_bank.auditing.access_store import AccessLogStore
+from video_bank.auditing.login_throttle import LoginThrottle
+from video_bank.auditing.staff_sessions import StaffSessions
 from video_bank.config import Settings
 from video_bank.core_banking.store import CoreBankingStore
+from video_bank.desks.cobrowse_desk import CobrowseDesk
 from video_bank.desks.flow_desk import FlowDesk
 from video_bank.desks.verification_desk import VerificationDesk
 from video_bank.media.hub import MediaHub
@@ -33,7 +38,7 @@ from video_bank.verification_setup import LazyAnalysisPool, build_verifier
 logger = logging.getLogger(__name__)
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web_client"
-PAGES = ("customer", "teller", "supervisor")
+PAGES = ("customer", "teller", "supervisor", "auditor")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -122,19 +127,25 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
     if preload is not None:
         preload.add_done_callback(_preload_done)
     metrics = Metrics()
+    accounts = AccountService(storage)
     service = SignalingService(
         switchboard,
         observer=metrics,
         media=hub,
         store=records,
-        authenticator=AccountService(storage),
+        authenticator=accounts,
         callbacks=CallbackDesk(storage, OutboxNotifier(storage), settings.public_url),
-        desks=[verification, flows],
+        desks=[verification, CobrowseDesk(), flows],
     )
     app[appkeys.STORAGE] = storage
     app[appkeys.HUB] = hub
     app[appkeys.VERIFICATION] = verification
     app[appkeys.SIGNALING] = service
+    app[appkeys.ACCOUNTS] = accounts
+    app[appkeys.RECORDER] = recorder
+    app[appkeys.ACCESS_LOG] = AccessLogStore(storage)
+    app[appkeys.STAFF_SESSIONS] = StaffSessions(time.monotonic)
+    app[appkeys.LOGIN_THROTTLE] = LoginThrottle(time.monotonic)
     metrics.watch(switchboard, time.time)
     app[appkeys.METRICS] = metrics
     service.start()
@@ -182,6 +193,7 @@ def create_app(settings: Settings, *, preload_verification: bool = False) -> web
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/ws", websocket)
+    auditing_api.add_routes(app)
     app.router.add_get("/", _page("."))
     for name in PAGES:
         app.router.add_get(f"/{name}", _redirect(f"/{name}/"))

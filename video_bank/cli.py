@@ -1,4 +1,4 @@
-"""Command line: ``python -m video_bank serve | seed-demo | records ... | keys ... | reference ...``."""
+"""Command line: ``python -m video_bank serve | seed-demo | records | keys | access-log | reference ...``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from aiohttp import web
 from verification import reference_cli
 from video_bank.accounts import DEMO_ACCOUNTS, seed_demo_accounts
 from video_bank.app import create_app
+from video_bank.auditing import cli as access_log_cli
 from video_bank.config import Settings, configure_logging, load_settings
 from video_bank.core_banking import demo as core_banking_demo
 from video_bank.core_banking.store import CoreBankingStore
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed-demo", parents=[common], help="create or reset the demo accounts")
     seed.add_argument("--password", help="password for every demo account (random and printed when omitted)")
     records_cli.register(commands, common)
+    access_log_cli.register(commands, common)
     reference_cli.register(commands, common)
     return parser
 
@@ -152,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     if args.command in records_cli.COMMANDS:
         return records_cli.run(args, settings)
+    if args.command in access_log_cli.COMMANDS:
+        return access_log_cli.run(args, settings)
     if args.command in reference_cli.COMMANDS:
         return reference_cli.run(args, settings.data_dir, reference_key_text(settings))
     try:

@@ -34,6 +34,9 @@ TAP_QUEUE = 256
 EVENT_BATCH = 16
 """Timeline events written together; a batch also goes out at least every ``EVENT_FLUSH_SECONDS``."""
 EVENT_FLUSH_SECONDS = 2.0
+KEYFRAME_SECONDS = 2.0
+"""Recorded sessions ask both senders for a video keyframe this often: record fragments start at
+keyframes, so this is the granularity at which an auditor's replay can start (seek)."""
 
 
 @dataclass(slots=True)
@@ -41,8 +44,34 @@ class _Recording:
     writer: RecordWriter
     legs: list[WebmStreamRecorder]
     taps: list[asyncio.Task[None]] = field(default_factory=list)
+    keyframes: asyncio.Task[None] | None = None
+    """Asks for keyframes periodically (see ``KEYFRAME_SECONDS``)."""
     events: list[TimelineEvent] = field(default_factory=list)
     flushed_at: float = field(default_factory=time.monotonic)
+    verification: str | None = None
+    """The last verification outcome seen in the session (``pass``, ``review``, ``fail``)."""
+    customer_id: str | None = None
+    """The bank's customer id, once an event names it."""
+
+
+VERIFICATION_OUTCOMES = frozenset({"pass", "review", "fail"})
+
+
+def _note_search_facts(recording: _Recording, kind: str, data: dict[str, Any]) -> None:
+    """Keep what auditors search by that only the session's events tell (verification, customer id)."""
+    if kind == "verification_decided" and data.get("outcome") in VERIFICATION_OUTCOMES:
+        recording.verification = data["outcome"]
+    customer_id = data.get("customer_id")
+    if isinstance(customer_id, str) and 0 < len(customer_id) <= 64 and customer_id.isprintable():
+        recording.customer_id = customer_id
+
+
+def _summary(recording: _Recording, outcome: str) -> dict[str, str | None]:
+    """The manifest summary: outcome, verification outcome (``None``: none ran), customer id if known."""
+    summary: dict[str, str | None] = {"outcome": outcome, "verification": recording.verification}
+    if recording.customer_id is not None:
+        summary["customer_id"] = recording.customer_id
+    return summary
 
 
 class RecordingStore:
@@ -80,6 +109,14 @@ class RecordingStore:
                 frames = self._hub.subscribe_encoded(session_id, leg, kind, TAP_QUEUE)
                 recording.taps.append(asyncio.create_task(self._tap(frames, leg_recorder, kind)))
         self._recordings[session_id] = recording
+        recording.keyframes = asyncio.create_task(self._keyframes(session_id))
+
+    async def _keyframes(self, session_id: str) -> None:
+        """Ask both legs for a keyframe every ``KEYFRAME_SECONDS`` while the session is recorded."""
+        while session_id in self._recordings:
+            await asyncio.sleep(KEYFRAME_SECONDS)  # a period, not a synchronisation
+            for leg in LEGS:
+                self._hub.request_keyframe(session_id, leg)
 
     @staticmethod
     async def _tap(frames: Any, leg: WebmStreamRecorder, kind: str) -> None:
@@ -103,6 +140,7 @@ class RecordingStore:
         if recording is None:
             return
         recording.events.append(TimelineEvent.of(at, kind, actor, data))
+        _note_search_facts(recording, kind, data)
         if (
             len(recording.events) >= EVENT_BATCH
             or time.monotonic() - recording.flushed_at >= EVENT_FLUSH_SECONDS
@@ -135,6 +173,8 @@ class RecordingStore:
         recording = self._recordings.pop(session_id, None)
         if recording is None:
             return
+        if recording.keyframes is not None:
+            recording.keyframes.cancel()
         # The hub has closed the session's streams (CloseMedia comes first), so the taps end by
         # themselves once they have copied what was queued.
         for tap in recording.taps:
@@ -144,7 +184,7 @@ class RecordingStore:
             await leg.close()
         self._flush(recording)
         try:
-            await recording.writer.seal(ended_at=ended_at, summary={"outcome": outcome})
+            await recording.writer.seal(ended_at=ended_at, summary=_summary(recording, outcome))
         except RecordError as error:
             logger.error("session %s record could not be sealed: %s", session_id, type(error).__name__)
 

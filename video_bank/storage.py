@@ -97,8 +97,25 @@ MIGRATIONS: tuple[str, ...] = (
         sent_at    REAL
     );
     """,
-    # 4: reserved for the record-audit work (another branch); replace this placeholder with it on merge
-    "SELECT 1",
+    # 4: auditors' access log (video_bank.auditing.access_log): one hash-chained line per opening of a
+    # record; append-only, numbered without gaps.
+    """
+    CREATE TABLE access_log (
+        seq       INTEGER PRIMARY KEY,
+        at_us     INTEGER NOT NULL,
+        auditor   TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        line      TEXT NOT NULL
+    );
+    CREATE INDEX access_log_record ON access_log (record_id, seq);
+    CREATE TRIGGER access_log_append_only_update BEFORE UPDATE ON access_log
+        BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+    CREATE TRIGGER access_log_append_only_delete BEFORE DELETE ON access_log
+        BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+    CREATE TRIGGER access_log_append_only_insert BEFORE INSERT ON access_log
+        WHEN NEW.seq IS NULL OR NEW.seq != coalesce((SELECT max(seq) FROM access_log), 0) + 1
+        BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+    """,
     # 5: role 'field' (a field officer's tablet in remote card review). SQLite cannot change a CHECK,
     # so the accounts table is rebuilt; dropping it cascades to teller_skills, which is kept aside.
     """

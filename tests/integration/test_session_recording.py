@@ -51,11 +51,21 @@ async def test_a_call_is_recorded_encrypted_and_an_auditor_can_replay_it(
     for path in stored:
         raw = path.read_bytes()
         assert b"\x1a\x45\xdf\xa3" not in raw and b"session_active" not in raw, path.name
+    manifest = json.loads((out / "manifest.json").read_text())
+    recorded_seconds = (manifest["time_range"]["end_us"] - manifest["opened_at_us"]) / 1e6
     for name, expected_sender in (("customer", CUSTOMER_ID), ("teller", TELLER_ID)):
         media = next(p for p in result.files if p.name.startswith(name) and p.suffix == ".webm")
         with av.open(str(media)) as container:
             video = [frame for frame in container.decode(video=0)]
         assert len(video) >= 45, f"{name}: {len(video)} frames recorded"
+        # WebM time is server time since the record opened: the frames lie inside the record's time
+        # range, span the call, and their count matches their duration at the senders' 30 fps.
+        first, last = video[0].time, video[-1].time
+        assert first is not None and last is not None
+        assert 0 <= first < last <= recorded_seconds + 0.1, (name, first, last, recorded_seconds)
+        assert last - first >= 1.5, f"{name}: only {last - first:.2f} s of video"
+        fps = (len(video) - 1) / (last - first)
+        assert 20 <= fps <= 33, f"{name}: {len(video)} frames over {last - first:.2f} s = {fps:.1f} fps"
         senders = {read_bars(frame)[1] for frame in video}
         assert senders == {expected_sender}, f"{name} stream shows {senders}"
         counters = [read_bars(frame)[0] for frame in video]

@@ -172,6 +172,9 @@ async def test_a_live_customer_passes_and_only_the_teller_sees_the_scores(
     keyframes = next(e for e in timeline if e["kind"] == "verification_keyframes")["data"]["keyframes"]
     assert len(keyframes) == detail["keyframes"] >= 5
     assert all(k["jpeg_base64"].startswith("/9j/") for k in keyframes)  # JPEG magic, base64
+    # Auditors find the record by the customer and the verification outcome (signed manifest summary).
+    summary = json.loads((tmp_path / "export" / "manifest.json").read_text())["summary"]
+    assert summary["verification"] == "pass" and summary["customer_id"] == CUSTOMER
 
 
 async def test_a_photo_held_up_to_the_camera_fails(

@@ -177,13 +177,15 @@ def test_the_command_line_enrolls_and_deletes(
     assert "cannot read the photo" in capsys.readouterr().err
 
 
-def test_the_command_line_needs_the_key(
+def test_without_a_configured_key_the_command_line_uses_the_servers_key_file_and_bad_keys_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("VIDEO_BANK_REFERENCE_KEY", raising=False)
     args = ["reference", "delete", "--customer-id", "x", "--data-dir", str(tmp_path)]
-    assert main(args) == 2
-    assert "VIDEO_BANK_REFERENCE_KEY" in capsys.readouterr().err
+    assert main(args) == 1
+    assert "no reference is enrolled" in capsys.readouterr().err
+    key_file = tmp_path / "keys" / "reference.key"
+    assert key_file.stat().st_mode & 0o077 == 0  # the embedded default key is readable by its owner only
     monkeypatch.setenv("VIDEO_BANK_REFERENCE_KEY", "not-a-key")
     assert main(args) == 2
     assert "reference_key" in capsys.readouterr().err

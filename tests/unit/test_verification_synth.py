@@ -136,4 +136,5 @@ def test_the_synthetic_camera_track_sends_frames_with_increasing_timestamps(cast
         return [f.pts for f in frames]
 
     pts = asyncio.run(receive())
-    assert pts == [0, 3000, 6000]
+    # 30 fps on a 90 kHz clock; a late consumer makes the track skip frame times, never repeat them.
+    assert pts[0] == 0 and all(p % 3000 == 0 for p in pts) and pts == sorted(set(pts))

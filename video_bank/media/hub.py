@@ -381,6 +381,17 @@ class MediaHub:
             raise RuntimeError("encoded frames are only available with relay_mode='forward'")
         return self._session(session_id).legs[leg].streams[kind].forwarder.subscribe(maxsize)
 
+    def request_keyframe(self, session_id: str, leg: Leg) -> None:
+        """Ask ``leg``'s sender for a video keyframe (rate-limited by its forwarder; no-op without media).
+
+        Recording asks every few seconds so that every record fragment starts at a keyframe and a
+        replay can start anywhere (docs/record-format.md §11).
+        """
+        session = self._sessions.get(session_id)
+        if session is None or not self._forwarding:
+            return
+        session.legs[leg].streams["video"].forwarder.request_keyframe()
+
     async def close_session(self, session_id: str) -> None:
         """Stop monitors, relay tracks, decoders, subscriptions and peer connections (idempotent)."""
         session = self._sessions.pop(session_id, None)

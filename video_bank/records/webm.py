@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import heapq
 import io
 import logging
 import time
@@ -47,6 +48,8 @@ WEBM_OPUS = 'audio/webm; codecs="opus"'
 VIDEO_CLOCK = 90_000
 AUDIO_CLOCK = 48_000
 MS = fractions.Fraction(1, 1000)
+REORDER_SECONDS = 0.5
+"""Frames are held this long so that both tracks reach the muxer in one time order."""
 MUXER_OPTIONS = {
     "live": "1",  # unknown Segment size, no Cues: the output can be cut and concatenated
     "cluster_time_limit": "10000",  # ms: a new Cluster at least every 10 s even without keyframes
@@ -215,6 +218,50 @@ def _cluster_times(body: bytes) -> tuple[int, int, bool]:
     return start, start + max(times, default=0), bool(keyframe_first)
 
 
+def _block_time(element: int, content: bytes) -> int | None:
+    """The relative timecode of a SimpleBlock or BlockGroup, ``None`` for other elements."""
+    if element == _SIMPLE_BLOCK:
+        block = content
+    elif element == _BLOCK_GROUP:
+        block = next((c for child, c in _children(content) if child == _BLOCK), b"")
+    else:
+        return None
+    track = _read_size(block, 0)
+    if track is None or len(block) < track[1] + 3:
+        raise RecordInputError("WebM block is malformed")
+    return int.from_bytes(block[track[1] : track[1] + 2], "big", signed=True)
+
+
+def in_time_order(raw: bytes, head_length: int, body: bytes) -> bytes:
+    """The Cluster ``raw`` with its blocks in time order across tracks (each track keeps its order).
+
+    libavformat writes each track's blocks in order, but shifts Opus blocks by the codec delay
+    (pre-skip, 6.5 ms), so an audio block can precede a video block a few milliseconds older.
+    Chromium's Media Source Extensions refuse such a Cluster ("a block with a timecode before the
+    previous block"). Reordering the children keeps the Cluster's size and every byte of every block.
+    """
+    children: list[tuple[int, int, bytes]] = []  # (time, position, element bytes)
+    others: list[bytes] = []
+    pos = 0
+    for element, content in _children(body):
+        head = _read_id(body, pos)
+        size = _read_size(body, pos + head[1]) if head is not None else None
+        if head is None or size is None:  # _children has parsed the same bytes already
+            raise RecordInputError("WebM element is cut short")
+        end = pos + head[1] + size[1] + len(content)
+        piece = body[pos:end]
+        time = _block_time(element, content)
+        if time is None:
+            others.append(piece)
+        else:
+            children.append((time, len(children), piece))
+        pos = end
+    ordered = sorted(children)
+    if [c[1] for c in ordered] == list(range(len(children))):
+        return raw
+    return raw[:head_length] + b"".join(others) + b"".join(piece for _, _, piece in ordered)
+
+
 class WebmSplitter:
     """Cuts a live WebM byte stream into its initialisation segment and complete Clusters.
 
@@ -239,7 +286,8 @@ class WebmSplitter:
         while (element := self._take_element()) is not None:
             element_id, raw, body = element
             if element_id == _CLUSTER:
-                start, last, keyframe_first = _cluster_times(body)
+                raw = in_time_order(raw, len(raw) - len(body), body)
+                start, last, keyframe_first = _cluster_times(raw[len(raw) - len(body) :])
                 out.append(Cluster(raw, start, last, keyframe_first))
         return out
 
@@ -342,6 +390,7 @@ class WebmFragmenter:
         audio: bool = True,
         min_fragment_seconds: float = 2.0,
         max_audio_wait: float = 5.0,
+        reorder_seconds: float = REORDER_SECONDS,
     ) -> None:
         if not video and not audio:
             raise RecordInputError("a WebM stream needs video, audio or both")
@@ -364,6 +413,12 @@ class WebmFragmenter:
         self._splitter = WebmSplitter()
         self._group: list[tuple[Cluster, int]] = []  # with each Cluster's end
         self._keyframes_ms: deque[int] = deque()  # muxed video keyframes: where Clusters end
+        self._reorder_ms = round(reorder_seconds * 1000)
+        self._pending: list[tuple[int, int, Literal["video", "audio"], bytes, bool]] = []  # a heap
+        self._pushed = 0
+        self._newest_ms = -1
+        self._written_ms = -1
+        self._track_written_ms = {"video": -1, "audio": -1}
         self._finished = False
 
     @property
@@ -386,10 +441,9 @@ class WebmFragmenter:
                 return []
             self._start(size)
             for audio_ms, audio_payload in self._waiting_audio:
-                self._mux("audio", audio_payload, audio_ms, False)
+                self._push("audio", audio_payload, audio_ms, False)
             self._waiting_audio.clear()
-        if self._mux("video", payload, ms, is_key) and is_key:
-            self._keyframes_ms.append(ms)
+        self._push("video", bytes(payload), ms, is_key)
         return self._collect()
 
     def audio_frame(self, payload: bytes, rtp_timestamp: int, arrival: float) -> list[Fragment]:
@@ -406,7 +460,7 @@ class WebmFragmenter:
                     self._waiting_audio.pop(0)
                     self.dropped += 1
                 return []
-        self._mux("audio", payload, ms, False)
+        self._push("audio", bytes(payload), ms, False)
         return self._collect()
 
     def finish(self) -> list[Fragment]:
@@ -418,6 +472,7 @@ class WebmFragmenter:
         self._waiting_audio.clear()
         if self._container is None:
             return []
+        self._drain(None)
         self._container.close()
         fragments = self._collect()
         if self._group:
@@ -449,6 +504,30 @@ class WebmFragmenter:
             audio.time_base = MS
             self._streams["audio"] = audio
         self._container = container
+
+    def _push(self, kind: Literal["video", "audio"], payload: bytes, ms: int, keyframe: bool) -> None:
+        """Queue a frame; mux, in time order, every queued frame older than the newest by ``reorder_ms``.
+
+        The two tracks' frames arrive through separate taps, each in its own order; Chromium's MSE
+        refuses a Cluster whose blocks go back in time across tracks ("a block with a timecode before
+        the previous block"), so the muxer must get them in one time order.
+        """
+        heapq.heappush(self._pending, (ms, self._pushed, kind, payload, keyframe))
+        self._pushed += 1
+        self._newest_ms = max(self._newest_ms, ms)
+        self._drain(self._newest_ms - self._reorder_ms)
+
+    def _drain(self, upto_ms: int | None) -> None:
+        """Mux the queued frames up to ``upto_ms`` (all with ``None``), never going back in time."""
+        while self._pending and (upto_ms is None or self._pending[0][0] <= upto_ms):
+            ms, _, kind, payload, keyframe = heapq.heappop(self._pending)
+            # A frame later than the reorder window is moved up to what was written (rare, small).
+            ms = max(ms, self._written_ms, self._track_written_ms[kind] + 1)
+            if self._mux(kind, payload, ms, keyframe):
+                self._written_ms = ms
+                self._track_written_ms[kind] = ms
+                if kind == "video" and keyframe:
+                    self._keyframes_ms.append(ms)
 
     def _mux(self, kind: str, payload: bytes, ms: int, keyframe: bool) -> bool:
         packet = av.Packet(bytes(payload))

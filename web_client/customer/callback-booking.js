@@ -9,6 +9,7 @@
  * @module customer/callback-booking
  */
 
+import {strings} from '/customer/strings.js';
 import {byTestId} from '/shared/dom.js';
 import {formatDateTime, formatTimeOfDay} from '/shared/time.js';
 
@@ -88,7 +89,7 @@ export function windowText(booking) {
   const sameDay = new Date(booking.window_start * 1000).toDateString() ===
     new Date(booking.window_end * 1000).toDateString();
   const end = sameDay ? formatTimeOfDay(booking.window_end) : formatDateTime(booking.window_end);
-  return `We will call you back between ${formatDateTime(booking.window_start)} and ${end}.`;
+  return strings.t('callback.window_text', {from: formatDateTime(booking.window_start), to: end});
 }
 
 export class BookingCard {

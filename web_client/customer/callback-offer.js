@@ -7,7 +7,8 @@
  */
 
 import {byId, byTestId, setNotice} from '/shared/dom.js';
-import {formatTimeOfDay, formatWait} from '/shared/time.js';
+import {strings, waitText} from '/customer/strings.js';
+import {formatTimeOfDay} from '/shared/time.js';
 
 /** What the protocol accepts as a phone number (docs/protocol.md, `callback_request`). */
 const PHONE_PATTERN = /^\+?[0-9]{6,20}$/;
@@ -44,15 +45,16 @@ export function windowChoices(now) {
   };
   const inAnHour = seconds + HOUR;
   return new Map([
-    ['soon', {label: 'As soon as a teller is free'}],
+    ['soon', {label: strings.t('callback.window_soon')}],
     ['later', {
-      label: `Later today, from ${formatTimeOfDay(inAnHour)} to ${formatTimeOfDay(inAnHour + 2 * HOUR)}`,
+      label: strings.t('callback.window_later',
+        {from: formatTimeOfDay(inAnHour), to: formatTimeOfDay(inAnHour + 2 * HOUR)}),
       start: inAnHour,
       end: inAnHour + 2 * HOUR,
     }],
-    ['tomorrow-morning', {label: 'Tomorrow morning, 9:00 to 12:00', start: tomorrowAt(9), end: tomorrowAt(12)}],
+    ['tomorrow-morning', {label: strings.t('callback.window_morning'), start: tomorrowAt(9), end: tomorrowAt(12)}],
     ['tomorrow-afternoon', {
-      label: 'Tomorrow afternoon, 14:00 to 17:00',
+      label: strings.t('callback.window_afternoon'),
       start: tomorrowAt(14),
       end: tomorrowAt(17),
     }],
@@ -101,8 +103,7 @@ export class CallbackOfferCard {
    */
   show(estimatedWaitSeconds) {
     const {ui} = this;
-    ui.eta.textContent = `The wait is ${formatWait(estimatedWaitSeconds)}. Keep your place in line ` +
-      'without keeping this page open: we call you back.';
+    ui.eta.textContent = strings.t('callback.eta', {wait: waitText(estimatedWaitSeconds)});
     this.choices = windowChoices(new Date());
     ui.window.replaceChildren(...[...this.choices].map(([value, {label}]) => new Option(label, value)));
     setNotice(ui.error, '');
@@ -130,7 +131,7 @@ export class CallbackOfferCard {
     const {ui} = this;
     const phone = normalisePhone(ui.phone.value);
     if (phone === null) {
-      setNotice(ui.error, 'Please enter a phone number of 6 to 20 digits.', 'error');
+      setNotice(ui.error, strings.t('callback.phone_invalid'), 'error');
       ui.phone.focus();
       return;
     }

@@ -21,6 +21,8 @@ import {BookingCard, bookingStore} from '/customer/callback-booking.js';
 import {CallbackOfferCard} from '/customer/callback-offer.js';
 import {QueueView} from '/customer/queue-view.js';
 import {CustomerFlowPanel} from '/customer/flow/flow-panel.js';
+import {attachExtras} from '/customer/extras.js';
+import {strings} from '/customer/strings.js';
 
 /** @typedef {import('/shared/signaling.js').Hello} Hello */
 /** @typedef {import('/shared/signaling.js').WelcomeMessage} WelcomeMessage */
@@ -31,12 +33,14 @@ import {CustomerFlowPanel} from '/customer/flow/flow-panel.js';
 /** @typedef {import('/customer/callback-booking.js').Booking} Booking */
 /** @typedef {'idle'|'waiting'|'in-call'|'ended'} CustomerState */
 
+const t = strings.t.bind(strings);
+
 /** If the server does not confirm a hang-up within this time, end the call locally. */
 const HANGUP_CONFIRM_MS = 5000;
 /** "Talk to a person now" serves this business when none was chosen. */
 const TALK_NOW_BUSINESS = 'activation';
 /** The name the teller sees when the one-tap button is used without one. */
-const TALK_NOW_NAME = 'Customer';
+const TALK_NOW_NAME = t('page.customer_name_default');
 /** Join refusals about the resident ID number. */
 const ID_REFUSALS = new Set(['invalid_resident_id', 'not_eligible']);
 /** What a call-back link token looks like (docs/protocol.md, `hello.callback_token`). */
@@ -44,20 +48,20 @@ const CALLBACK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 
 /** @type {Record<EndReason, string>} */
 const END_REASONS = {
-  customer_hangup: 'You ended the call.',
-  teller_hangup: 'The teller ended the call.',
-  customer_lost: 'Your connection was lost, so the call ended.',
-  teller_lost: 'The teller’s connection was lost, so the call ended.',
-  media_failed: 'The video connection failed, so the call ended.',
-  server_shutdown: 'The service is restarting, so the call ended.',
-  callback_missed: 'The call-back ended.',
+  customer_hangup: t('end.customer_hangup'),
+  teller_hangup: t('end.teller_hangup'),
+  customer_lost: t('end.customer_lost'),
+  teller_lost: t('end.teller_lost'),
+  media_failed: t('end.media_failed'),
+  server_shutdown: t('end.server_shutdown'),
+  callback_missed: t('end.callback_missed'),
 };
 
 /** @type {Record<string, string>} `callback_cancelled.reason` -> what to tell the customer */
 const CALLBACK_ENDED = {
-  cancelled: 'Your call-back has been cancelled.',
-  expired: 'The time for your call-back has passed.',
-  missed: 'Your teller could not reach you.',
+  cancelled: t('callback_end.cancelled'),
+  expired: t('callback_end.expired'),
+  missed: t('callback_end.missed'),
 };
 
 const ui = {
@@ -162,13 +166,14 @@ function showJoinError(code, text) {
 async function connectClient(hello) {
   const client = new SignalingClient();
   flowPanel.attach(client);
+  attachExtras(client); // app area, co-browsing, elderly mode
   client.on('queue_update', (message) => {
     page.joining = false;
     queueView.show(message);
     if (page.state !== 'waiting') {
       showJoinError('', '');
-      const soon = message.lane === 'elderly' ? 'You are in the priority line: a teller will be with you very soon.' :
-        'Please wait: a teller will be with you soon.';
+      const soon = message.lane === 'elderly' ? t('status.priority_wait') :
+        t('status.wait');
       setState('waiting', soon);
       void acquireMedia();
     }
@@ -176,7 +181,7 @@ async function connectClient(hello) {
   client.on('queue_left', () => {
     page.leaving = false;
     releaseMedia();
-    setState('idle', 'You left the queue. You can join again at any time.');
+    setState('idle', t('status.left_queue'));
   });
   client.on('callback_offer', (message) => {
     if (page.state === 'waiting') {
@@ -187,30 +192,30 @@ async function connectClient(hello) {
     bookingStore.save(message);
     bookingCard.show(message);
     releaseMedia();
-    setState('idle', 'Your call-back is booked.', 'You have left the line; we keep your place.');
+    setState('idle', t('status.callback_booked'), t('status.callback_left_line'));
   });
   client.on('callback_cancelled', (message) => {
     if (bookingCard.current?.reservation_id === message.reservation_id) {
       endBooking();
-      setState('idle', CALLBACK_ENDED[message.reason] ?? 'Your call-back has ended.',
-        'You can join the queue again at any time.');
+      setState('idle', CALLBACK_ENDED[message.reason] ?? t('status.callback_ended'),
+        t('status.join_again_any_time'));
     }
   });
   client.on('session_started', (message) => void onSessionStarted(message));
   client.on('answer', (message) => {
     page.call?.applyAnswer(message).catch((error) => {
       console.error('customer: could not apply the answer', error);
-      setNotice(ui.notice, 'The video connection could not be set up.', 'error');
+      setNotice(ui.notice, t('notice.video_setup_failed'), 'error');
     });
   });
   client.on('media_state', (message) => {
     if (message.session_id === page.sessionId) {
-      ui.statusDetail.textContent = message.state === 'connected' ? 'Video connected.' : 'Connecting video…';
+      ui.statusDetail.textContent = message.state === 'connected' ? t('status.video_connected') : t('status.video_connecting');
     }
   });
   client.on('session_ended', (message) => {
     if (message.session_id === page.sessionId) {
-      endCall(END_REASONS[message.reason] ?? 'The call ended.');
+      endCall(END_REASONS[message.reason] ?? t('status.call_ended'));
     }
   });
   client.on('error', onServerError);
@@ -242,8 +247,8 @@ async function ensureConnected() {
 async function join(talkNow) {
   const displayName = ui.name.value.trim();
   if (!talkNow) {
-    ui.name.setCustomValidity(displayName ? '' : 'Please enter your name.');
-    ui.business.setCustomValidity(ui.business.value ? '' : 'Please choose what we can help you with.');
+    ui.name.setCustomValidity(displayName ? '' : t('form.name_required'));
+    ui.business.setCustomValidity(ui.business.value ? '' : t('form.business_required'));
     if (!ui.form.reportValidity()) {
       return;
     }
@@ -265,21 +270,21 @@ async function join(talkNow) {
   setNotice(ui.notice, '');
   showJoinError('', '');
   page.joining = true;
-  setState(page.state, talkNow ? 'Connecting you to a person…' : 'Joining the queue…');
+  setState(page.state, talkNow ? t('status.connecting_person') : t('status.joining'));
   try {
     const client = await ensureConnected();
     if (!client.send(message)) {
-      throw new SignalingError('closed', 'Cannot reach the service. Please try again.');
+      throw new SignalingError('closed', t('error.unreachable'));
     }
     // Answered by queue_update (waiting), session_started (a teller took it at once) or error.
   } catch (error) {
     page.joining = false;
-    const text = error instanceof SignalingError ? error.message : 'Something went wrong. Please try again.';
+    const text = error instanceof SignalingError ? error.message : t('error.generic');
     if (!(error instanceof SignalingError)) {
       console.error('customer: join failed', error);
     }
     showJoinError(error instanceof SignalingError ? error.code : 'client_error', text);
-    setState(page.state, 'Could not join the queue.');
+    setState(page.state, t('status.join_failed'));
   }
 }
 
@@ -326,7 +331,7 @@ async function onSessionStarted(message) {
   page.followingLink = false;
   page.leaving = false;
   showJoinError('', '');
-  setState('in-call', `You are talking to ${message.peer.display_name}.`, 'Connecting video…');
+  setState('in-call', t('status.talking_to', {name: message.peer.display_name}), t('status.video_connecting'));
   const media = await acquireMedia();
   if (page.sessionId !== message.session_id) {
     return; // the session ended while the camera was opening
@@ -343,7 +348,7 @@ async function onSessionStarted(message) {
     await call.start();
   } catch (error) {
     console.error('customer: could not start the call', error);
-    setNotice(ui.notice, 'Your browser could not start the video call.', 'error');
+    setNotice(ui.notice, t('notice.call_start_failed'), 'error');
   }
 }
 
@@ -354,7 +359,7 @@ function onHangup() {
   }
   page.leaving = true;
   render();
-  ui.statusDetail.textContent = 'Ending the call…';
+  ui.statusDetail.textContent = t('status.ending_call');
   page.signaling.send({type: 'hangup', session_id: page.sessionId});
   page.hangupTimer = setTimeout(() => endCall(END_REASONS.customer_hangup), HANGUP_CONFIRM_MS);
 }
@@ -378,7 +383,7 @@ function endCall(reason) {
   page.leaving = false;
   page.joining = false;
   releaseMedia();
-  setState('ended', reason, 'You can join again at any time.');
+  setState('ended', reason, t('status.join_again'));
 }
 
 /**
@@ -395,11 +400,11 @@ async function cancelBooking(booking) {
       cancel_token: booking.cancel_token,
     });
     if (!sent) {
-      throw new SignalingError('closed', 'Cannot reach the service. Please try again.');
+      throw new SignalingError('closed', t('error.unreachable'));
     }
   } catch (error) {
     bookingCard.cancelFailed();
-    const text = error instanceof SignalingError ? error.message : 'Something went wrong. Please try again.';
+    const text = error instanceof SignalingError ? error.message : t('error.generic');
     if (!(error instanceof SignalingError)) {
       console.error('customer: cancelling the call-back failed', error);
     }
@@ -421,7 +426,7 @@ function onServerError(message) {
       page.joining = false;
       releaseMedia();
       showJoinError(message.code, message.message);
-      setState(page.state === 'waiting' ? 'idle' : page.state, 'Could not join the queue.');
+      setState(page.state === 'waiting' ? 'idle' : page.state, t('status.join_failed'));
       // Refused for the ID number: put the customer where the fix is (the alert is read out).
       (ID_REFUSALS.has(message.code) ? ui.residentId : ui.join).focus();
       return;
@@ -431,7 +436,7 @@ function onServerError(message) {
     case 'callback_cancel':
       // The reservation is gone (already called, expired or unknown): nothing left to cancel here.
       endBooking();
-      setState(page.state, 'The call-back could not be cancelled.');
+      setState(page.state, t('status.callback_cancel_failed'));
       break;
     case 'leave_queue':
     case 'hangup':
@@ -442,8 +447,8 @@ function onServerError(message) {
       if (message.code === 'invalid_callback' && page.followingLink) {
         page.followingLink = false;
         releaseMedia();
-        setState('idle', 'This call-back link cannot be used any more.',
-          'You can join the queue below instead.');
+        setState('idle', t('status.callback_link_unusable'),
+          t('status.join_below'));
       }
       break;
   }
@@ -474,18 +479,18 @@ function followCallbackLink() {
   // The token is single-use and secret: drop it from the address bar and the history.
   history.replaceState(null, '', location.pathname);
   if (!CALLBACK_TOKEN_PATTERN.test(token)) {
-    setNotice(ui.notice, 'This call-back link is incomplete. Please open the link from the text message again.',
+    setNotice(ui.notice, t('notice.callback_link_incomplete'),
       'error');
     return true;
   }
   page.followingLink = true;
-  setState('idle', 'Connecting you to your teller…', 'Please allow the camera and microphone when asked.');
+  setState('idle', t('status.connecting_teller'), t('status.allow_camera'));
   void acquireMedia();
   connectClient({role: 'customer', callback_token: token}).catch((error) => {
     page.followingLink = false;
     releaseMedia();
-    const text = error instanceof SignalingError ? error.message : 'Something went wrong. Please try again.';
-    setState('idle', 'Could not open the call-back link.', text);
+    const text = error instanceof SignalingError ? error.message : t('error.generic');
+    setState('idle', t('status.callback_link_failed'), text);
   });
   return true;
 }
@@ -495,17 +500,17 @@ function restoreBooking() {
   const booking = bookingStore.load();
   if (booking) {
     bookingCard.show(booking);
-    setState('idle', 'Your call-back is booked.', 'You can cancel it below.');
+    setState('idle', t('status.callback_booked'), t('status.callback_cancel_below'));
   }
 }
 
 function fillBusinessSelect() {
-  const prompt = new Option('Choose one…', '');
+  const prompt = new Option(t('form.choose_one'), '');
   prompt.disabled = true;
   prompt.selected = true;
   ui.business.append(prompt);
-  for (const [value, label] of BUSINESS_LABELS) {
-    ui.business.append(new Option(label, value));
+  for (const value of BUSINESS_LABELS.keys()) {
+    ui.business.append(new Option(t(`business.${value}`), value));
   }
 }
 

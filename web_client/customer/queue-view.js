@@ -6,7 +6,7 @@
  */
 
 import {byId, byTestId} from '/shared/dom.js';
-import {formatWait} from '/shared/time.js';
+import {strings, waitText} from '/customer/strings.js';
 
 /** @typedef {import('/shared/signaling.js').QueueUpdateMessage} QueueUpdateMessage */
 
@@ -30,9 +30,9 @@ export class QueueView {
     panel.dataset.etaSeconds = String(update.estimated_wait_seconds);
     panel.dataset.lane = update.lane;
     lane.hidden = update.lane !== 'elderly';
-    position.textContent = update.position === 1 ? 'You are next in line.' :
-      `You are number ${update.position} in line.`;
-    eta.textContent = `Estimated wait: ${formatWait(update.estimated_wait_seconds)}.`;
+    position.textContent = update.position === 1 ? strings.t('queue.next_in_line') :
+      strings.t('queue.number_in_line', {position: update.position});
+    eta.textContent = strings.t('queue.estimated_wait', {wait: waitText(update.estimated_wait_seconds)});
   }
 
   /** Forget the last place in line (the customer is no longer waiting). */

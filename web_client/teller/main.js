@@ -18,6 +18,7 @@ import {OfferCard} from '/teller/offer-card.js';
 import {AWAY_CHOICES, END_REASONS, STATE_TEXT, WITHDRAWN_TEXT, awayReasonText} from '/teller/texts.js';
 import {WrapUpPanel} from '/teller/wrap-up.js';
 import {TellerFlowConsole} from '/teller/flow/flow-console.js';
+import {CobrowsePanel} from '/teller/cobrowse/panel.js';
 
 /** @typedef {import('/shared/signaling.js').TellerState} TellerState */
 /** @typedef {import('/shared/signaling.js').TellerStateMessage} TellerStateMessage */
@@ -86,6 +87,8 @@ const offerCard = new OfferCard({
   reject: (taskId) => page.signaling?.send({type: 'offer_reject', task_id: taskId}),
 });
 
+const cobrowse = new CobrowsePanel(document.querySelector('main.console') ?? document.body);
+
 const wrapUp = new WrapUpPanel({
   done: () => page.signaling?.send({type: 'wrap_up_done'}),
   extend: () => page.signaling?.send({type: 'wrap_up_extend'}),
@@ -146,6 +149,7 @@ function render() {
 function createClient() {
   const client = new SignalingClient();
   flowConsole.attach(client);
+  cobrowse.attach(client);
   client.on('teller_state', onTellerState);
   client.on('task_offer', (message) => {
     setNotice(ui.notice, '');
