@@ -55,7 +55,13 @@ def test_the_transition_table_allows_only_what_each_state_needs() -> None:
     assert allowed(Role.CUSTOMER, CustomerState.IDLE) == {"join_queue", "callback_cancel"}
     assert allowed(Role.CUSTOMER, CustomerState.WAITING) == {"leave_queue", "callback_request"}
     customer_cobrowse = {"cobrowse_consent", "cobrowse_stop", "cobrowse_snapshot", "cobrowse_events"}
-    assert allowed(Role.CUSTOMER, CustomerState.IN_CALL) == {"offer", "ice", "hangup", *customer_cobrowse}
+    assert allowed(Role.CUSTOMER, CustomerState.IN_CALL) == {
+        "offer",
+        "ice",
+        "hangup",
+        "flow_input",
+        *customer_cobrowse,
+    }
     assert allowed(Role.TELLER, TellerState.AVAILABLE) == {"set_state"}
     assert allowed(Role.TELLER, TellerState.RESERVED) == {"offer_accept", "offer_reject"}
     assert allowed(Role.TELLER, TellerState.WRAP_UP) == {"set_state", "wrap_up_done", "wrap_up_extend"}
@@ -67,6 +73,6 @@ def test_the_transition_table_allows_only_what_each_state_needs() -> None:
         "cobrowse_control",
     }
     verification = {"verification_start", "verification_stop"}
-    in_call = {"offer", "ice", "hangup", *verification, *teller_cobrowse}
+    in_call = {"offer", "ice", "hangup", "flow_input", *verification, *teller_cobrowse}
     assert allowed(Role.TELLER, TellerState.IN_CALL) == in_call
     assert allowed(Role.AUDITOR, TellerState.OFFLINE) == set()
