@@ -6,7 +6,7 @@
  * Hooks (`data-testid`): `flow-panel` (`data-status`, `data-step`), `flow-text` (`data-code` of the
  * last message), `flow-error` (`data-code`), `consent-recording`, `consent-biometric`,
  * `consent-submit`, `id-number`, `id-submit`, `pin-pad` (`data-stage` `first`|`confirm`,
- * `data-length`), `pin-digit-0`…`pin-digit-9`, `pin-clear`, `pin-submit`, `details-phone`,
+ * `data-length`), `pin-digit-0`…`pin-digit-9`, `pin-backspace` (clears the entry), `pin-submit`, `details-phone`,
  * `details-address`, `details-submit`, `flow-question` (`data-question-id`), `answer-yes`,
  * `answer-no`, `rating` (`data-state` `open`|`sent`), `rating-1`…`rating-5`, `rating-comment`,
  * `rating-submit`.
@@ -99,7 +99,7 @@ export class CustomerFlowPanel {
     for (const digit of ['1', '2', '3', '4', '5', '6', '7', '8', '9']) {
       keys.append(this.digitKey(digit));
     }
-    const clear = button('pin-clear', '⌫', 'button secondary pin-key');
+    const clear = button('pin-backspace', '⌫', 'button secondary pin-key');
     clear.setAttribute('aria-label', 'Clear');
     clear.addEventListener('click', () => this.clearPin());
     keys.append(clear, this.digitKey('0'), ui.pinSubmit);
