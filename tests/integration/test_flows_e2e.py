@@ -429,3 +429,44 @@ async def test_a_failed_real_verification_blocks_the_business_action_and_changes
     await customer.close_media()
     await teller.close_media()
     assert changes(before, core_banking_rows(bank)) == {}
+
+
+async def test_a_rejected_card_review_freezes_exactly_the_field_card(
+    client: TestClient, party: PartyFactory, bank: Path
+) -> None:
+    before = core_banking_rows(bank)
+    field, teller = await open_flow(party, "card_review", field=True)
+    await consent_and_identify(field, teller, "card_review")
+    await decide(client, field)
+    review = await flow_until(teller, "flow_message", "review_card")
+    assert "identity_mismatch" in review["data"]["reject_reasons"]
+    await flow_input(
+        teller, "card_reviewed", card_id=demo.FIELD_CARD.id, approve=True, reason="identity_mismatch"
+    )
+    await refused(teller, "invalid_reason")  # the reason code must agree with the decision
+    await flow_input(
+        teller, "card_reviewed", card_id=demo.FIELD_CARD.id, approve=False, reason="identity_mismatch"
+    )
+    await finish(field, teller, "card_rejected", code="referred_to_branch")
+
+    diff = changes(before, core_banking_rows(bank))
+    assert list(diff) == ["core_social_security_cards"]
+    card = diff["core_social_security_cards"][(demo.FIELD_CARD.id,)]
+    assert (card["review"], card["status"]) == (("pending", "rejected"), ("issued", "frozen"))
+    assert card["review_reason"] == (None, "identity_mismatch")
+
+
+async def test_the_teller_may_stop_a_flow_and_the_customer_is_sent_to_a_branch(
+    client: TestClient, party: PartyFactory, bank: Path
+) -> None:
+    before = core_banking_rows(bank)
+    customer, teller = await open_flow(party, "password_reset")
+    await consent_and_identify(customer, teller, "password_reset")
+    await decide(client, customer)
+    await flow_input(teller, "cancelled", reason="the customer wants to come to the branch")
+    await flow_until(customer, "flow_message", "branch_instructions")
+    stopped = await state_at(customer, None, "cancelled")
+    assert stopped["expected"] == ["rated"]
+    await flow_input(customer, "secret_entered", secret=PIN, confirmation=PIN)
+    await refused(customer, "flow_finished")
+    assert changes(before, core_banking_rows(bank)) == {}
