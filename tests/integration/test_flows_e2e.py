@@ -19,17 +19,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import PartyFactory
 from tests.integration.test_flows_ws import CUSTOMER_FOR, consent_and_identify, open_flow
+from tests.integration.test_verification_desk import TELLER_SENDER, VERDICT_TIMEOUT, Face, enroll
 from tests.support.faces import face_path
 from tests.support.flows import changes, core_banking_rows, drain, flow_input, flow_until, refused, state_at
 from tests.support.media_party import Party, wait_until
-from verification.analysis import DlibAnalyzer
-from verification.challenges import Action
 from verification.decision import Outcome
-from verification.reference_store import ReferenceStore, parse_key
 from verification.synth.attacks import PhotoAttack
 from verification.synth.catalog import Cast
 from verification.synth.performer import Performer
-from verification.synth.track import SyntheticCameraTrack
 from verification.testing import shared_analyzer
 from video_bank import appkeys
 from video_bank.config import Settings
@@ -40,12 +37,8 @@ from video_bank.flows.script import DEFAULT_SCRIPT
 from video_bank.records.export import export_record
 from video_bank.records.keyring import KeyRing
 from video_bank.records.store import LocalRecordStore
-from video_bank.verification_setup import reference_key_text
 
 PIN = "385921"
-TELLER_SENDER = 12
-FPS = 15
-VERDICT_TIMEOUT = 120.0
 
 
 @pytest.fixture
@@ -58,14 +51,6 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture(scope="module")
 def cast() -> Cast:
     return Cast(face_path("biden.jpg").parent, shared_analyzer())
-
-
-def enroll(settings: Settings, customer_id: str, photo: str) -> None:
-    """Enrol a reference photo for a demo customer (``reference enroll`` does the same)."""
-    store = ReferenceStore(
-        settings.data_dir / "references", parse_key(reference_key_text(settings)), time.time
-    )
-    store.enroll(customer_id, face_path(photo).read_bytes(), DlibAnalyzer())
 
 
 @pytest.fixture
@@ -90,25 +75,6 @@ async def decide(client: TestClient, customer: Party, outcome: Outcome = Outcome
         await listener(session_id, customer_id, decision)
 
 
-class Face:
-    """A synthetic customer in front of the camera who performs each prompt the server sends."""
-
-    def __init__(self, performer: Any) -> None:
-        self.performer = performer
-        self.track = SyntheticCameraTrack(performer.frame, fps=FPS)
-
-    async def follow(self, customer: Party, until: asyncio.Event) -> None:
-        while not until.is_set():
-            try:
-                message = await asyncio.wait_for(customer.inbox.get(), 1.0)
-            except TimeoutError:
-                continue
-            if message["type"] == "verification_prompt":
-                self.performer.prompt(Action(message["action"]), self.track.elapsed(time.time()))
-            if message["type"] == "verification_result":
-                until.set()
-
-
 async def attempt(customer: Party, teller: Party, face: Face) -> dict[str, Any]:
     """A real liveness and face-match attempt on the synthetic camera: the teller starts it without
     naming the customer (the flow identified them); the teller's verdict."""
@@ -123,6 +89,16 @@ async def attempt(customer: Party, teller: Party, face: Face) -> dict[str, Any]:
     await asyncio.wait_for(follower, 30)
     assert result["attempt"] == started["attempt"]
     return result
+
+
+async def verified_flow(
+    client: TestClient, party: PartyFactory, business: str, *, field: bool = False
+) -> tuple[Party, Party]:
+    """A call for ``business`` whose customer consented, was identified and verified (:func:`decide`)."""
+    customer, teller = await open_flow(party, business, field=field)
+    await consent_and_identify(customer, teller, business)
+    await decide(client, customer)
+    return customer, teller
 
 
 async def finish(
@@ -142,9 +118,7 @@ async def test_password_reset_replaces_the_hash_and_unlocks_the_account(
     client: TestClient, party: PartyFactory, bank: Path
 ) -> None:
     before = core_banking_rows(bank)
-    customer, teller = await open_flow(party, "password_reset")
-    await consent_and_identify(customer, teller, "password_reset")
-    await decide(client, customer)
+    customer, teller = await verified_flow(client, party, "password_reset")
     await flow_until(teller, "flow_message", "confirm_account")
     await flow_input(teller, "account_confirmed", account_id=demo.DEBIT_ACCOUNT_ID)
     await flow_until(customer, "flow_message", "enter_password")
@@ -163,9 +137,7 @@ async def test_info_update_changes_exactly_the_phone_and_address_the_teller_appr
     client: TestClient, party: PartyFactory, bank: Path
 ) -> None:
     before = core_banking_rows(bank)
-    customer, teller = await open_flow(party, "info_update")
-    await consent_and_identify(customer, teller, "info_update")
-    await decide(client, customer)
+    customer, teller = await verified_flow(client, party, "info_update")
     await flow_until(customer, "flow_message", "enter_details")
     address = "9 Ningan Street, Jinfeng District, Yinchuan"
     await flow_input(customer, "details_entered", phone="13800138000", address=address)
@@ -205,9 +177,7 @@ async def test_corporate_willingness_confirms_the_application_and_stores_every_c
     client: TestClient, party: PartyFactory, bank: Path
 ) -> None:
     before = core_banking_rows(bank)
-    customer, teller = await open_flow(party, "corporate_willingness")
-    await consent_and_identify(customer, teller, "corporate_willingness")
-    await decide(client, customer)
+    customer, teller = await verified_flow(client, party, "corporate_willingness")
     await flow_until(teller, "flow_message", "choose_application")
     await flow_input(teller, "application_chosen", application_id=demo.APPLICATION.id)
     asked = await answer_script(customer, teller)
@@ -264,9 +234,7 @@ async def test_a_pin_mismatch_is_refused_and_the_card_stays_issued(
     client: TestClient, party: PartyFactory, bank: Path
 ) -> None:
     before = core_banking_rows(bank)
-    customer, teller = await open_flow(party, "activation")
-    await consent_and_identify(customer, teller, "activation")
-    await decide(client, customer)
+    customer, teller = await verified_flow(client, party, "activation")
     await flow_input(teller, "card_confirmed", card_id=demo.PENSIONER_CARD.id)
     await flow_until(customer, "flow_message", "enter_pin")
     await flow_input(customer, "secret_entered", secret=PIN, confirmation="385912")
@@ -435,9 +403,7 @@ async def test_a_rejected_card_review_freezes_exactly_the_field_card(
     client: TestClient, party: PartyFactory, bank: Path
 ) -> None:
     before = core_banking_rows(bank)
-    field, teller = await open_flow(party, "card_review", field=True)
-    await consent_and_identify(field, teller, "card_review")
-    await decide(client, field)
+    field, teller = await verified_flow(client, party, "card_review", field=True)
     review = await flow_until(teller, "flow_message", "review_card")
     assert "identity_mismatch" in review["data"]["reject_reasons"]
     await flow_input(
@@ -460,9 +426,7 @@ async def test_the_teller_may_stop_a_flow_and_the_customer_is_sent_to_a_branch(
     client: TestClient, party: PartyFactory, bank: Path
 ) -> None:
     before = core_banking_rows(bank)
-    customer, teller = await open_flow(party, "password_reset")
-    await consent_and_identify(customer, teller, "password_reset")
-    await decide(client, customer)
+    customer, teller = await verified_flow(client, party, "password_reset")
     await flow_input(teller, "cancelled", reason="the customer wants to come to the branch")
     await flow_until(customer, "flow_message", "branch_instructions")
     stopped = await state_at(customer, None, "cancelled")

@@ -61,20 +61,6 @@ class VerificationLink(Protocol):
         """A business action relies on ``decision`` (single use)."""
 
 
-class WithoutVerification:
-    """The verification link of a server without a verification desk: nobody is verified, so every
-    flow stops at its verification step (the policy gate refuses every business action)."""
-
-    def identify(self, session_id: str, customer_id: str) -> None:
-        pass
-
-    def add_listener(self, cb: DecisionListener) -> None:
-        pass
-
-    def consume(self, session_id: str, decision: Decision) -> None:
-        pass
-
-
 class FlowRefused(PeerError):
     """The flow refused an input; ``code`` is the flow's refusal code (docs/flows.md)."""
 
