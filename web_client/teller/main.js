@@ -18,6 +18,7 @@ import {OfferCard} from '/teller/offer-card.js';
 import {AWAY_CHOICES, END_REASONS, STATE_TEXT, WITHDRAWN_TEXT, awayReasonText} from '/teller/texts.js';
 import {WrapUpPanel} from '/teller/wrap-up.js';
 import {CobrowsePanel} from '/teller/cobrowse/panel.js';
+import {VerificationPanel} from '/teller/verification-panel.js';
 
 /** @typedef {import('/shared/signaling.js').TellerState} TellerState */
 /** @typedef {import('/shared/signaling.js').TellerStateMessage} TellerStateMessage */
@@ -86,6 +87,7 @@ const offerCard = new OfferCard({
 });
 
 const cobrowse = new CobrowsePanel(document.querySelector('main.console') ?? document.body);
+const verification = new VerificationPanel(document.querySelector('.customer-card')?.parentElement ?? document.body);
 
 const wrapUp = new WrapUpPanel({
   done: () => page.signaling?.send({type: 'wrap_up_done'}),
@@ -147,6 +149,7 @@ function render() {
 function createClient() {
   const client = new SignalingClient();
   cobrowse.attach(client);
+  verification.attach(client);
   client.on('teller_state', onTellerState);
   client.on('task_offer', (message) => {
     setNotice(ui.notice, '');
