@@ -1,6 +1,6 @@
 /**
  * What the customer page adds around its call (one hook line in main.js): the mobile-banking app
- * area, co-browsing and the elderly mode, all in the page language (customer/strings.js).
+ * area, co-browsing, the elderly mode and the identity-check prompts, all in the page language.
  *
  * @module customer/extras
  */
@@ -9,6 +9,7 @@ import {BankApp} from '/customer/app/bank-app.js';
 import {CobrowseShare} from '/customer/cobrowse/share.js';
 import {ElderlyMode} from '/customer/elderly.js';
 import {strings} from '/customer/strings.js';
+import {VerificationView} from '/customer/verification-view.js';
 
 /** @typedef {import('/shared/signaling.js').SignalingClient} SignalingClient */
 
@@ -19,6 +20,8 @@ export const bankApp = new BankApp();
 document.querySelector('[data-testid="hangup-button"]')?.after(bankApp.root);
 export const cobrowse = new CobrowseShare(bankApp);
 export const elderly = new ElderlyMode();
+export const verification = new VerificationView();
+document.querySelector('section.stage')?.after(verification.root);
 
 /**
  * Follow a new signaling client (call before it connects).
@@ -27,4 +30,5 @@ export const elderly = new ElderlyMode();
 export function attachExtras(client) {
   cobrowse.attach(client);
   elderly.attach(client);
+  verification.attach(client);
 }

@@ -19,6 +19,7 @@ import {AWAY_CHOICES, END_REASONS, STATE_TEXT, WITHDRAWN_TEXT, awayReasonText} f
 import {WrapUpPanel} from '/teller/wrap-up.js';
 import {TellerFlowConsole} from '/teller/flow/flow-console.js';
 import {CobrowsePanel} from '/teller/cobrowse/panel.js';
+import {VerificationPanel} from '/teller/verification-panel.js';
 
 /** @typedef {import('/shared/signaling.js').TellerState} TellerState */
 /** @typedef {import('/shared/signaling.js').TellerStateMessage} TellerStateMessage */
@@ -88,6 +89,7 @@ const offerCard = new OfferCard({
 });
 
 const cobrowse = new CobrowsePanel(document.querySelector('main.console') ?? document.body);
+const verification = new VerificationPanel(document.querySelector('.customer-card')?.parentElement ?? document.body);
 
 const wrapUp = new WrapUpPanel({
   done: () => page.signaling?.send({type: 'wrap_up_done'}),
@@ -150,6 +152,7 @@ function createClient() {
   const client = new SignalingClient();
   flowConsole.attach(client);
   cobrowse.attach(client);
+  verification.attach(client);
   client.on('teller_state', onTellerState);
   client.on('task_offer', (message) => {
     setNotice(ui.notice, '');
