@@ -3,7 +3,13 @@ checklist and action buttons, driven only through data-testid hooks and data-* s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import random
+import sqlite3
+import time
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -16,12 +22,36 @@ from tests.browser.steps import (
     open_customer_page,
     sign_in_and_go_available,
 )
+from tests.browser.test_verification import (
+    ACTION_AT,
+    AT_CLIP_TIME,
+    CLIP_FPS,
+    CLIP_SECONDS,
+    SEED,
+    SPEECH_SPY,
+    START_AT,
+    VERDICT_MS,
+)
+from tests.support.faces import face_path
+from verification.analysis import DlibAnalyzer
+from verification.challenges import draw_sequence
+from verification.reference_store import ReferenceStore, parse_key
+from verification.synth.attacks import RecordedClip
+from verification.synth.catalog import Cast
+from verification.synth.performer import Behaviour
+from verification.synth.y4m import write_y4m
+from verification.testing import shared_analyzer
+from video_bank.config import Settings
 from video_bank.core_banking import demo
+from video_bank.core_banking.models import Secret, verify_secret
+from video_bank.verification_setup import reference_key_text
 
 with contextlib.suppress(ImportError):  # without playwright the fixtures skip (fail in CI)
     from playwright.async_api import expect
 
 pytestmark = pytest.mark.browser
+
+PIN = "385921"
 
 # The customer page also holds the co-browsing demo app, whose screens have their own `pin-pad`:
 # the flow's hooks are looked up inside `flow-panel`.
@@ -114,4 +144,110 @@ async def test_a_refused_consent_ends_the_flow_and_the_customer_rates_the_servic
     await console.get_by_test_id("flow-wrapup-submit").click()
     await expect(console.get_by_test_id("flow-wrapup-submit")).to_be_disabled(timeout=WAIT_MS)
     await expect(page.get_by_test_id("rating-submit")).to_be_hidden(timeout=WAIT_MS)
+    assert_no_page_problems(customer, teller)
+
+
+@pytest.fixture(scope="module")
+def pensioner_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pensioner's genuine clip: her face performing the seeded challenge sequence (as in
+    tests/browser/test_verification.py, whose timing this reuses)."""
+    cast = Cast(face_path("biden.jpg").parent, shared_analyzer())
+    sequence = draw_sequence(random.Random(SEED), 3)  # what the server in test mode will ask
+    calm = Behaviour(slow_share=0.0, confusion_share=0.0, blink_rate=0.1)
+    clip = RecordedClip(
+        cast.rig("biden"), 7, list(zip(sequence, ACTION_AT, strict=True)), key="pensioner", behaviour=calm
+    )
+    step = 30 // CLIP_FPS
+    frames = (clip.frame_at(i * step) for i in range(CLIP_SECONDS * CLIP_FPS))
+    return write_y4m(frames, tmp_path_factory.mktemp("flow-clips") / "pensioner.y4m", CLIP_FPS)
+
+
+def enroll_pensioner(server: LiveServer) -> None:
+    settings = Settings(data_dir=server.data_dir)
+    store = ReferenceStore(
+        settings.data_dir / "references", parse_key(reference_key_text(settings)), time.time
+    )
+    store.enroll(demo.PENSIONER.id, face_path("biden.jpg").read_bytes(), DlibAnalyzer())
+
+
+def card_row(server: LiveServer) -> tuple[str, str | None]:
+    with closing(sqlite3.connect(server.data_dir / "video_bank.sqlite3")) as db:
+        status, pin_hash = db.execute(
+            "SELECT status, pin_hash FROM core_social_security_cards WHERE id = ?", (demo.PENSIONER_CARD.id,)
+        ).fetchone()
+    return status, pin_hash
+
+
+async def enter_pin(customer: Party, pin: str) -> None:
+    pad = customer.page.get_by_test_id("flow-panel").get_by_test_id("pin-pad")
+    for digit in pin:
+        await pad.get_by_test_id(f"pin-digit-{digit}").click()
+    await expect(pad).to_have_attribute("data-length", str(len(pin)))
+    await pad.get_by_test_id("pin-submit").click()
+
+
+@pytest.mark.server_env(test_mode=1, verification_seed=SEED, verification_preload=1)
+async def test_activation_end_to_end_in_chromium(
+    launch_party: LaunchParty, live_server: LiveServer, camera_clips: CameraClips, pensioner_clip: Path
+) -> None:
+    """Consent and ID number on the phone, a real identity check on the genuine clip, the teller
+    confirms the card, the PIN entered twice on the phone's pad, the card active in the database, and
+    the customer's rating."""
+    teller = await launch_party("teller", camera_clips.teller)
+    customer = await launch_party("customer", pensioner_clip)
+    await customer.context.add_init_script(SPEECH_SPY)
+    await sign_in_and_go_available(teller, live_server, auto_accept=True)
+    await open_customer_page(customer, live_server)
+    await join_queue(customer, "Wang Xiulan", "activation")
+    await expect_in_call(customer, teller, "Wang Xiulan")
+    await asyncio.to_thread(enroll_pensioner, live_server)
+    page, console = customer.page, teller.page
+    panel = page.get_by_test_id("flow-panel")
+
+    await page.get_by_test_id("consent-recording").check()
+    await page.get_by_test_id("consent-biometric").check()
+    await page.get_by_test_id("consent-submit").click()
+    await page.get_by_test_id("id-number").fill(demo.PENSIONER.resident_id.number)
+    await page.get_by_test_id("id-submit").click()
+    await expect_step(teller, "verification", "current")
+    await expect(console.get_by_test_id("action-confirm")).to_be_disabled()
+
+    # The teller starts the check without naming the customer: the flow identified her.
+    preview = await page.get_by_test_id("local-video").element_handle()
+    await page.wait_for_function(
+        AT_CLIP_TIME, arg=[preview, CLIP_SECONDS, START_AT], polling=20, timeout=(CLIP_SECONDS + 10) * 1000
+    )
+    await console.get_by_test_id("start-verification").click()
+    await expect(console.get_by_test_id("verification-result")).to_have_attribute(
+        "data-outcome", "pass", timeout=VERDICT_MS
+    )
+    await expect_step(teller, "verification", "done")
+    await expect_step(teller, "confirm_card", "current")
+    await expect(console.get_by_test_id("flow-target")).to_have_value(demo.PENSIONER_CARD.id)
+    await expect(console.get_by_test_id("action-confirm")).to_be_enabled()
+    assert card_row(live_server) == ("issued", None)
+    await console.get_by_test_id("action-confirm").click()
+
+    pad = panel.get_by_test_id("pin-pad")
+    await expect(pad).to_be_visible(timeout=WAIT_MS)
+    await expect(pad).to_have_attribute("data-stage", "first")
+    await enter_pin(customer, PIN)
+    await expect(pad).to_have_attribute("data-stage", "confirm")
+    await enter_pin(customer, PIN)
+    await expect(panel).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
+    await expect(console.get_by_test_id("flow-console")).to_have_attribute("data-status", "completed")
+    status, pin_hash = card_row(live_server)
+    assert status == "active" and pin_hash is not None and PIN not in pin_hash
+    assert verify_secret(Secret(PIN), pin_hash)
+
+    await page.get_by_test_id("rating-5").click()
+    await page.get_by_test_id("rating-submit").click()
+    await expect(page.get_by_test_id("rating")).to_have_attribute("data-state", "sent")
+    await expect(console.get_by_test_id("flow-wrapup-code")).to_have_value("resolved", timeout=WAIT_MS)
+    await console.get_by_test_id("flow-wrapup-submit").click()
+    await expect(console.get_by_test_id("flow-wrapup-submit")).to_be_disabled(timeout=WAIT_MS)
+    with closing(sqlite3.connect(live_server.data_dir / "video_bank.sqlite3")) as db:
+        assert db.execute("SELECT rating, disposition FROM service_feedback").fetchall() == [(5, "resolved")]
+    server_log = live_server.log_path.read_text()
+    assert PIN not in server_log
     assert_no_page_problems(customer, teller)
