@@ -143,7 +143,8 @@ async def test_auditor_verifies_and_replays_a_recorded_call_then_sees_tampering(
     # The timeline holds the session's events; clicking one seeks both videos there.
     timeline = page.get_by_test_id("timeline")
     kinds = await timeline.locator("li").evaluate_all("items => items.map(i => i.dataset.kind)")
-    assert kinds[0] == "session_started" and kinds[-1] == "session_ended", kinds
+    # In time order; desks (the business flow) may record their own end right after the session's.
+    assert kinds[0] == "session_started" and "session_ended" in kinds, kinds
     assert "session_active" in kinds
     times = [
         float(t) for t in await timeline.locator("li").evaluate_all("items => items.map(i => i.dataset.t)")

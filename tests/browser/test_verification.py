@@ -4,8 +4,9 @@ asked action, the teller's console shows progress and the server's verdict.
 Chromium's fake camera plays a prepared clip and cannot react to prompts, so this test runs the server
 in its explicit test mode with a fixed challenge seed: the sequence is known in advance, and the
 genuine clip performs it with pauses long enough that each action falls inside its prompt's window
-whatever the exact prompt times (the teller starts the check at a known point of the clip, read from
-the customer's own camera preview). The photo-attack clip is a printed photo held up to the camera.
+whatever the exact prompt times: the clip shows an empty room first and the teller starts the check
+then (read from the customer's own camera preview), so the first prompt follows the face's arrival.
+The photo-attack clip is a printed photo held up to the camera.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import random
 import time
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from tests.browser.harness import CameraClips, LaunchParty, LiveServer, Party
@@ -32,7 +35,7 @@ from tests.support.faces import face_path
 from verification.analysis import DlibAnalyzer
 from verification.challenges import draw_sequence
 from verification.reference_store import ReferenceStore, parse_key
-from verification.synth.attacks import PhotoAttack, RecordedClip
+from verification.synth.attacks import PhotoAttack, RecordedClip, room
 from verification.synth.catalog import Cast
 from verification.synth.performer import Behaviour
 from verification.synth.y4m import write_y4m
@@ -47,12 +50,17 @@ pytestmark = pytest.mark.browser
 
 SEED = 20261122
 CUSTOMER_ID = "cus_browser_obama"
-CLIP_SECONDS = 30
+CLIP_SECONDS = 32
 CLIP_FPS = 15
-START_AT = 2.0
-"""Clip time (seconds) at which the teller presses start: the clip rests until the first action."""
-ACTION_AT = (7.5, 12.5, 17.5)
-"""Clip times of the three actions (prompts come about 2-4 s after start and 1-3 s after each action)."""
+FACE_FROM = 6.0
+"""Clip time the face comes into view (an empty room before): the check waits in its quality phase
+until then, so the first prompt follows the clip, not the moment the teller pressed start."""
+START_WINDOW = (1.0, 4.0)
+"""Clip times at which the teller may press start (before the face appears)."""
+ACTION_AT = (11.5, 17.0, 22.5)
+"""Clip times of the three actions: a prompt comes 1.9-3.7 s after the face settles or an action
+ends (baseline, the seeded pause, analysis lag), and each action must start ≥ 0.25 s after its prompt
+and end within 6 s of it — these times leave about 2 s of slack either way."""
 VERDICT_MS = 90_000
 
 SPEECH_SPY = """
@@ -64,8 +72,8 @@ if ('speechSynthesis' in window) {
 """
 
 AT_CLIP_TIME = """
-([video, length, at]) => video.readyState >= 2 && video.currentTime % length >= at
-  && video.currentTime % length <= at + 0.3
+([video, length, from, to]) => video.readyState >= 2 && video.currentTime % length >= from
+  && video.currentTime % length <= to
 """
 
 
@@ -80,10 +88,17 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     step = 30 // CLIP_FPS
     photo = PhotoAttack(rig, 3)
     count = CLIP_SECONDS * CLIP_FPS
+    empty = room(np.random.default_rng(1)).astype(np.float32)
+    sensor = np.random.default_rng(2)
+
+    def genuine_frame(i: int) -> npt.NDArray[np.uint8]:
+        if i / CLIP_FPS >= FACE_FROM:
+            return genuine.frame_at(i * step)
+        # An empty room with sensor noise (identical frames would look like an injected still image).
+        return np.clip(empty + sensor.normal(0.0, 2.5, empty.shape), 0, 255).astype(np.uint8)
+
     return {
-        "genuine": write_y4m(
-            (genuine.frame_at(i * step) for i in range(count)), folder / "genuine.y4m", CLIP_FPS
-        ),
+        "genuine": write_y4m((genuine_frame(i) for i in range(count)), folder / "genuine.y4m", CLIP_FPS),
         "photo": write_y4m((photo.frame(i / CLIP_FPS) for i in range(count)), folder / "photo.y4m", CLIP_FPS),
     }
 
@@ -97,11 +112,14 @@ def enroll(server: LiveServer) -> None:
 
 
 async def start_check_at_clip_time(customer: Party, teller: Party) -> None:
-    """Press start when the customer's camera clip is at ``START_AT`` (waiting for the clip to loop)."""
+    """Press start while the customer's camera clip shows the empty room (waiting for the clip to loop)."""
     preview = await customer.page.get_by_test_id("local-video").element_handle()
     await teller.page.get_by_test_id("verification-customer-id").fill(CUSTOMER_ID)
     await customer.page.wait_for_function(
-        AT_CLIP_TIME, arg=[preview, CLIP_SECONDS, START_AT], polling=20, timeout=(CLIP_SECONDS + 10) * 1000
+        AT_CLIP_TIME,
+        arg=[preview, CLIP_SECONDS, *START_WINDOW],
+        polling=20,
+        timeout=(CLIP_SECONDS + 10) * 1000,
     )
     await teller.page.get_by_test_id("start-verification").click()
 

@@ -357,6 +357,7 @@ async def test_activation_with_a_real_verification_activates_exactly_the_card_an
     )
     timeline = (out / "timeline.json").read_text()
     assert "flow_step_completed" in timeline
+    assert '"core_banking_changed"' in timeline and '"card_activated"' in timeline
     texts = {
         "timeline": timeline,
         "event log": json.dumps(

@@ -30,7 +30,7 @@ from signaling.messages import ClientMessage, ErrorMessage
 from signaling.session import Leg
 from verification.decision import Decision
 from verification.errors import NonceError
-from video_bank.core_banking.store import CoreBankingStore
+from video_bank.core_banking.store import CHANGE_EVENT, CoreBankingStore
 from video_bank.errors import StorageError
 from video_bank.flows.executor import FlowExecutor, FlowReport
 from video_bank.flows.inputs import FlowInput, FlowInputError, SessionEnded, VerificationDecided
@@ -217,6 +217,12 @@ class FlowDesk:
             )
             return None
         self._deliver(session, report)
+        for change in report.changes:
+            # Written to the plaintext event log in the core-banking transaction; the encrypted record's
+            # timeline gets the same masked entry here, so auditors replay the business steps too.
+            await self.link.record(
+                event.at, CHANGE_EVENT, session_id, event.actor_name or event.actor.value, change.as_event()
+            )
         return report
 
     def _deliver(self, session: _Session, report: FlowReport) -> None:
