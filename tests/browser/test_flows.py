@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import sqlite3
 import time
 from contextlib import closing
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.harness import CameraClips, LaunchParty, LiveServer, Party
+from tests.browser.seeded_check import SEED, SPEECH_SPY, VERDICT_MS, wait_for_start_window, write_genuine_clip
 from tests.browser.steps import (
     WAIT_MS,
     assert_no_page_problems,
@@ -22,24 +22,10 @@ from tests.browser.steps import (
     open_customer_page,
     sign_in_and_go_available,
 )
-from tests.browser.test_verification import (
-    ACTION_AT,
-    AT_CLIP_TIME,
-    CLIP_FPS,
-    CLIP_SECONDS,
-    SEED,
-    SPEECH_SPY,
-    START_AT,
-    VERDICT_MS,
-)
 from tests.support.faces import face_path
 from verification.analysis import DlibAnalyzer
-from verification.challenges import draw_sequence
 from verification.reference_store import ReferenceStore, parse_key
-from verification.synth.attacks import RecordedClip
 from verification.synth.catalog import Cast
-from verification.synth.performer import Behaviour
-from verification.synth.y4m import write_y4m
 from verification.testing import shared_analyzer
 from video_bank.config import Settings
 from video_bank.core_banking import demo
@@ -149,17 +135,9 @@ async def test_a_refused_consent_ends_the_flow_and_the_customer_rates_the_servic
 
 @pytest.fixture(scope="module")
 def pensioner_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The pensioner's genuine clip: her face performing the seeded challenge sequence (as in
-    tests/browser/test_verification.py, whose timing this reuses)."""
-    cast = Cast(face_path("biden.jpg").parent, shared_analyzer())
-    sequence = draw_sequence(random.Random(SEED), 3)  # what the server in test mode will ask
-    calm = Behaviour(slow_share=0.0, confusion_share=0.0, blink_rate=0.1)
-    clip = RecordedClip(
-        cast.rig("biden"), 7, list(zip(sequence, ACTION_AT, strict=True)), key="pensioner", behaviour=calm
-    )
-    step = 30 // CLIP_FPS
-    frames = (clip.frame_at(i * step) for i in range(CLIP_SECONDS * CLIP_FPS))
-    return write_y4m(frames, tmp_path_factory.mktemp("flow-clips") / "pensioner.y4m", CLIP_FPS)
+    """The pensioner's genuine clip: her face performing the seeded challenge sequence."""
+    rig = Cast(face_path("biden.jpg").parent, shared_analyzer()).rig("biden")
+    return write_genuine_clip(rig, tmp_path_factory.mktemp("flow-clips") / "pensioner.y4m")
 
 
 def enroll_pensioner(server: LiveServer) -> None:
@@ -213,10 +191,7 @@ async def test_activation_end_to_end_in_chromium(
     await expect(console.get_by_test_id("action-confirm")).to_be_disabled()
 
     # The teller starts the check without naming the customer: the flow identified her.
-    preview = await page.get_by_test_id("local-video").element_handle()
-    await page.wait_for_function(
-        AT_CLIP_TIME, arg=[preview, CLIP_SECONDS, START_AT], polling=20, timeout=(CLIP_SECONDS + 10) * 1000
-    )
+    await wait_for_start_window(page)
     await console.get_by_test_id("start-verification").click()
     await expect(console.get_by_test_id("verification-result")).to_have_attribute(
         "data-outcome", "pass", timeout=VERDICT_MS
