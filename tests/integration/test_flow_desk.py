@@ -35,7 +35,12 @@ class Link:
 
     sent: list[tuple[Leg, ServerMessage]] = field(default_factory=list)
     logged: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
+    recorded: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
+    """Entries for the encrypted record only."""
     t: float = T0
+
+    def connected(self, session_id: str, leg: Leg) -> bool:
+        return True
 
     def now(self) -> float:
         self.t += 1.0
@@ -50,6 +55,11 @@ class Link:
         self, at: float, kind: str, session_id: str, actor: str | None, data: dict[str, Any]
     ) -> None:
         self.logged.append((kind, actor, data))
+
+    async def record(
+        self, at: float, kind: str, session_id: str, actor: str | None, data: dict[str, Any]
+    ) -> None:
+        self.recorded.append((kind, actor, data))
 
     def codes(self, leg: Leg) -> list[str]:
         return [m.code for lg, m in self.sent if lg == leg and isinstance(m, FlowMessage)]
@@ -153,6 +163,9 @@ async def test_activation_through_the_desk_activates_the_card_and_links_verifica
     await send(desk, CUSTOMER, "secret_entered", secret="385921", confirmation="385921")
     card = await store.card(demo.PENSIONER_CARD.id)
     assert card is not None and card.status is CardStatus.ACTIVE
+    # The committed change (masked) also goes to the encrypted record's timeline.
+    [(_, _, change)] = [r for r in link.recorded if r[0] == "core_banking_changed"]
+    assert change["action"] == "card_activated" and "385921" not in str(change)
     assert link.state("customer").status == "completed"
     assert link.state("customer").expected == ["rated"]
     assert link.state("teller").expected == ["wrap_up"]
