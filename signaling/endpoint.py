@@ -33,7 +33,7 @@ async def handle_websocket(
         raise web.HTTPForbidden(text="origin not allowed")
     ws = web.WebSocketResponse(heartbeat=heartbeat_seconds, max_msg_size=max_message_bytes)
     await ws.prepare(request)
-    conn = await service.open(ws)
+    conn = await service.open(ws, request.remote or "")
     try:
         async for frame in ws:
             if frame.type is WSMsgType.TEXT:

@@ -47,3 +47,11 @@ class Identity:
     def __post_init__(self) -> None:
         if self.role.is_staff and not self.username:
             raise ValueError("staff identities need a username")
+
+
+@dataclass(frozen=True, slots=True)
+class SignInThrottled:
+    """A staff sign-in that was not checked because of too many recent failures."""
+
+    retry_after: float
+    """Seconds before the next attempt may be checked."""

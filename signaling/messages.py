@@ -21,9 +21,11 @@ from signaling.cobrowse_messages import (
     CobrowseState,
     CobrowseStop,
 )
-from signaling.errors import BadJson, UnknownType
+from signaling.errors import BadJson, InvalidMessage, UnknownType
 from signaling.flow_messages import FlowInputMessage, FlowMessage, FlowState
 from signaling.schemas import CLIENT_TYPES, validate
+from signaling.strict_json import StrictJsonError, find_unsafe_name, is_valid_text
+from signaling.strict_json import loads as strict_loads
 from signaling.verification_messages import (
     VerificationGuidance,
     VerificationPhase,
@@ -287,21 +289,47 @@ _CLIENT_CLASSES: dict[str, type[ClientMessage]] = {
 assert set(_CLIENT_CLASSES) == CLIENT_TYPES
 
 
+NAME_FIELDS = frozenset({"display_name", "username", "reason"})
+"""Fields whose text other people see as a name or a label: no control or bidi-override characters."""
+
+
 def parse_client_message(text: str) -> ClientMessage:
-    """Parse one WebSocket text frame; raise a :class:`~signaling.errors.PeerError` on any defect."""
+    """Parse one WebSocket text frame; raise a :class:`~signaling.errors.PeerError` on any defect.
+
+    Strict JSON first (:mod:`signaling.strict_json`: finite numbers, valid Unicode), then the type's
+    JSON Schema, then names free of control characters.
+    """
     try:
-        payload = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        raise BadJson("the message is not valid JSON") from None
+        payload = strict_loads(text)
+    except StrictJsonError as error:
+        if error.where is None:
+            raise BadJson(f"the message is not valid JSON: {error.message}") from None
+        raise InvalidMessage(f"field {error.where}: {error.message}", _peek_type(text)) from None
     if not isinstance(payload, dict):
         raise BadJson("the message must be a JSON object")
     message_type = payload.get("type")
     if not isinstance(message_type, str) or message_type not in CLIENT_TYPES:
         raise UnknownType("unknown or missing message type")
     validate(message_type, payload)
+    for name in NAME_FIELDS & payload.keys():
+        value = payload[name]
+        if isinstance(value, str) and find_unsafe_name(value) is not None:
+            raise InvalidMessage(
+                f"{message_type}: field {name} contains control or direction characters", message_type
+            )
     cls = _CLIENT_CLASSES[message_type]
     fields_ = {k: v for k, v in payload.items() if k not in ("type", "protocol")}
     return cls(**fields_)
+
+
+def _peek_type(text: str) -> str | None:
+    """The client message type named in a frame that failed strict parsing, if it can be read safely."""
+    try:
+        payload = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    message_type = payload.get("type") if isinstance(payload, dict) else None
+    return message_type if isinstance(message_type, str) and message_type in CLIENT_TYPES else None
 
 
 # --- server to client -------------------------------------------------------------------------
@@ -582,6 +610,13 @@ ServerMessage = (
 
 
 def encode(message: ServerMessage) -> str:
-    """Serialize a server message to its wire form (``None`` fields are omitted)."""
-    body = {k: v for k, v in asdict(message).items() if v is not None}
-    return json.dumps({"type": message.TYPE, **body}, separators=(",", ":"), ensure_ascii=False)
+    """Serialize a server message to its wire form (``None`` fields are omitted).
+
+    The text is always encodable as UTF-8: should a lone surrogate have reached a server message
+    despite the parse boundary, it is written as a JSON escape rather than breaking the socket.
+    Raises ``ValueError`` for a non-finite number (never valid JSON)."""
+    body = {"type": message.TYPE, **{k: v for k, v in asdict(message).items() if v is not None}}
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if not is_valid_text(text):
+        text = json.dumps(body, separators=(",", ":"), allow_nan=False)
+    return text

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
-from signaling.identity import Identity
+from signaling.identity import Identity, SignInThrottled
 from signaling.session import Leg
 
 
@@ -74,10 +74,14 @@ class EventStore(Protocol):
 
 
 class Authenticator(Protocol):
-    """Checks staff credentials."""
+    """Checks staff credentials, with the sign-in throttle shared by every entry point."""
 
-    async def authenticate(self, role: str, username: str | None, password: str | None) -> Identity | None:
-        """The identity for valid credentials of an account with ``role``, else ``None``."""
+    async def authenticate(
+        self, role: str, username: str | None, password: str | None, address: str
+    ) -> Identity | SignInThrottled | None:
+        """The identity for valid credentials of an account with ``role``; ``None`` when refused;
+        :class:`SignInThrottled` when too many recent failures for that name or ``address`` (the
+        client's network address) mean the password was not even checked."""
 
 
 class CallbackPort(Protocol):

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from signaling import effects as fx
 from signaling.desks import DeskBoard, Sender, SessionDesk, SessionInfo
-from signaling.errors import BadJson, CloseCode, MediaRejected, PeerError
+from signaling.errors import BadJson, CloseCode, MediaRejected, PeerError, ServerFault
 from signaling.messages import Answer, ServerMessage, encode, parse_client_message
 from signaling.ports import Authenticator, CallbackPort, EventObserver, EventStore, MediaInputError, MediaPort
 from signaling.session import Leg
@@ -35,9 +35,13 @@ TICK_SECONDS = 1.0
 class Connection:
     """One WebSocket with its outbox and writer task."""
 
-    def __init__(self, conn_id: str, ws: web.WebSocketResponse) -> None:
+    def __init__(self, conn_id: str, ws: web.WebSocketResponse, address: str = "") -> None:
         self.id = conn_id
         self.ws = ws
+        self.address = address
+        """The client's network address (for the sign-in throttle; never logged with a name)."""
+        self.faults = 0
+        """Server faults while handling this connection's messages (only the first is logged in full)."""
         self._outbox: asyncio.Queue[str | tuple[int, str]] = asyncio.Queue(maxsize=OUTBOX_LIMIT)
         self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{conn_id}")
         self._closing = False
@@ -64,22 +68,28 @@ class Connection:
             asyncio.create_task(self.ws.close(code=code, message=reason.encode()))  # noqa: RUF006
 
     async def _write_loop(self) -> None:
-        while True:
-            item = await self._outbox.get()
-            if isinstance(item, tuple):
-                code, reason = item
-                await self.ws.close(code=code, message=reason.encode())
-                return
-            try:
+        try:
+            while True:
+                item = await self._outbox.get()
+                if isinstance(item, tuple):
+                    code, reason = item
+                    await self.ws.close(code=code, message=reason.encode())
+                    return
                 await self.ws.send_str(item)
-            except (ConnectionResetError, RuntimeError):
-                return  # the socket is gone; the handler task notices and disconnects
+        except (ConnectionError, RuntimeError):
+            return  # the socket is gone; the handler task notices and disconnects
+        except Exception as error:
+            # Whatever broke this writer, the socket must not stay open and silent: close it, so the
+            # handler ends and the switchboard forgets the connection at once (no ghost teller).
+            logger.error("connection %s: sending failed (%s); closing it", self.id, type(error).__name__)
+            self._closing = True
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=CloseCode.INTERNAL_ERROR, message=b"server error")
 
     async def stop(self) -> None:
-        """Stop the writer (after the socket has closed)."""
+        """Stop the writer (after the socket has closed); never raises but for its own cancellation."""
         self._writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._writer
+        await asyncio.gather(self._writer, return_exceptions=True)
 
 
 class SignalingService:
@@ -138,23 +148,37 @@ class SignalingService:
 
     # --- connections (called by the endpoint) ------------------------------------------------------
 
-    async def open(self, ws: web.WebSocketResponse) -> Connection:
-        """Register a new socket."""
-        conn = Connection(secrets.token_urlsafe(9), ws)
+    async def open(self, ws: web.WebSocketResponse, address: str = "") -> Connection:
+        """Register a new socket from ``address`` (the client's network address)."""
+        conn = Connection(secrets.token_urlsafe(9), ws, address)
         self._conns[conn.id] = conn
         await self.apply(self.switchboard.connect(conn.id, self._clock()))
         return conn
 
     async def on_text(self, conn: Connection, text: str) -> None:
-        """One text frame from a client."""
+        """One text frame from a client: refused with an ``error`` message, never a broken handler."""
         self._input_started = time.perf_counter()
         now = self._clock()
+        ref_type: str | None = None
         try:
             message = parse_client_message(text)
+            ref_type = message.TYPE
+            effects = self.switchboard.receive(conn.id, message, now)
         except PeerError as error:
-            await self.apply(self.switchboard.reject(conn.id, error, error.ref_type, now))
-            return
-        await self.apply(self.switchboard.receive(conn.id, message, now))
+            effects = self.switchboard.reject(conn.id, error, error.ref_type, now)
+        except Exception:
+            effects = self._fault(conn, ref_type, now)
+        await self.apply(effects)
+
+    def _fault(self, conn: Connection, ref_type: str | None, now: float) -> list[fx.Effect]:
+        """Our bug met a client's input: log it (a traceback once per connection); answer ``server_error``."""
+        conn.faults += 1
+        if conn.faults == 1:
+            logger.exception("connection %s: handling %s failed", conn.id, ref_type or "a frame")
+        else:
+            logger.error("connection %s: handling %s failed again", conn.id, ref_type or "a frame")
+        fault = ServerFault("the server could not handle that")
+        return self.switchboard.reject(conn.id, fault, ref_type, now)
 
     async def on_binary(self, conn: Connection) -> None:
         """Binary frames are not part of protocol v1."""
@@ -162,10 +186,14 @@ class SignalingService:
         await self.apply(self.switchboard.reject(conn.id, error, None, self._clock()))
 
     async def closed(self, conn: Connection) -> None:
-        """The socket is closed (by either side, or the heartbeat found it dead)."""
+        """The socket is closed (by either side, or the heartbeat found it dead).
+
+        The switchboard forgets the connection before anything else is awaited, so that nothing can
+        keep a dead connection in the routing."""
         self._conns.pop(conn.id, None)
+        effects = self.switchboard.disconnect(conn.id, self._clock())
         await conn.stop()
-        await self.apply(self.switchboard.disconnect(conn.id, self._clock()))
+        await self.apply(effects)
 
     @property
     def open_connections(self) -> int:
@@ -194,7 +222,18 @@ class SignalingService:
         conn = self._leg_conn(session_id, leg)
         if conn is None:
             return False
-        if not conn.send(encode(message)):
+        return self._deliver(conn, message)
+
+    @staticmethod
+    def _deliver(conn: Connection, message: ServerMessage) -> bool:
+        """Queue a message on a connection; a slow reader is closed (4009), an unencodable message
+        is dropped with one log line and the socket lives on."""
+        try:
+            text = encode(message)
+        except ValueError:
+            logger.error("connection %s: a %s message could not be encoded; dropped", conn.id, message.TYPE)
+            return False
+        if not conn.send(text):
             logger.warning("closing slow connection %s", conn.id)
             conn.close(CloseCode.TOO_SLOW, "reading too slowly")
             return False
@@ -267,16 +306,17 @@ class SignalingService:
         match effect:
             case fx.Send(conn_id, message):
                 conn = self._conns.get(conn_id)
-                if conn is not None and not conn.send(encode(message)):
-                    logger.warning("closing slow connection %s", conn_id)
-                    conn.close(CloseCode.TOO_SLOW, "reading too slowly")
+                if conn is not None:
+                    self._deliver(conn, message)
             case fx.Close(conn_id, code, reason):
                 conn = self._conns.get(conn_id)
                 if conn is not None:
                     conn.close(code, reason)
             case fx.Authenticate(conn_id, role, username, password):
-                identity = await self._auth.authenticate(role, username, password)
-                await self.apply(self.switchboard.authenticated(conn_id, identity, self._clock()))
+                conn = self._conns.get(conn_id)
+                address = conn.address if conn is not None else ""
+                result = await self._auth.authenticate(role, username, password, address)
+                await self.apply(self.switchboard.authenticated(conn_id, result, self._clock()))
             case fx.NegotiateMedia(conn_id, session_id, leg, sdp):
                 await self._negotiate(conn_id, session_id, leg, sdp)
             case fx.AddCandidate(conn_id, session_id, leg, candidate, sdp_mid, index):

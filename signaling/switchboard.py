@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from signaling import effects as fx
-from signaling.errors import CloseCode, NotAllowed, PeerError, UnknownSession
-from signaling.identity import Identity, Role
+from signaling.errors import CloseCode, NotAllowed, PeerError, SignalingError, UnknownSession
+from signaling.identity import Identity, Role, SignInThrottled
 from signaling.messages import (
     BUSINESSES,
     IN_SESSION_CLASSES,
@@ -232,7 +233,9 @@ class Switchboard:
 
     def receive(self, conn_id: str, message: ClientMessage, now: float) -> list[fx.Effect]:
         """Handle one parsed client message; refusals become ``error`` messages, never exceptions."""
-        p = self._participants[conn_id]
+        p = self._participants.get(conn_id)
+        if p is None:
+            return []  # a socket already forgotten (e.g. replaced by a newer login) and being closed
         state = self.state_of(p)
         if message.TYPE not in allowed(p.role, state):
             if state is LinkState.NEW:
@@ -246,7 +249,9 @@ class Switchboard:
         except RoutingError as error:
             return self.reject(conn_id, NotAllowed(str(error)), message.TYPE, now)
 
-    def reject(self, conn_id: str, error: PeerError, ref_type: str | None, now: float) -> list[fx.Effect]:
+    def reject(
+        self, conn_id: str, error: SignalingError, ref_type: str | None, now: float
+    ) -> list[fx.Effect]:
         """Answer a refused message; close the socket when it keeps sending refused messages."""
         p = self._participants.get(conn_id)
         if p is None:
@@ -257,17 +262,29 @@ class Switchboard:
             out.append(fx.Close(conn_id, CloseCode.ABUSE, "too many refused messages"))
         return out
 
-    def authenticated(self, conn_id: str, identity: Identity | None, now: float) -> list[fx.Effect]:
-        """Result of an :class:`~signaling.effects.Authenticate` effect (``None``: credentials refused)."""
+    def authenticated(
+        self, conn_id: str, identity: Identity | SignInThrottled | None, now: float
+    ) -> list[fx.Effect]:
+        """Result of an :class:`~signaling.effects.Authenticate` effect (``None``: credentials refused;
+        :class:`SignInThrottled`: not checked, too many recent failures)."""
         p = self._participants.get(conn_id)
         if p is None or p.state is not LinkState.AUTHENTICATING:
             return []
-        if identity is None:
+        if not isinstance(identity, Identity):
             p.state = LinkState.NEW
             p.failed_logins += 1
+            if identity is None:
+                error = ErrorMessage("auth_failed", "wrong user name, password or role", "hello")
+            else:
+                wait = math.ceil(identity.retry_after)
+                error = ErrorMessage(
+                    "too_many_attempts", f"too many failed sign-ins; try again in {wait} s", "hello"
+                )
             out: list[fx.Effect] = [
-                fx.Send(conn_id, ErrorMessage("auth_failed", "wrong user name, password or role", "hello")),
-                fx.LogEvent(now, "login_failed", data={"connection": conn_id}),
+                fx.Send(conn_id, error),
+                fx.LogEvent(
+                    now, "login_failed", data={"connection": conn_id, "throttled": identity is not None}
+                ),
             ]
             if p.failed_logins >= MAX_FAILED_LOGINS:
                 out.append(fx.Close(conn_id, CloseCode.ABUSE, "too many failed logins"))

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from signaling.identity import Identity, Role
+from signaling.identity import Identity, Role, SignInThrottled
 from video_bank.passwords import hash_password, verify_password
+from video_bank.sign_in_throttle import SignInThrottle
 from video_bank.storage import Storage
 
 logger = logging.getLogger(__name__)
@@ -59,31 +63,78 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
 )
 
 
-class AccountService:
-    """Checks staff credentials against stored scrypt hashes (off the event loop)."""
+PASSWORD_CHECKS_AT_ONCE = 2
+"""scrypt checks running at once (each ≈ 50 ms of a core and 16 MiB); more wait their turn."""
+IN_FLIGHT_PER_ADDRESS = 4
+"""Sign-ins one address may have being checked at once; one per name and address. Without this a
+burst of simultaneous guesses would all pass the throttle before the first failure is counted."""
+BUSY_RETRY_SECONDS = 1.0
 
-    def __init__(self, storage: Storage) -> None:
+
+class AccountService:
+    """Staff sign-in for every entry point (HTTP and WebSocket): one throttle, scrypt off the loop."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        throttle: SignInThrottle | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._storage = storage
+        self._throttle = throttle or SignInThrottle()
+        self._clock = clock
+        self._checks = asyncio.Semaphore(PASSWORD_CHECKS_AT_ONCE)
+        self._in_flight: set[tuple[str, str]] = set()
+        self._in_flight_per_address: Counter[str] = Counter()
         # Hash checked for unknown users so that a wrong user name costs as long as a wrong password.
         self._decoy_hash = hash_password(secrets.token_urlsafe(16))
 
-    async def authenticate(self, role: str, username: str | None, password: str | None) -> Identity | None:
-        """The identity for valid, enabled credentials whose account has ``role``; otherwise ``None``."""
+    async def authenticate(
+        self, role: str, username: str | None, password: str | None, address: str
+    ) -> Identity | SignInThrottled | None:
+        """The identity for valid, enabled credentials whose account has ``role``; ``None`` when
+        refused; :class:`SignInThrottled` when the throttle did not let the attempt be checked."""
         if not username or not password or role == Role.CUSTOMER.value:
             return None
-        identity = await self.authenticate_staff(username, password)
-        if identity is None or identity.role.value != role:
+        result = await self.sign_in(username, password, address)
+        if isinstance(result, Identity) and result.role.value != role:
             logger.info("login refused for role %s", role)
             return None
+        return result
+
+    async def sign_in(self, username: str, password: str, address: str) -> Identity | SignInThrottled | None:
+        """Check a staff member's credentials from ``address`` through the sign-in throttle.
+
+        ``None`` for wrong credentials (counted as a failure), :class:`SignInThrottled` when the
+        attempt was not checked at all (too many failures, or the same name and address already
+        being checked)."""
+        wait = self._throttle.retry_after(username, address, self._clock())
+        if wait > 0:
+            return SignInThrottled(wait)
+        pair = (username, address)
+        if pair in self._in_flight or self._in_flight_per_address[address] >= IN_FLIGHT_PER_ADDRESS:
+            return SignInThrottled(BUSY_RETRY_SECONDS)
+        self._in_flight.add(pair)
+        self._in_flight_per_address[address] += 1
+        try:
+            identity = await self._check(username, password)
+        finally:
+            self._in_flight.discard(pair)
+            self._in_flight_per_address[address] -= 1
+            if self._in_flight_per_address[address] <= 0:
+                del self._in_flight_per_address[address]
+        if identity is None:
+            self._throttle.failed(username, address, self._clock())
+        else:
+            self._throttle.succeeded(username, address, self._clock())
         return identity
 
-    async def authenticate_staff(self, username: str, password: str) -> Identity | None:
+    async def _check(self, username: str, password: str) -> Identity | None:
         """The identity for valid credentials of an enabled staff account, whatever its role."""
-        if not username or not password:
-            return None
         account = await self._storage.get_account(username)
         encoded = account.password_hash if account else self._decoy_hash
-        ok = await asyncio.to_thread(verify_password, password, encoded)
+        async with self._checks:
+            ok = await asyncio.to_thread(verify_password, password, encoded)
         if not ok or account is None or account.disabled:
             return None
         return Identity(

@@ -20,7 +20,6 @@ from video_bank import appkeys
 from video_bank.accounts import AccountService
 from video_bank.auditing import api as auditing_api
 from video_bank.auditing.access_store import AccessLogStore
-from video_bank.auditing.login_throttle import LoginThrottle
 from video_bank.auditing.staff_sessions import StaffSessions
 from video_bank.config import Settings
 from video_bank.core_banking.store import CoreBankingStore
@@ -145,7 +144,6 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
     app[appkeys.RECORDER] = recorder
     app[appkeys.ACCESS_LOG] = AccessLogStore(storage)
     app[appkeys.STAFF_SESSIONS] = StaffSessions(time.monotonic)
-    app[appkeys.LOGIN_THROTTLE] = LoginThrottle(time.monotonic)
     metrics.watch(switchboard, time.time)
     app[appkeys.METRICS] = metrics
     service.start()

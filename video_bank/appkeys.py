@@ -7,7 +7,6 @@ from aiohttp import web
 from signaling.service import SignalingService
 from video_bank.accounts import AccountService
 from video_bank.auditing.access_store import AccessLogStore
-from video_bank.auditing.login_throttle import LoginThrottle
 from video_bank.auditing.staff_sessions import StaffSessions
 from video_bank.config import Settings
 from video_bank.desks.verification_desk import VerificationDesk
@@ -26,4 +25,3 @@ ACCOUNTS = web.AppKey("accounts", AccountService)
 RECORDER = web.AppKey("recorder", Recorder)
 ACCESS_LOG = web.AppKey("access_log", AccessLogStore)
 STAFF_SESSIONS = web.AppKey("staff_sessions", StaffSessions)
-LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)

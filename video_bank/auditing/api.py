@@ -30,15 +30,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from signaling.identity import Identity, Role
+from signaling import strict_json
+from signaling.identity import Identity, Role, SignInThrottled
 from video_bank import appkeys
 from video_bank.auditing.access_log import AccessEntry, check_reason
 from video_bank.auditing.errors import (
@@ -140,9 +141,10 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if len(raw) > MAX_BODY:
         raise BadRequestError("the body is too large")
     try:
-        value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequestError("the body is not valid JSON") from None
+        value = strict_json.loads(raw)
+    except strict_json.StrictJsonError as error:
+        where = f" (field {error.where})" if error.where else ""
+        raise BadRequestError(f"the body is not valid JSON: {error.message}{where}") from None
     if not isinstance(value, dict):
         raise BadRequestError("the body must be a JSON object")
     return value
@@ -165,17 +167,13 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
         raise BadRequestError("give a username and a password")
     if len(username) > 64 or len(password) > 256:
         return _error(401, "auth_failed", "wrong username or password")
-    throttle = request.app[appkeys.LOGIN_THROTTLE]
-    wait = throttle.retry_after(username)
-    if wait > 0:
+    identity = await request.app[appkeys.ACCOUNTS].sign_in(username, password, request.remote or "")
+    if isinstance(identity, SignInThrottled):
         response = _error(429, "too_many_attempts", "too many failed sign-ins; try again later")
-        response.headers["Retry-After"] = str(int(wait) + 1)
+        response.headers["Retry-After"] = str(math.ceil(identity.retry_after))
         return response
-    identity = await request.app[appkeys.ACCOUNTS].authenticate_staff(username, password)
     if identity is None:
-        throttle.failed(username)
         return _error(401, "auth_failed", "wrong username or password")
-    throttle.succeeded(username)
     sessions = request.app[appkeys.STAFF_SESSIONS]
     token = sessions.issue(identity)
     session = sessions.find(token)

@@ -335,7 +335,7 @@ class MediaHub:
             return
         try:
             parsed = candidate_from_sdp(candidate.removeprefix("candidate:"))
-        except (ValueError, IndexError) as exc:
+        except Exception as exc:  # aioice asserts on too few fields: any failure is the client's input
             raise MediaError("the ICE candidate could not be parsed") from exc
         parsed.sdpMid = sdp_mid
         parsed.sdpMLineIndex = sdp_mline_index
