@@ -168,7 +168,7 @@ class SignalingService:
             effects = self.switchboard.reject(conn.id, error, error.ref_type, now)
         except Exception:
             effects = self._fault(conn, ref_type, now)
-        await self.apply(effects)
+        await self._shielded(self.apply(effects))
 
     def _fault(self, conn: Connection, ref_type: str | None, now: float) -> list[fx.Effect]:
         """Our bug met a client's input: log it (a traceback once per connection); answer ``server_error``."""
@@ -192,8 +192,16 @@ class SignalingService:
         keep a dead connection in the routing."""
         self._conns.pop(conn.id, None)
         effects = self.switchboard.disconnect(conn.id, self._clock())
+        await self._shielded(self._after_close(conn, effects))
+
+    async def _after_close(self, conn: Connection, effects: list[fx.Effect]) -> None:
         await conn.stop()
         await self.apply(effects)
+
+    async def _shielded(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` to the end even if the handler awaiting it is cancelled (a server may cancel a
+        socket's handler when its connection drops): effects are never left half carried out."""
+        await asyncio.shield(self._spawn(work))
 
     @property
     def open_connections(self) -> int:
@@ -342,11 +350,14 @@ class SignalingService:
             case fx.CloseMedia(session_id):
                 await self._media.close_session(session_id)
             case fx.SessionClosed(session_id, ended_at, outcome):
-                for desk in self._desks.desks:
-                    try:
-                        await desk.session_closed(session_id, outcome, ended_at)
-                    except Exception:
-                        logger.exception("%s failed to close a session", type(desk).__name__)
+                # A session may end in the instant it is being opened (a party hangs up or drops):
+                # the desks hear of the close after they heard of the opening, without holding up
+                # the effects behind this one; the store seals the record as soon as it exists.
+                opening = self._opening.get(session_id)
+                if opening is None:
+                    await self._close_desks(session_id, outcome, ended_at)
+                else:
+                    self._spawn(self._close_desks(session_id, outcome, ended_at, after=opening))
                 await self._store.close_session(session_id, ended_at, outcome)
             case fx.InSession(conn_id, session_id, leg, role, username, message):
                 opening = self._opening.get(session_id)
@@ -374,6 +385,17 @@ class SignalingService:
             case fx.NotifyCallback(reservation_id, token, teller_name, at):
                 await self._callbacks.notify_callback(reservation_id, token, teller_name, at)
 
+    async def _close_desks(
+        self, session_id: str, outcome: str, ended_at: float, *, after: asyncio.Event | None = None
+    ) -> None:
+        if after is not None:
+            await after.wait()
+        for desk in self._desks.desks:
+            try:
+                await desk.session_closed(session_id, outcome, ended_at)
+            except Exception:
+                logger.exception("%s failed to close a session", type(desk).__name__)
+
     async def _negotiate(self, conn_id: str, session_id: str, leg: Leg, sdp: str) -> None:
         try:
             answer = await self._media.negotiate(session_id, leg, sdp)
@@ -387,10 +409,11 @@ class SignalingService:
         effects = self.switchboard.media_state(session_id, leg, state, self._clock())
         self._spawn(self.apply(effects))
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
     async def _tick_loop(self) -> None:
         """Tick at least every second, and exactly when an offer, wrap-up or routing step is due."""

@@ -31,7 +31,7 @@ from video_bank.metrics import Metrics
 from video_bank.notifications import CallbackDesk, OutboxNotifier
 from video_bank.recording import RecordingStore
 from video_bank.records import Recorder
-from video_bank.storage import SqliteStorage
+from video_bank.storage import LOST_OUTCOME, SqliteStorage
 from video_bank.verification_setup import LazyAnalysisPool, build_verifier
 
 logger = logging.getLogger(__name__)
@@ -105,6 +105,11 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
     recovered = await recorder.recover()
     if recovered:
         logger.warning("sealed %d record(s) left open by an earlier run, marked recovered", len(recovered))
+    dangling = await storage.close_dangling_sessions(LOST_OUTCOME)
+    if dangling:
+        logger.warning(
+            "closed %d session(s) an earlier run left open, outcome %s", len(dangling), LOST_OUTCOME
+        )
     records = RecordingStore(storage, recorder, hub)
     switchboard = Switchboard(
         new_id=lambda: secrets.token_urlsafe(12),

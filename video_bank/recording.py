@@ -32,26 +32,30 @@ logger = logging.getLogger(__name__)
 TAP_QUEUE = 256
 """Encoded frames a leg's tap may hold before it drops (about 8 s of video at 30 fps)."""
 EVENT_BATCH = 16
-"""Timeline events written together; a batch also goes out at least every ``EVENT_FLUSH_SECONDS``."""
-EVENT_FLUSH_SECONDS = 2.0
-KEYFRAME_SECONDS = 2.0
-"""Recorded sessions ask both senders for a video keyframe this often: record fragments start at
-keyframes, so this is the granularity at which an auditor's replay can start (seek)."""
+"""Timeline events written together; pending events are also written every ``PERIOD_SECONDS``, so a
+crash loses at most the events of the last two seconds (docs/record-format.md)."""
+PERIOD_SECONDS = 2.0
+"""Recorded sessions ask both senders for a video keyframe this often (record fragments start at
+keyframes, so this is the granularity at which an auditor's replay can start) and write the timeline
+events still pending."""
 
 
 @dataclass(slots=True)
 class _Recording:
-    writer: RecordWriter
-    legs: list[WebmStreamRecorder]
+    writer: RecordWriter | None = None
+    """``None`` while the record is being opened (events wait in ``events``)."""
+    legs: list[WebmStreamRecorder] = field(default_factory=list)
     taps: list[asyncio.Task[None]] = field(default_factory=list)
-    keyframes: asyncio.Task[None] | None = None
-    """Asks for keyframes periodically (see ``KEYFRAME_SECONDS``)."""
+    periodic: asyncio.Task[None] | None = None
+    """Asks for keyframes and writes pending timeline events every ``PERIOD_SECONDS``."""
     events: list[TimelineEvent] = field(default_factory=list)
     flushed_at: float = field(default_factory=time.monotonic)
     verification: str | None = None
     """The last verification outcome seen in the session (``pass``, ``review``, ``fail``)."""
     customer_id: str | None = None
     """The bank's customer id, once an event names it."""
+    ended: tuple[float, str] | None = None
+    """(ended_at, outcome) of a session closed while its record was still being opened."""
 
 
 VERIFICATION_OUTCOMES = frozenset({"pass", "review", "fail"})
@@ -91,32 +95,42 @@ class RecordingStore:
     async def open_session(
         self, session_id: str, business: str, customer_name: str, teller: str, started_at: float
     ) -> None:
+        # Known at once, before anything is awaited: a close or events arriving while the record is
+        # being opened wait here, and the record is sealed as soon as it exists.
+        recording = _Recording()
+        self._recordings[session_id] = recording
         await self._storage.open_session(session_id, business, customer_name, teller, started_at)
         try:
             writer = await self._recorder.open(
                 SessionInfo.of(session_id, business, started_at, teller=teller)
             )
         except RecordError as error:
+            del self._recordings[session_id]
             logger.error("session %s is not recorded: %s", session_id, type(error).__name__)
             await self._storage.append_event(
                 time.time(), "recording_failed", session_id, None, {"error": type(error).__name__}
             )
             return
-        legs = [WebmStreamRecorder(writer, leg) for leg in LEGS]
-        recording = _Recording(writer, legs)
-        for leg_recorder, leg in zip(legs, LEGS, strict=True):
-            for kind in KINDS:
-                frames = self._hub.subscribe_encoded(session_id, leg, kind, TAP_QUEUE)
-                recording.taps.append(asyncio.create_task(self._tap(frames, leg_recorder, kind)))
-        self._recordings[session_id] = recording
-        recording.keyframes = asyncio.create_task(self._keyframes(session_id))
+        recording.writer = writer
+        recording.legs = [WebmStreamRecorder(writer, leg) for leg in LEGS]
+        if recording.ended is None and self._hub.has_session(session_id):
+            for leg_recorder, leg in zip(recording.legs, LEGS, strict=True):
+                for kind in KINDS:
+                    frames = self._hub.subscribe_encoded(session_id, leg, kind, TAP_QUEUE)
+                    recording.taps.append(asyncio.create_task(self._tap(frames, leg_recorder, kind)))
+            recording.periodic = asyncio.create_task(self._periodic(session_id, recording))
+        self._flush(recording)
+        if recording.ended is not None:
+            await self.seal(session_id, *recording.ended)
 
-    async def _keyframes(self, session_id: str) -> None:
-        """Ask both legs for a keyframe every ``KEYFRAME_SECONDS`` while the session is recorded."""
+    async def _periodic(self, session_id: str, recording: _Recording) -> None:
+        """Every ``PERIOD_SECONDS`` while the session is recorded: a keyframe from both legs, and the
+        pending timeline events into the record."""
         while session_id in self._recordings:
-            await asyncio.sleep(KEYFRAME_SECONDS)  # a period, not a synchronisation
+            await asyncio.sleep(PERIOD_SECONDS)  # a period, not a synchronisation
             for leg in LEGS:
                 self._hub.request_keyframe(session_id, leg)
+            self._flush(recording)
 
     @staticmethod
     async def _tap(frames: Any, leg: WebmStreamRecorder, kind: str) -> None:
@@ -141,10 +155,7 @@ class RecordingStore:
             return
         recording.events.append(TimelineEvent.of(at, kind, actor, data))
         _note_search_facts(recording, kind, data)
-        if (
-            len(recording.events) >= EVENT_BATCH
-            or time.monotonic() - recording.flushed_at >= EVENT_FLUSH_SECONDS
-        ):
+        if len(recording.events) >= EVENT_BATCH or time.monotonic() - recording.flushed_at >= PERIOD_SECONDS:
             self._flush(recording)
 
     async def record_only(
@@ -159,6 +170,8 @@ class RecordingStore:
 
     @staticmethod
     def _flush(recording: _Recording) -> None:
+        if recording.writer is None:
+            return  # still being opened: the events are written once it is
         if recording.events:
             recording.writer.append_events(recording.events)
             recording.events = []
@@ -169,12 +182,18 @@ class RecordingStore:
         await self.seal(session_id, ended_at, outcome)
 
     async def seal(self, session_id: str, ended_at: float, outcome: str) -> None:
-        """End the media taps, write the last events and seal the session's record."""
-        recording = self._recordings.pop(session_id, None)
+        """End the media taps, write the last events and seal the session's record (at once, or as
+        soon as it has been opened)."""
+        recording = self._recordings.get(session_id)
         if recording is None:
             return
-        if recording.keyframes is not None:
-            recording.keyframes.cancel()
+        if recording.writer is None:
+            recording.ended = (ended_at, outcome)
+            return
+        del self._recordings[session_id]
+        writer = recording.writer
+        if recording.periodic is not None:
+            recording.periodic.cancel()
         # The hub has closed the session's streams (CloseMedia comes first), so the taps end by
         # themselves once they have copied what was queued.
         for tap in recording.taps:
@@ -184,7 +203,7 @@ class RecordingStore:
             await leg.close()
         self._flush(recording)
         try:
-            await recording.writer.seal(ended_at=ended_at, summary=_summary(recording, outcome))
+            await writer.seal(ended_at=ended_at, summary=_summary(recording, outcome))
         except RecordError as error:
             logger.error("session %s record could not be sealed: %s", session_id, type(error).__name__)
 

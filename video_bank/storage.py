@@ -13,7 +13,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,10 @@ from typing import Any, Protocol, TypeVar
 from video_bank.errors import StorageError
 
 T = TypeVar("T")
+
+LOST_OUTCOME = "server_lost"
+"""Outcome of a session that was live when the process serving it died (set at the next start, or by
+``records recover``)."""
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: accounts, sessions, event log
@@ -226,6 +230,9 @@ class Storage(Protocol):
     ) -> None: ...
     async def close_session(self, session_id: str, ended_at: float, outcome: str) -> None: ...
     async def get_session(self, session_id: str) -> SessionRecord | None: ...
+    async def close_dangling_sessions(
+        self, outcome: str, session_ids: Sequence[str] | None = None
+    ) -> list[str]: ...
     async def append_event(
         self, at: float, kind: str, session_id: str | None, actor: str | None, data: dict[str, Any]
     ) -> None: ...
@@ -508,6 +515,28 @@ class SqliteStorage:
                 (ended_at, outcome, session_id),
             )
         )
+
+    async def close_dangling_sessions(
+        self, outcome: str, session_ids: Sequence[str] | None = None
+    ) -> list[str]:
+        """Close session rows that a process which died left open (all, or those of ``session_ids``),
+        as ended at their last logged event (their start if none); returns the ids closed."""
+
+        def close() -> list[str]:
+            db = self._conn()
+            with _transaction(db):
+                rows = db.execute("SELECT id FROM sessions WHERE ended_at IS NULL ORDER BY started_at")
+                ids = [r[0] for r in rows if session_ids is None or r[0] in session_ids]
+                for session_id in ids:
+                    db.execute(
+                        "UPDATE sessions SET outcome=?, ended_at=coalesce("
+                        "(SELECT max(at) FROM events WHERE session_id=sessions.id), started_at)"
+                        " WHERE id=? AND ended_at IS NULL",
+                        (outcome, session_id),
+                    )
+            return ids
+
+        return await self._run(close)
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         """A session row."""

@@ -228,6 +228,10 @@ class MediaHub:
         }
         self._sessions[session_id] = _HubSession(session_id, legs)
 
+    def has_session(self, session_id: str) -> bool:
+        """Whether the session's media is open (between :meth:`open_session` and :meth:`close_session`)."""
+        return session_id in self._sessions
+
     def _session(self, session_id: str) -> _HubSession:
         session = self._sessions.get(session_id)
         if session is None:

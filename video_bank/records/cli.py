@@ -24,6 +24,7 @@ wrong key, bad arguments, key store problems).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import sys
@@ -46,6 +47,7 @@ from video_bank.records.store import LocalRecordStore, RecordState
 from video_bank.records.sweep import place_legal_hold, release_legal_hold, sweep
 from video_bank.records.verify import verify_record
 from video_bank.records.writer import KEYS_DIR, RECORDS_DIR
+from video_bank.storage import LOST_OUTCOME, SqliteStorage
 
 COMMANDS = ("records", "keys")
 """Top-level commands this module adds."""
@@ -113,6 +115,8 @@ def run(args: argparse.Namespace, settings: Settings, out: Out = print) -> int:
     store = LocalRecordStore(data_dir / RECORDS_DIR)
     keyring = KeyRing(data_dir / KEYS_DIR)
     try:
+        if args.command == "records" and args.records_command == "recover":
+            return _recover(args, store, keyring, out, settings)
         if args.command == "records":
             return _RECORDS[args.records_command](args, store, keyring, out)
         return _KEYS[args.keys_command](args, keyring, out)
@@ -239,7 +243,9 @@ def _export(args: argparse.Namespace, store: LocalRecordStore, keyring: KeyRing,
     return EXIT_OK
 
 
-def _recover(args: argparse.Namespace, store: LocalRecordStore, keyring: KeyRing, out: Out) -> int:
+def _recover(
+    args: argparse.Namespace, store: LocalRecordStore, keyring: KeyRing, out: Out, settings: Settings
+) -> int:
     outcomes = recover_all(store, keyring.signer(), keyring.trusted_signing_keys(), _now_us())
     for o in outcomes:
         detail = (
@@ -248,7 +254,21 @@ def _recover(args: argparse.Namespace, store: LocalRecordStore, keyring: KeyRing
         out(f"record {o.record_id}: {o.result}" + (f" ({detail})" if detail else ""))
     if not outcomes:
         out("no unsealed records")
+    sealed = [o.record_id for o in outcomes if o.result == "sealed"]
+    if sealed and settings.sqlite_path.exists():
+        closed = asyncio.run(_close_sessions(settings, sealed))
+        for session_id in closed:
+            out(f"session {session_id}: closed as {LOST_OUTCOME}")
     return EXIT_NOT_INTACT if any(o.result == "tampered" for o in outcomes) else EXIT_OK
+
+
+async def _close_sessions(settings: Settings, session_ids: list[str]) -> list[str]:
+    """Close the database rows of sessions whose records were just recovered (their process died)."""
+    storage = await SqliteStorage.open(settings.sqlite_path)
+    try:
+        return await storage.close_dangling_sessions(LOST_OUTCOME, session_ids)
+    finally:
+        await storage.close()
 
 
 def _sweep(args: argparse.Namespace, store: LocalRecordStore, keyring: KeyRing, out: Out) -> int:
@@ -293,7 +313,6 @@ _RECORDS: dict[str, Callable[[argparse.Namespace, LocalRecordStore, KeyRing, Out
     "list": _list,
     "verify": _verify,
     "export": _export,
-    "recover": _recover,
     "sweep": _sweep,
     "hold": _hold,
     "release": _hold,
