@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from signaling.messages import ClientMessage, ServerMessage
+from signaling.ports import CallbackReservation
 from signaling.session import Leg
 
 
@@ -135,12 +136,7 @@ class Paired:
 class StoreCallback:
     """Persist a new callback reservation."""
 
-    reservation_id: str
-    business: str
-    display_name: str
-    phone: str = field(repr=False)
-    window_start: float
-    window_end: float
+    reservation: CallbackReservation
     created_at: float
 
 
@@ -153,6 +149,8 @@ class UpdateCallback:
     at: float
     teller: str | None = None
     session_id: str | None = None
+    link_hash: str | None = field(default=None, repr=False)
+    """With ``calling``: the SHA-256 of the one-time link's token (the token is never stored)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ module and the account service. Tests may provide their own.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from signaling.identity import Identity, SignInThrottled
@@ -84,30 +85,51 @@ class Authenticator(Protocol):
         client's network address) mean the password was not even checked."""
 
 
+@dataclass(frozen=True, slots=True)
+class CallbackReservation:
+    """A call-back reservation as stored: enough to offer it again after a restart."""
+
+    id: str
+    business: str
+    display_name: str
+    phone: str = field(repr=False)
+    """Where the text with the link goes; never logged."""
+    window_start: float
+    window_end: float
+    queued_at: float
+    """When the customer first asked (their place in line)."""
+    elderly: bool
+    language: str | None
+    cancel_hash: str = field(repr=False)
+    """SHA-256 of the cancel token the customer holds (the token itself is never stored)."""
+    status: str = "booked"
+    """booked, calling, answered, missed, cancelled or expired."""
+
+
 class CallbackPort(Protocol):
     """Persistence of callback reservations and the customer notification (SMS gateway, outbox...)."""
 
-    async def store_callback(
-        self,
-        reservation_id: str,
-        business: str,
-        display_name: str,
-        phone: str,
-        window_start: float,
-        window_end: float,
-        created_at: float,
-    ) -> None:
+    async def store_callback(self, reservation: CallbackReservation, created_at: float) -> None:
         """Store a new reservation."""
 
     async def update_callback(
-        self, reservation_id: str, status: str, at: float, teller: str | None, session_id: str | None
+        self,
+        reservation_id: str,
+        status: str,
+        at: float,
+        teller: str | None,
+        session_id: str | None,
+        link_hash: str | None,
     ) -> None:
-        """Record a reservation's new status."""
+        """Record a reservation's new status (and, when calling, the hash of the link's token)."""
 
     async def notify_callback(
         self, reservation_id: str, link_token: str, teller_display_name: str, at: float
     ) -> None:
         """Tell the customer their teller is ready, with a one-time link into the session."""
+
+    async def pending_callbacks(self) -> list[CallbackReservation]:
+        """Reservations still ``booked`` or ``calling`` (to offer again after a restart)."""
 
 
 class EventObserver(Protocol):

@@ -127,8 +127,10 @@ class SignalingService:
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the periodic queue refresh."""
+    async def start(self) -> None:
+        """Put back in line what an earlier run left booked, then start the periodic queue refresh."""
+        pending = await self._callbacks.pending_callbacks()
+        await self.apply(self.switchboard.restore_callbacks(pending, self._clock()))
         self._ticker = asyncio.create_task(self._tick_loop(), name="signaling-ticker")
 
     async def stop(self) -> None:
@@ -376,12 +378,12 @@ class SignalingService:
                 if self._observer is not None:
                     data = {"business": business, "lane": lane, "waited_seconds": waited}
                     self._observer.observe("paired", data, time.perf_counter() - self._input_started)
-            case fx.StoreCallback(reservation_id, business, name, phone, start, end, created_at):
-                await self._callbacks.store_callback(
-                    reservation_id, business, name, phone, start, end, created_at
+            case fx.StoreCallback(reservation, created_at):
+                await self._callbacks.store_callback(reservation, created_at)
+            case fx.UpdateCallback(reservation_id, status, at, teller, session_id, link_hash):
+                await self._callbacks.update_callback(
+                    reservation_id, status, at, teller, session_id, link_hash
                 )
-            case fx.UpdateCallback(reservation_id, status, at, teller, session_id):
-                await self._callbacks.update_callback(reservation_id, status, at, teller, session_id)
             case fx.NotifyCallback(reservation_id, token, teller_name, at):
                 await self._callbacks.notify_callback(reservation_id, token, teller_name, at)
 

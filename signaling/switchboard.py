@@ -13,7 +13,7 @@ callback offer).
 from __future__ import annotations
 
 import datetime as dt
-import hmac
+import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,6 +60,7 @@ from signaling.messages import (
     WrapUpDone,
     WrapUpExtend,
 )
+from signaling.ports import CallbackReservation
 from signaling.resident_id import ResidentId, ResidentIdError
 from signaling.routing import Lapse, Router, RoutingError, Task, TellerProfile
 from signaling.routing import Offer as RoutingOffer
@@ -143,14 +144,21 @@ class Callback:
     """A booked callback reservation, from booking until the customer joins or it ends."""
 
     id: str
-    cancel_token: str
+    cancel_hash: str
+    """SHA-256 of the cancel token the customer was given (the token itself is not kept)."""
     display_name: str
     business: str
     elderly: bool
     window_start: float
     window_end: float
-    link_token: str | None = None
+    link_hash: str | None = None
+    """SHA-256 of the one-time link's token, while a teller is calling."""
     session_id: str | None = None
+
+
+def token_hash(token: str) -> str:
+    """How a bearer token is kept: its SHA-256 (tokens are long random strings; no salt needed)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def local_day_start(now: float) -> float:
@@ -324,7 +332,7 @@ class Switchboard:
         """A customer's ``hello`` carried a callback link token: join the teller's waiting session."""
         out = self.authenticated(conn_id, Identity(Role.CUSTOMER), now)
         p = self._participants[conn_id]
-        reservation_id = self._find_link(token)
+        reservation_id = self._callback_links.get(token_hash(token))
         callback = self._callbacks.get(reservation_id) if reservation_id else None
         session = self._sessions.get(callback.session_id) if callback and callback.session_id else None
         if callback is None or session is None or session.customer_conn is not None:
@@ -335,7 +343,7 @@ class Switchboard:
                     ErrorMessage("invalid_callback", "this call-back link is not valid any more", "hello"),
                 ),
             ]
-        del self._callback_links[token]
+        del self._callback_links[token_hash(token)]
         del self._callbacks[callback.id]
         session.customer_conn = conn_id
         p.display_name, p.business, p.elderly, p.session_id = (
@@ -685,15 +693,23 @@ class Switchboard:
         self._sessions[session.id] = session
         teller.session_id = session.id
         callback.session_id = session.id
-        callback.link_token = self._new_id() + self._new_id()
-        self._callback_links[callback.link_token] = callback.id
+        link_token = self._new_id() + self._new_id()
+        callback.link_hash = token_hash(link_token)
+        self._callback_links[callback.link_hash] = callback.id
         out: list[fx.Effect] = [fx.OpenMedia(session.id), *self._teller_changed(teller, now)]
         out += [
             fx.Send(teller.conn_id, self._started_for_teller(session)),
             fx.Paired(session.business, "elderly" if session.elderly else "standard", round(waited, 3)),
             *self._opened(session, waited, now),
-            fx.UpdateCallback(callback.id, "calling", now, teller=teller.username, session_id=session.id),
-            fx.NotifyCallback(callback.id, callback.link_token, teller.display_name, now),
+            fx.UpdateCallback(
+                callback.id,
+                "calling",
+                now,
+                teller=teller.username,
+                session_id=session.id,
+                link_hash=callback.link_hash,
+            ),
+            fx.NotifyCallback(callback.id, link_token, teller.display_name, now),
         ]
         return out
 
@@ -791,9 +807,10 @@ class Switchboard:
             )
         task = self.router.withdraw(p.conn_id, now)
         assert task is not None
+        cancel_token = self._new_id() + self._new_id()
         callback = Callback(
             id=self._new_id(),
-            cancel_token=self._new_id() + self._new_id(),
+            cancel_hash=token_hash(cancel_token),
             display_name=p.display_name,
             business=task.business,
             elderly=task.elderly,
@@ -817,16 +834,30 @@ class Switchboard:
         )
         self._enter(p, CustomerState.IDLE, now)
         return [
-            fx.StoreCallback(callback.id, task.business, p.display_name, request.phone, start, end, now),
+            fx.StoreCallback(
+                CallbackReservation(
+                    callback.id,
+                    task.business,
+                    p.display_name,
+                    request.phone,
+                    start,
+                    end,
+                    queued_at=task.created_at,
+                    elderly=task.elderly,
+                    language=task.language,
+                    cancel_hash=callback.cancel_hash,
+                ),
+                now,
+            ),
             fx.LogEvent(now, "callback_booked", data={"reservation": callback.id, "business": task.business}),
-            fx.Send(p.conn_id, CallbackBooked(callback.id, callback.cancel_token, start, end)),
+            fx.Send(p.conn_id, CallbackBooked(callback.id, cancel_token, start, end)),
             *self._route(now),
             *self._queue_updates(now),
         ]
 
     def _cancel_callback(self, p: Participant, request: CallbackCancel, now: float) -> list[fx.Effect]:
         callback = self._callbacks.get(request.reservation_id)
-        if callback is None or not hmac.compare_digest(callback.cancel_token, request.cancel_token):
+        if callback is None or callback.cancel_hash != token_hash(request.cancel_token):
             raise InvalidCallback("no such reservation", "callback_cancel")
         if callback.session_id is not None:
             raise InvalidCallback("a teller is already calling you back; follow the link", "callback_cancel")
@@ -850,16 +881,46 @@ class Switchboard:
         for callback in list(self._callbacks.values()):
             if callback.session_id == session_id:
                 del self._callbacks[callback.id]
-                if callback.link_token is not None:
-                    self._callback_links.pop(callback.link_token, None)
+                if callback.link_hash is not None:
+                    self._callback_links.pop(callback.link_hash, None)
                 return [fx.UpdateCallback(callback.id, status, now, session_id=session_id)]
         return []
 
-    def _find_link(self, token: str) -> str | None:
-        for known, reservation_id in self._callback_links.items():
-            if hmac.compare_digest(known, token):
-                return reservation_id
-        return None
+    def restore_callbacks(self, reservations: list[CallbackReservation], now: float) -> list[fx.Effect]:
+        """At start-up: put the reservations an earlier run booked back in line, in their place.
+
+        A reservation that was ``calling`` lost its teller's session with that run: it is ``booked``
+        again and will be offered anew. One whose window has passed is ``expired``."""
+        out: list[fx.Effect] = []
+        config = self.router.config
+        for r in reservations:
+            if r.id in self._callbacks or r.status not in ("booked", "calling"):
+                continue
+            if r.window_end <= now:
+                out.append(fx.UpdateCallback(r.id, "expired", now))
+                out.append(fx.LogEvent(now, "callback_expired", data={"reservation": r.id}))
+                continue
+            self._callbacks[r.id] = Callback(
+                r.id, r.cancel_hash, r.display_name, r.business, r.elderly, r.window_start, r.window_end
+            )
+            priority = config.routing(r.business).priority + (config.elderly_priority if r.elderly else 0)
+            self.router.enqueue(
+                Task(
+                    r.id,
+                    "callback",
+                    r.business,
+                    priority,
+                    r.queued_at,
+                    r.elderly,
+                    language=r.language,
+                    not_before=r.window_start,
+                    expires_at=r.window_end,
+                )
+            )
+            if r.status == "calling":
+                out.append(fx.UpdateCallback(r.id, "booked", now))
+            out.append(fx.LogEvent(now, "callback_restored", data={"reservation": r.id}))
+        return out + self._route(now)
 
     # --- customers told -----------------------------------------------------------------------------
 

@@ -198,7 +198,7 @@ class ReferenceStore:
         payload = struct.pack(">I", len(encoded)) + encoded + photo
         nonce = os.urandom(12)
         sealed = MAGIC + nonce + self._aead.encrypt(nonce, payload, MAGIC + name.encode())
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".ref-")
         try:
             with os.fdopen(fd, "wb") as out:

@@ -23,6 +23,7 @@ from video_bank.auditing.access_store import AccessLogStore
 from video_bank.auditing.staff_sessions import StaffSessions
 from video_bank.config import Settings
 from video_bank.core_banking.store import CoreBankingStore
+from video_bank.data_dir import secure_data_dir
 from video_bank.desks.cobrowse_desk import CobrowseDesk
 from video_bank.desks.flow_desk import FlowDesk
 from video_bank.desks.verification_desk import VerificationDesk
@@ -99,6 +100,7 @@ def _redirect(target: str) -> Handler:
 async def _resources(app: web.Application, *, preload_verification: bool) -> AsyncIterator[None]:
     """Open storage, the media hub and signaling; close them in reverse order at shutdown."""
     settings = app[appkeys.SETTINGS]
+    secure_data_dir(settings.data_dir)
     storage = await SqliteStorage.open(settings.sqlite_path)
     hub = MediaHub(settings.ice_servers)
     recorder = Recorder.local(settings.data_dir)
@@ -151,7 +153,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
     app[appkeys.STAFF_SESSIONS] = StaffSessions(time.monotonic)
     metrics.watch(switchboard, time.time)
     app[appkeys.METRICS] = metrics
-    service.start()
+    await service.start()
     try:
         yield
     finally:

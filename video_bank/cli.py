@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -22,6 +23,7 @@ from video_bank.auditing import cli as access_log_cli
 from video_bank.config import Settings, configure_logging, load_settings
 from video_bank.core_banking import demo as core_banking_demo
 from video_bank.core_banking.store import CoreBankingStore
+from video_bank.data_dir import UMASK, secure_data_dir
 from video_bank.errors import ServeError, VideoBankError
 from video_bank.records import cli as records_cli
 from video_bank.storage import SqliteStorage
@@ -106,7 +108,7 @@ async def _seed(settings: Settings, password: str | None, *, only_if_empty: bool
 
 
 async def _serve(settings: Settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings.data_dir)
     await _seed(settings, settings.demo_password, only_if_empty=True)
     ssl_context = None
     if settings.self_signed:
@@ -146,6 +148,7 @@ async def _serve(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args = _parser().parse_args(argv)
+    os.umask(UMASK)  # everything written under the data dir: files 0600, directories 0700
     try:
         settings = _settings(args)
     except VideoBankError as error:

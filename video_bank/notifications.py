@@ -12,7 +12,8 @@ import logging
 from typing import Protocol
 from urllib.parse import quote
 
-from video_bank.storage import CallbackRecord, Storage
+from signaling.ports import CallbackReservation
+from video_bank.storage import Storage
 
 logger = logging.getLogger(__name__)
 
@@ -25,20 +26,37 @@ def mask_phone(phone: str) -> str:
 class Notifier(Protocol):
     """Delivers a short text to a customer."""
 
-    async def send(self, channel: str, recipient: str, body: str, at: float) -> None:
-        """Queue or deliver ``body`` to ``recipient`` over ``channel`` (e.g. ``sms``)."""
+    async def send(
+        self, channel: str, recipient: str, body: str, at: float, reference: str | None = None
+    ) -> None:
+        """Queue or deliver ``body`` to ``recipient`` over ``channel`` (e.g. ``sms``); ``reference``
+        names what it is about (a call-back reservation)."""
+
+    async def spent(self, reference: str) -> None:
+        """The texts about ``reference`` carry nothing usable any more (a one-time link was used or
+        expired): a store that keeps them should drop their content."""
 
 
 class OutboxNotifier:
-    """Writes notifications to the outbox table; a delivery worker or gateway takes them from there."""
+    """Writes notifications to the outbox table; a delivery worker or gateway takes them from there.
+
+    A text with a one-time link stays readable in the outbox only while the link is live: once the
+    reservation leaves ``calling`` its body is replaced by :data:`SPENT_BODY`."""
 
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
 
-    async def send(self, channel: str, recipient: str, body: str, at: float) -> None:
-        message_id = await self._storage.add_outbox(channel, recipient, body, at)
+    async def send(
+        self, channel: str, recipient: str, body: str, at: float, reference: str | None = None
+    ) -> None:
+        message_id = await self._storage.add_outbox(channel, recipient, body, at, reference)
         logger.info("notification %d queued on %s for %s", message_id, channel, mask_phone(recipient))
 
+    async def spent(self, reference: str) -> None:
+        await self._storage.redact_outbox(reference, SPENT_BODY)
+
+
+SPENT_BODY = "[call-back link used or expired; text removed]"
 
 _ENDED_TEXT = {
     "expired": (
@@ -57,23 +75,21 @@ class CallbackDesk:
         self._notifier = notifier
         self._public_url = public_url.rstrip("/")
 
-    async def store_callback(
-        self,
-        reservation_id: str,
-        business: str,
-        display_name: str,
-        phone: str,
-        window_start: float,
-        window_end: float,
-        created_at: float,
-    ) -> None:
-        record = CallbackRecord(reservation_id, business, display_name, phone, window_start, window_end)
-        await self._storage.put_callback(record, created_at)
+    async def store_callback(self, reservation: CallbackReservation, created_at: float) -> None:
+        await self._storage.put_callback(reservation, created_at)
 
     async def update_callback(
-        self, reservation_id: str, status: str, at: float, teller: str | None, session_id: str | None
+        self,
+        reservation_id: str,
+        status: str,
+        at: float,
+        teller: str | None,
+        session_id: str | None,
+        link_hash: str | None,
     ) -> None:
-        await self._storage.update_callback(reservation_id, status, at, teller, session_id)
+        await self._storage.update_callback(reservation_id, status, at, teller, session_id, link_hash)
+        if status != "calling":
+            await self._notifier.spent(reservation_id)
         ended = _ENDED_TEXT.get(status)
         if ended is None:
             return
@@ -90,4 +106,7 @@ class CallbackDesk:
             return
         link = f"{self._public_url}/customer/?callback={quote(link_token)}"
         body = f"{teller_display_name} from your bank's video counter is ready for you now: {link}"
-        await self._notifier.send("sms", record.phone, body, at)
+        await self._notifier.send("sms", record.phone, body, at, reference=reservation_id)
+
+    async def pending_callbacks(self) -> list[CallbackReservation]:
+        return await self._storage.pending_callbacks()

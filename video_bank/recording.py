@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from signaling.session import LEGS
+from video_bank.event_redaction import plaintext_view
 from video_bank.media.hub import KINDS, MediaHub
 from video_bank.records import Recorder, RecordError, RecordWriter, SessionInfo, TimelineEvent
 from video_bank.records.webm import WebmStreamRecorder
@@ -149,7 +150,8 @@ class RecordingStore:
     async def append_event(
         self, at: float, kind: str, session_id: str | None, actor: str | None, data: dict[str, Any]
     ) -> None:
-        await self._storage.append_event(at, kind, session_id, actor, data)
+        """One event, two sinks: the plaintext log gets :func:`plaintext_view`, the record all of it."""
+        await self._storage.append_event(at, kind, session_id, actor, plaintext_view(kind, data))
         recording = self._recordings.get(session_id) if session_id else None
         if recording is None:
             return

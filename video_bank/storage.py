@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from signaling.ports import CallbackReservation
+from video_bank.data_dir import DIR_MODE, FILE_MODE, create_private_file
 from video_bank.errors import StorageError
 
 T = TypeVar("T")
@@ -140,6 +143,18 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO teller_skills SELECT * FROM teller_skills_kept;
     DROP TABLE teller_skills_kept;
     """,
+    # 6: call-backs survive a restart: the customer's place in line, lane and language, and the hashes
+    # of the cancel and link tokens (never the tokens); outbox messages name what they belong to, so a
+    # text with a one-time link can be redacted once the link is spent.
+    """
+    ALTER TABLE callbacks ADD COLUMN queued_at REAL;
+    ALTER TABLE callbacks ADD COLUMN elderly INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE callbacks ADD COLUMN language TEXT;
+    ALTER TABLE callbacks ADD COLUMN cancel_hash TEXT;
+    ALTER TABLE callbacks ADD COLUMN link_hash TEXT;
+    ALTER TABLE outbox ADD COLUMN reference TEXT;
+    CREATE INDEX outbox_reference ON outbox (reference);
+    """,
 )
 
 
@@ -238,12 +253,22 @@ class Storage(Protocol):
     ) -> None: ...
     async def events(self, session_id: str | None = None) -> list[EventRecord]: ...
     async def set_teller_skills(self, username: str, skills: dict[str, int], elder_care: bool) -> None: ...
-    async def put_callback(self, record: CallbackRecord, created_at: float) -> None: ...
+    async def put_callback(self, reservation: CallbackReservation, created_at: float) -> None: ...
     async def update_callback(
-        self, reservation_id: str, status: str, at: float, teller: str | None, session_id: str | None
+        self,
+        reservation_id: str,
+        status: str,
+        at: float,
+        teller: str | None,
+        session_id: str | None,
+        link_hash: str | None = None,
     ) -> None: ...
     async def get_callback(self, reservation_id: str) -> CallbackRecord | None: ...
-    async def add_outbox(self, channel: str, recipient: str, body: str, at: float) -> int: ...
+    async def pending_callbacks(self) -> list[CallbackReservation]: ...
+    async def add_outbox(
+        self, channel: str, recipient: str, body: str, at: float, reference: str | None = None
+    ) -> int: ...
+    async def redact_outbox(self, reference: str, body: str) -> int: ...
     async def outbox(self) -> list[OutboxMessage]: ...
 
 
@@ -280,12 +305,18 @@ class SqliteStorage:
         return storage
 
     def _connect(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        # 0600 before SQLite opens it: its WAL and shared-memory files copy the database file's mode.
+        create_private_file(self._path)
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(f"{self._path}{suffix}", FILE_MODE)
         db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA secure_delete=ON")  # replaced or deleted content is overwritten, not left
             db.execute("PRAGMA busy_timeout=5000")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > len(MIGRATIONS):
@@ -419,39 +450,70 @@ class SqliteStorage:
 
     # --- callbacks and the outbox ------------------------------------------------------------------
 
-    async def put_callback(self, record: CallbackRecord, created_at: float) -> None:
+    async def put_callback(self, reservation: CallbackReservation, created_at: float) -> None:
         """Store a new callback reservation."""
+        r = reservation
         await self._run(
             lambda: self._conn().execute(
                 "INSERT INTO callbacks (id, business, display_name, phone, window_start, window_end, status,"
-                " created_at, updated_at, teller, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, updated_at, queued_at, elderly, language, cancel_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    record.id,
-                    record.business,
-                    record.display_name,
-                    record.phone,
-                    record.window_start,
-                    record.window_end,
-                    record.status,
+                    r.id,
+                    r.business,
+                    r.display_name,
+                    r.phone,
+                    r.window_start,
+                    r.window_end,
+                    r.status,
                     created_at,
                     created_at,
-                    record.teller,
-                    record.session_id,
+                    r.queued_at,
+                    int(r.elderly),
+                    r.language,
+                    r.cancel_hash,
                 ),
             )
         )
 
     async def update_callback(
-        self, reservation_id: str, status: str, at: float, teller: str | None, session_id: str | None
+        self,
+        reservation_id: str,
+        status: str,
+        at: float,
+        teller: str | None,
+        session_id: str | None,
+        link_hash: str | None = None,
     ) -> None:
-        """Record a reservation's new status (teller and session kept when not given)."""
+        """Record a reservation's new status (teller, session and link kept when not given; a
+        reservation that is no longer ``calling`` has no live link)."""
         await self._run(
             lambda: self._conn().execute(
                 "UPDATE callbacks SET status=?, updated_at=?, teller=coalesce(?, teller),"
-                " session_id=coalesce(?, session_id) WHERE id=?",
-                (status, at, teller, session_id, reservation_id),
+                " session_id=coalesce(?, session_id),"
+                " link_hash=CASE WHEN ?='calling' THEN coalesce(?, link_hash) ELSE NULL END WHERE id=?",
+                (status, at, teller, session_id, status, link_hash, reservation_id),
             )
         )
+
+    async def pending_callbacks(self) -> list[CallbackReservation]:
+        """Reservations still ``booked`` or ``calling``, oldest place in line first."""
+
+        def _pending() -> list[CallbackReservation]:
+            rows = self._conn().execute(
+                "SELECT id, business, display_name, phone, window_start, window_end,"
+                " coalesce(queued_at, created_at), elderly, language, coalesce(cancel_hash, ''), status"
+                " FROM callbacks WHERE status IN ('booked', 'calling')"
+                " ORDER BY coalesce(queued_at, created_at)"
+            )
+            return [
+                CallbackReservation(
+                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9], status=r[10]
+                )
+                for r in rows
+            ]
+
+        return await self._run(_pending)
 
     async def get_callback(self, reservation_id: str) -> CallbackRecord | None:
         """A reservation by id."""
@@ -470,17 +532,37 @@ class SqliteStorage:
 
         return await self._run(_get)
 
-    async def add_outbox(self, channel: str, recipient: str, body: str, at: float) -> int:
-        """Queue a notification for delivery; returns its id."""
+    async def add_outbox(
+        self, channel: str, recipient: str, body: str, at: float, reference: str | None = None
+    ) -> int:
+        """Queue a notification for delivery; returns its id. ``reference``: what it is about (e.g. a
+        call-back reservation), so that it can be redacted later."""
 
         def _add() -> int:
             cursor = self._conn().execute(
-                "INSERT INTO outbox (channel, recipient, body, created_at) VALUES (?, ?, ?, ?)",
-                (channel, recipient, body, at),
+                "INSERT INTO outbox (channel, recipient, body, created_at, reference) VALUES (?, ?, ?, ?, ?)",
+                (channel, recipient, body, at, reference),
             )
             return int(cursor.lastrowid or 0)
 
         return await self._run(_add)
+
+    async def redact_outbox(self, reference: str, body: str) -> int:
+        """Replace the body of every notification about ``reference`` (e.g. once a one-time link in
+        it is spent); returns how many."""
+
+        def _redact() -> int:
+            db = self._conn()
+            cursor = db.execute(
+                "UPDATE outbox SET body=? WHERE reference=? AND body != ?", (body, reference, body)
+            )
+            if cursor.rowcount:
+                # The old text lives on in the WAL until a checkpoint: move it into the database file
+                # (where secure_delete zeroes the replaced content) and empty the WAL.
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return cursor.rowcount
+
+        return await self._run(_redact)
 
     async def outbox(self) -> list[OutboxMessage]:
         """Every queued notification, oldest first."""

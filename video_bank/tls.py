@@ -31,7 +31,7 @@ def ensure_self_signed(folder: Path) -> tuple[Path, Path]:
     cert_path, key_path = folder / "self-signed-cert.pem", folder / "self-signed-key.pem"
     if cert_path.is_file() and key_path.is_file():
         return cert_path, key_path
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
     hostname = socket.gethostname()
     names: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.DNSName(hostname)]
@@ -57,7 +57,9 @@ def ensure_self_signed(folder: Path) -> tuple[Path, Path]:
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
         )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    fd = os.open(cert_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(cert.public_bytes(serialization.Encoding.PEM))
     return cert_path, key_path
 
 

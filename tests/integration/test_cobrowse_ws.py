@@ -10,9 +10,11 @@ import json
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import PartyFactory
 from tests.support.media_party import Party
+from tests.support.records import sealed_timeline
 from video_bank import appkeys
 
 SNAPSHOT: dict[str, Any] = {
@@ -42,7 +44,7 @@ async def call(
 
 
 async def test_the_customers_screen_reaches_only_their_teller_after_consent_and_never_after_stop(
-    party: PartyFactory, client: TestClient
+    party: PartyFactory, client: TestClient, auditor_key: rsa.RSAPrivateKey
 ) -> None:
     customer, teller = await call(party, "teller1", "Wang Fang", "activation")
     other_customer, other_teller = await call(party, "teller2", "Li Na", "card_review")
@@ -99,6 +101,16 @@ async def test_the_customers_screen_reaches_only_their_teller_after_consent_and_
     kinds = [e.kind for e in events]
     assert kinds.count("cobrowse_snapshot") == 1 and kinds.count("cobrowse_events") == 1
     snapshot_row = next(e for e in events if e.kind == "cobrowse_snapshot")
-    assert snapshot_row.data == SNAPSHOT and snapshot_row.actor == "customer"
-    assert "after the stop" not in json.dumps([e.data for e in events])
+    assert snapshot_row.actor == "customer"
+    # The plaintext log keeps the fact and the size; the screen's content is in the encrypted record only.
+    assert snapshot_row.data["screen"] == "my_info" and snapshot_row.data["nodes"] == 3
+    assert snapshot_row.data["bytes"] > 100
+    plaintext = json.dumps([e.data for e in events])
+    assert "app-address" not in plaintext and "5 Guangming Lane" not in plaintext
+    assert "after the stop" not in plaintext
+    recorded = await sealed_timeline(client.server.app, sid, auditor_key)
+    in_record = {e.kind: dict(e.data) for e in recorded}
+    assert in_record["cobrowse_snapshot"] == SNAPSHOT
+    assert in_record["cobrowse_events"]["events"] == typed
+    assert "after the stop" not in json.dumps([dict(e.data) for e in recorded])
     assert not [e for e in await storage.events(other_teller.session_id) if e.kind.startswith("cobrowse_s")]

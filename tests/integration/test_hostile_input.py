@@ -8,9 +8,7 @@ could be guessed over ``/ws`` without limit, around the HTTP sign-in's pause.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 
 import aiohttp
 import pytest
@@ -21,19 +19,10 @@ from signaling.errors import CloseCode
 from signaling.identity import Role
 from tests.conftest import DEMO_PASSWORD, PartyFactory
 from tests.support.media_party import Party
+from tests.support.waiting import eventually
 from video_bank import appkeys
 
 SURROGATE_NAME = '{"type":"join_queue","display_name":"\\ud800","business":"activation"}'
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait until the server's state satisfies ``condition`` (checked on every loop turn)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("the condition never became true")
-        await asyncio.sleep(0.01)
 
 
 def teller_routed(client: TestClient, username: str) -> bool:

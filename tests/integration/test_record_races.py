@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import PartyFactory
-from tests.integration.test_hostile_input import eventually
+from tests.support.waiting import eventually
 from video_bank import appkeys
 from video_bank.records.store import RecordState
 

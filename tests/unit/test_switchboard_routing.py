@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from signaling import effects as fx
@@ -35,8 +37,10 @@ from signaling.messages import (
     WrapUpDone,
     WrapUpExtend,
 )
+from signaling.ports import CallbackReservation
 from signaling.resident_id import check_character
 from signaling.states import TellerState
+from signaling.switchboard import token_hash
 from tests.unit.test_switchboard import Harness
 
 
@@ -209,8 +213,9 @@ def test_a_callback_round_trip_brings_the_customer_into_the_tellers_session(h: H
     h.send("c3", CallbackRequest(phone="+8613800000000"))
     booked: CallbackBooked = h.last("c3", CallbackBooked)
     assert booked.window_end - booked.window_start == 7200
-    stored = h.of_type(fx.StoreCallback)[0]
-    assert (stored.reservation_id, stored.phone) == (booked.reservation_id, "+8613800000000")
+    stored = h.of_type(fx.StoreCallback)[0].reservation
+    assert (stored.id, stored.phone) == (booked.reservation_id, "+8613800000000")
+    assert stored.cancel_hash == token_hash(booked.cancel_token)  # only the hash is stored
     assert h.sb.waiting == 2  # c3 left the line, the reservation keeps its place
 
     h.run(h.sb.disconnect("c3", h.now))
@@ -223,6 +228,8 @@ def test_a_callback_round_trip_brings_the_customer_into_the_tellers_session(h: H
     assert (started.kind, started.peer["display_name"]) == ("callback", "C3")
     notify = h.of_type(fx.NotifyCallback)[0]
     assert notify.reservation_id == booked.reservation_id
+    calling = h.of_type(fx.UpdateCallback)[0]
+    assert calling.status == "calling" and calling.link_hash == token_hash(notify.link_token)
 
     h.run(h.sb.connect("back", h.now))
     h.send("back", Hello(role="customer", callback_token=notify.link_token))
@@ -267,6 +274,46 @@ def test_callback_windows_must_be_sensible(h: Harness, start: float, end: float)
     long_wait(h)
     h.send("c3", CallbackRequest(phone="13800000000", window_start=h.now + start, window_end=h.now + end))
     assert h.last("c3", ErrorMessage).code == "invalid_callback"
+
+
+def reservation(h: Harness, rid: str, **changes: object) -> CallbackReservation:
+    base = CallbackReservation(
+        rid,
+        "activation",
+        rid.upper(),
+        "+8613800000000",
+        window_start=h.now - 60,
+        window_end=h.now + 3600,
+        queued_at=h.now - 600,
+        elderly=False,
+        language=None,
+        cancel_hash=token_hash(f"cancel-{rid}"),
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_reservations_of_an_earlier_run_go_back_in_line_in_their_place(h: Harness) -> None:
+    h.customer("c1")
+    h.send("c1", JoinQueue(display_name="C1", business="activation"))
+    restored = [
+        reservation(h, "r-booked"),
+        reservation(h, "r-calling", status="calling", queued_at=h.now - 900),
+        reservation(h, "r-past", window_end=h.now - 1),
+        reservation(h, "r-later", window_start=h.now + 1800),
+    ]
+    h.run(h.sb.restore_callbacks(restored, h.now))
+    assert [t.id for t in h.sb.router.queue(h.now)] == ["r-calling", "r-booked", "c1"]
+    updates = [(u.reservation_id, u.status) for u in h.of_type(fx.UpdateCallback)]
+    assert updates == [("r-calling", "booked"), ("r-past", "expired")]
+    # The customer's cancel token still works after the restart; another does not.
+    h.customer("phone")
+    h.send("phone", CallbackCancel(reservation_id="r-booked", cancel_token="cancel-r-calling"))
+    assert h.last("phone", ErrorMessage).code == "invalid_callback"
+    h.send("phone", CallbackCancel(reservation_id="r-booked", cancel_token="cancel-r-booked"))
+    assert h.last("phone", CallbackCancelled) == CallbackCancelled("r-booked", "cancelled")
+    # The first in line is offered to the next teller as a call-back.
+    h.teller("t1", auto_accept=False)
+    assert (offer_to(h, "t1").task_id, offer_to(h, "t1").kind) == ("r-calling", "callback")
 
 
 def test_a_called_back_customer_who_never_comes_is_missed(h: Harness) -> None:
