@@ -179,6 +179,11 @@ def _offer_errors(session_id: str, who: str) -> Iterator[None]:
         raise MediaError("the offer could not be used") from exc
 
 
+def _has_candidates(sdp: str) -> bool:
+    """Whether a session description carries at least one ICE candidate."""
+    return "\na=candidate:" in sdp
+
+
 def _other(leg: Leg) -> Leg:
     return "teller" if leg == "customer" else "customer"
 
@@ -251,7 +256,19 @@ class MediaHub:
             await pc.setLocalDescription(await pc.createAnswer())
         if session.closed:
             raise MediaError("the session ended during negotiation")
-        return str(pc.localDescription.sdp)
+        answer = str(pc.localDescription.sdp)
+        if not _has_candidates(answer):
+            # aiortc never starts ICE without a local candidate, so the leg would hang in "connecting".
+            logger.warning(
+                "session %s: the hub gathered no ICE candidate for the %s leg (policy %s: is the TURN "
+                "server reachable and does it accept our credentials?)",
+                session_id,
+                leg,
+                self._ice.transport_policy,
+            )
+            if self._listener is not None:
+                self._listener(session.id, leg, "failed")
+        return answer
 
     def _connect(self, transceiver: RTCRtpTransceiver, media: _LegMedia, other: _LegMedia) -> None:
         """Receive this leg's stream of the transceiver's kind and send it the other leg's."""
@@ -304,6 +321,9 @@ class MediaHub:
                 for transceiver, (leg, kind) in zip(used, MONITOR_SECTIONS, strict=True):
                     watcher.outbound.append(self._send(transceiver, session.legs[leg].streams[kind]))
                 await pc.setLocalDescription(await pc.createAnswer())
+                if not _has_candidates(str(pc.localDescription.sdp)):
+                    logger.warning("session %s: the hub gathered no ICE candidate for a monitor", session_id)
+                    raise MediaError("the media server has no network path for monitoring now")
         except MediaError:
             if session.watchers.get(watcher_id) is watcher:
                 del session.watchers[watcher_id]
