@@ -19,11 +19,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 from aioice import stun
 from aioice.turn import create_turn_endpoint
-from aiortc import RTCPeerConnection
+from aiortc import RTCBundlePolicy, RTCPeerConnection
 
 from tests.conftest import PartyFactory
 from tests.support.coturn import Coturn, running_coturn
 from tests.support.media_party import (
+    Monitor,
     Party,
     dominant_frequency,
     rtc_configuration_from,
@@ -124,6 +125,43 @@ async def test_with_the_relay_policy_a_call_connects_through_the_turn_server_on_
 
     await teller.send(type="hangup", session_id=teller.session_id)
     assert (await customer.until("session_ended"))["reason"] == "teller_hangup"
+    await customer.close_media()
+    await teller.close_media()
+
+
+async def test_a_monitoring_supervisor_relays_through_turn_with_a_credential_of_its_own(
+    coturn: Coturn, client: TestClient, party: PartyFactory
+) -> None:
+    customer, teller = await start_call(party)
+    assert customer.started is not None and teller.started is not None
+    await customer.connect_media(
+        CUSTOMER_ID, CUSTOMER_TONE, configuration=rtc_configuration_from(customer.started)
+    )
+    await teller.connect_media(TELLER_ID, TELLER_TONE, configuration=rtc_configuration_from(teller.started))
+    await wait_until(lambda: len(teller.received.video) >= 5, timeout=30, what="customer video at the teller")
+    supervisor = await party("supervisor", "super1")
+    await supervisor.send(type="monitor_start", session_id=customer.session_id)
+    started = await supervisor.until("monitor_started")
+    assert started["ice_transport_policy"] == "relay"
+    username = started["ice_servers"][0]["username"]
+    assert f":{customer.session_id}.monitor." in username
+
+    configuration = rtc_configuration_from(started)
+    configuration.bundlePolicy = RTCBundlePolicy.MAX_BUNDLE
+    monitor = Monitor(pc=RTCPeerConnection(configuration))
+    await supervisor.send(type="offer", session_id=customer.session_id, sdp=await monitor.offer())
+    await monitor.answered((await supervisor.until("answer"))["sdp"])
+    await wait_until(
+        lambda: min(len(v) for v in monitor.video.values()) >= 20, timeout=30, what="both videos"
+    )
+    assert {s for _, s in monitor.video["customer"]} == {CUSTOMER_ID}
+    assert {s for _, s in monitor.video["teller"]} == {TELLER_ID}
+    assert nominated_types(monitor.pc) == ("relay", "relay")
+    assert f"{username}.hub".partition(":")[2] in {n.partition(":")[2] for n in allocations(coturn)}
+
+    await monitor.close()
+    await customer.send(type="hangup", session_id=customer.session_id)
+    await teller.until("session_ended")
     await customer.close_media()
     await teller.close_media()
 
