@@ -317,7 +317,8 @@ class Welcome:
     connection_id: str
     """Server's id for this socket (for support and logs)."""
     ice_servers: list[dict[str, Any]]
-    """``RTCConfiguration.iceServers`` the client must use."""
+    """The static ``RTCConfiguration.iceServers`` of settings (never a per-leg TURN credential: a call
+    uses those of ``session_started``)."""
     businesses: list[str]
     """Business types the counter serves."""
     display_name: str | None = None

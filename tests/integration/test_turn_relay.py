@@ -10,6 +10,7 @@ relay-to-relay went through the TURN server, and nothing connects once it is sto
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -94,8 +95,9 @@ def allocations(coturn: Coturn) -> set[str]:
 
 
 async def test_with_the_relay_policy_a_call_connects_through_the_turn_server_on_both_sides_and_the_hub(
-    coturn: Coturn, client: TestClient, party: PartyFactory
+    coturn: Coturn, client: TestClient, party: PartyFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     customer, teller = await start_call(party)
     assert customer.started is not None and teller.started is not None
     for started in (customer.started, teller.started):
@@ -127,6 +129,11 @@ async def test_with_the_relay_policy_a_call_connects_through_the_turn_server_on_
     assert (await customer.until("session_ended"))["reason"] == "teller_hangup"
     await customer.close_media()
     await teller.close_media()
+    passwords = [started["ice_servers"][0]["credential"] for started in (customer.started, teller.started)]
+    for secret in (coturn.secret, *passwords):
+        assert secret not in caplog.text, (
+            "no log line (any logger, DEBUG) shows the TURN secret or a password"
+        )
 
 
 async def test_a_monitoring_supervisor_relays_through_turn_with_a_credential_of_its_own(
