@@ -2,7 +2,8 @@
 # Create or update .venv in the repository root with everything video_bank needs.
 #
 #   scripts/setup.sh            runtime packages
-#   scripts/setup.sh --dev      + test and lint tools (pytest, playwright, ruff, mypy)
+#   scripts/setup.sh --dev      + test and lint tools (pytest, playwright, ruff, mypy) and Debian's
+#                               coturn for the TURN tests (apt-get, needs root)
 #   scripts/setup.sh --browser  + Debian's chromium for browser tests (apt-get, needs root)
 #
 # The face stack is installed without compiling dlib: `dlib-bin` (prebuilt wheel, a dependency in
@@ -68,6 +69,24 @@ if [ "$browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   else
     echo "setup: /usr/bin/chromium is missing and cannot be installed here (needs root and apt-get);" \
          "browser tests will be skipped" >&2
+  fi
+fi
+
+# The TURN tests start their own coturn (`turnserver`) on loopback, unprivileged; only the binary is
+# needed. On a systemd machine the package enables and starts its own service with the default
+# configuration: stop and disable it, so that installing test tools never leaves a TURN server open.
+if [ "$dev" = 1 ] && ! command -v turnserver >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's coturn for the TURN tests"
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends coturn >/dev/null 2>&1; } \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+           coturn >/dev/null; }
+    if [ -d /run/systemd/system ]; then
+      systemctl disable --now coturn.service >/dev/null 2>&1 || true
+    fi
+  else
+    echo "setup: turnserver (coturn) is missing and cannot be installed here (needs root and apt-get);" \
+         "TURN tests will be skipped" >&2
   fi
 fi
 

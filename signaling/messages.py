@@ -345,7 +345,8 @@ class Welcome:
     connection_id: str
     """Server's id for this socket (for support and logs)."""
     ice_servers: list[dict[str, Any]]
-    """``RTCConfiguration.iceServers`` the client must use."""
+    """The static ``RTCConfiguration.iceServers`` of settings (never a per-leg TURN credential: a call
+    uses those of ``session_started``)."""
     businesses: list[str]
     """Business types the counter serves."""
     display_name: str | None = None
@@ -473,6 +474,10 @@ class MonitorStarted:
     """Teller's account."""
     customer: str
     """Customer's display name."""
+    ice_servers: list[dict[str, Any]] | None = field(default=None, repr=False)
+    """``RTCConfiguration.iceServers`` for the monitor's peer connection (its own TURN credential). Secret."""
+    ice_transport_policy: Literal["all", "relay"] | None = None
+    """``RTCConfiguration.iceTransportPolicy`` the server wants."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,6 +530,11 @@ class SessionStarted:
     """A live call, or a callback whose customer joins through their link."""
     elderly: bool | None = None
     """To the customer: served as a customer aged 60 or over (the page turns on its elderly mode)."""
+    ice_servers: list[dict[str, Any]] | None = field(default=None, repr=False)
+    """``RTCConfiguration.iceServers`` for this party's peer connection; TURN entries carry a credential
+    issued to this party alone, short-lived. Secret: never in ``repr`` or logs."""
+    ice_transport_policy: Literal["all", "relay"] | None = None
+    """``RTCConfiguration.iceTransportPolicy`` the server wants (``relay``: TURN relays only)."""
 
 
 @dataclass(frozen=True, slots=True)

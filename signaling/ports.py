@@ -24,6 +24,11 @@ class MediaInputError(Exception):
 MediaStateListener = Callable[[str, Leg, Literal["connected", "failed"]], None]
 """Called by the media port with (session id, leg, state)."""
 
+LegIce = Callable[[str, str, float], tuple[list[dict[str, Any]], Literal["all", "relay"]]]
+"""The ICE configuration of one party's peer connection: called with (session id, party, now), where
+party is ``customer``, ``teller`` or ``monitor.<connection id>``; returns ``RTCIceServer`` dictionaries
+(TURN entries with a short-lived credential issued to that party) and the ``iceTransportPolicy``."""
+
 
 class MediaPort(Protocol):
     """The media hub as the signaling layer sees it."""

@@ -16,8 +16,8 @@ import datetime as dt
 import hashlib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Any, Literal, TypeVar
 
 from signaling import effects as fx
 from signaling.errors import CloseCode, NotAllowed, PeerError, SignalingError, UnknownSession
@@ -60,7 +60,7 @@ from signaling.messages import (
     WrapUpDone,
     WrapUpExtend,
 )
-from signaling.ports import CallbackReservation
+from signaling.ports import CallbackReservation, LegIce
 from signaling.resident_id import ResidentId, ResidentIdError
 from signaling.routing import Lapse, Router, RoutingError, Task, TellerProfile
 from signaling.routing import Offer as RoutingOffer
@@ -77,6 +77,8 @@ CALLBACK_MIN_WINDOW = 15 * 60.0
 SUPERVISOR_REFRESH_SECONDS = 2.0
 FIELD_BUSINESSES = ("card_review",)
 """Businesses a field officer's tablet may queue for (it takes the customer's leg of the call)."""
+_StartsMedia = TypeVar("_StartsMedia", SessionStarted, MonitorStarted)
+"""Messages after which a client makes a peer connection: they carry its ICE configuration."""
 
 
 class InvalidResidentId(PeerError):
@@ -176,6 +178,7 @@ class Switchboard:
         new_id: Callable[[], str],
         ice_servers: list[dict[str, Any]],
         routing: RoutingConfig,
+        leg_ice: LegIce | None = None,
         default_handle_seconds: float = 135.0,
         queue_update_seconds: float = 5.0,
         local_date: Callable[[float], dt.date] = lambda t: dt.datetime.fromtimestamp(t).date(),
@@ -183,6 +186,7 @@ class Switchboard:
     ) -> None:
         self._new_id = new_id
         self._ice_servers = ice_servers
+        self._leg_ice = leg_ice
         self._queue_update_seconds = queue_update_seconds
         self._local_date = local_date
         self._day_start = day_start
@@ -359,12 +363,16 @@ class Switchboard:
             fx.LogEvent(now, "callback_answered", session.id, data={"reservation": callback.id}),
             fx.Send(
                 conn_id,
-                SessionStarted(
-                    session.id,
-                    session.business,
-                    {"role": "teller", "display_name": teller.display_name},
-                    kind="callback",
-                    elderly=session.elderly,
+                self._with_ice(
+                    SessionStarted(
+                        session.id,
+                        session.business,
+                        {"role": "teller", "display_name": teller.display_name},
+                        kind="callback",
+                        elderly=session.elderly,
+                    ),
+                    "customer",
+                    now,
                 ),
             ),
             fx.Send(session.teller_conn, CallbackAnswered(session.id)),
@@ -663,14 +671,13 @@ class Switchboard:
         self._enter(customer, CustomerState.IN_CALL, now)
         # Both parties are told before anything is written: pairing latency is what they feel.
         peer = {"role": "teller", "display_name": teller.display_name}
+        started = SessionStarted(session.id, session.business, peer, elderly=session.elderly)
         changed = self._teller_changed(teller, now)
         return [
             fx.OpenMedia(session.id),
             *[e for e in changed if isinstance(e, fx.Send)],
-            fx.Send(
-                customer.conn_id, SessionStarted(session.id, session.business, peer, elderly=session.elderly)
-            ),
-            fx.Send(teller.conn_id, self._started_for_teller(session)),
+            fx.Send(customer.conn_id, self._with_ice(started, "customer", now)),
+            fx.Send(teller.conn_id, self._with_ice(self._started_for_teller(session), "teller", now)),
             fx.Paired(session.business, "elderly" if session.elderly else "standard", round(waited, 3)),
             *self._opened(session, waited, now),
             *[e for e in changed if not isinstance(e, fx.Send)],
@@ -698,7 +705,7 @@ class Switchboard:
         self._callback_links[callback.link_hash] = callback.id
         out: list[fx.Effect] = [fx.OpenMedia(session.id), *self._teller_changed(teller, now)]
         out += [
-            fx.Send(teller.conn_id, self._started_for_teller(session)),
+            fx.Send(teller.conn_id, self._with_ice(self._started_for_teller(session), "teller", now)),
             fx.Paired(session.business, "elderly" if session.elderly else "standard", round(waited, 3)),
             *self._opened(session, waited, now),
             fx.UpdateCallback(
@@ -738,6 +745,13 @@ class Switchboard:
                 },
             ),
         ]
+
+    def _with_ice(self, message: _StartsMedia, party: str, now: float) -> _StartsMedia:
+        """``message`` with the ICE configuration of ``party`` in its session (fresh TURN credentials)."""
+        if self._leg_ice is None:
+            return replace(message, ice_servers=self._ice_servers, ice_transport_policy="all")
+        servers, policy = self._leg_ice(message.session_id, party, now)
+        return replace(message, ice_servers=servers, ice_transport_policy=policy)
 
     @staticmethod
     def _started_for_teller(session: CallSession) -> SessionStarted:
@@ -981,7 +995,11 @@ class Switchboard:
             raise UnknownSession("no live session with that id")
         p.monitoring = session.id
         self._enter(p, SupervisorState.MONITORING, now)
-        started = MonitorStarted(session.id, session.business, session.teller_username, session.customer_name)
+        started = self._with_ice(
+            MonitorStarted(session.id, session.business, session.teller_username, session.customer_name),
+            f"monitor.{p.conn_id}",
+            now,
+        )
         return [
             fx.LogEvent(now, "monitoring_started", session.id, p.username),
             fx.Send(p.conn_id, started),

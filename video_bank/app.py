@@ -28,6 +28,7 @@ from video_bank.desks.cobrowse_desk import CobrowseDesk
 from video_bank.desks.flow_desk import FlowDesk
 from video_bank.desks.verification_desk import VerificationDesk
 from video_bank.media.hub import MediaHub
+from video_bank.media.ice import IcePlan, leg_id
 from video_bank.metrics import Metrics
 from video_bank.notifications import CallbackDesk, OutboxNotifier
 from video_bank.recording import RecordingStore
@@ -102,7 +103,8 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
     settings = app[appkeys.SETTINGS]
     secure_data_dir(settings.data_dir)
     storage = await SqliteStorage.open(settings.sqlite_path)
-    hub = MediaHub(settings.ice_servers)
+    ice = IcePlan.from_settings(settings)
+    hub = MediaHub(ice)
     recorder = Recorder.local(settings.data_dir)
     recovered = await recorder.recover()
     if recovered:
@@ -117,6 +119,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         new_id=lambda: secrets.token_urlsafe(12),
         ice_servers=[s.to_browser() for s in settings.ice_servers],
         routing=load_routing(settings.routing_file),
+        leg_ice=lambda session_id, party, now: ice.for_browser(leg_id(session_id, party), now),
         default_handle_seconds=settings.default_handle_seconds,
         queue_update_seconds=settings.queue_update_seconds,
     )

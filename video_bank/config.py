@@ -14,10 +14,11 @@ import json
 import logging
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from video_bank.errors import ConfigError
@@ -25,6 +26,15 @@ from video_bank.errors import ConfigError
 ENV_PREFIX = "VIDEO_BANK_"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _ICE_SCHEMES = ("stun", "stuns", "turn", "turns")
+IceTransportPolicy = Literal["all", "relay"]
+ICE_TRANSPORT_POLICIES: tuple[IceTransportPolicy, ...] = ("all", "relay")
+TURN_TTL_RANGE = (60, 86400)
+"""Shortest and longest lifetime of a TURN credential, in seconds."""
+TURN_SECRET_MIN_CHARS = 16
+_TURN_URL = re.compile(
+    r"(?P<scheme>turns?):(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?(?:\?transport=(?P<transport>udp|tcp))?"
+)
+"""A TURN URL (RFC 7065) that browsers and aiortc both read: host name or IPv4 address, no IPv6 literal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +117,16 @@ class Settings:
     address or a TLS certificate)."""
     verification_seed: int | None = None
     """Test mode only: a fixed seed for the liveness challenges, so a pre-recorded clip can answer them."""
+    turn_urls: tuple[str, ...] = ()
+    """``turn:``/``turns:`` URLs of the bank's TURN servers (coturn with ``use-auth-secret``); every leg of
+    a call gets short-lived credentials for them (docs/turn.md). Empty: no TURN relay is offered."""
+    turn_secret: str | None = field(default=None, repr=False)
+    """The secret shared with the TURN servers (coturn's ``static-auth-secret``). Secret: from
+    ``VIDEO_BANK_TURN_SECRET`` or the file named by ``VIDEO_BANK_TURN_SECRET_FILE``."""
+    turn_ttl_seconds: int = 600
+    """How long an issued TURN credential may open new allocations (a running call outlives it)."""
+    ice_transport_policy: IceTransportPolicy = "all"
+    """``all``: any path, TURN only as a fallback; ``relay``: the pages and the hub use TURN relays only."""
 
     def __post_init__(self) -> None:
         if not self.host:
@@ -147,6 +167,38 @@ class Settings:
             parts = urlsplit(origin)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ConfigError("allowed_origins", f"{origin!r} is not an origin like https://host:port")
+        self._check_turn()
+
+    def _check_turn(self) -> None:
+        for url in self.turn_urls:
+            match = _TURN_URL.fullmatch(url)
+            if match is None or not 0 < int(match["port"] or 3478) < 65536:
+                raise ConfigError("turn_urls", f"{url!r} is not a URL like turn:host:3478?transport=udp")
+            if match["scheme"] == "turns" and match["transport"] == "udp":
+                raise ConfigError("turn_urls", f"{url!r}: turns: runs over TCP (no TURN over DTLS)")
+        if self.turn_secret is not None:
+            if len(self.turn_secret) < TURN_SECRET_MIN_CHARS:
+                raise ConfigError("turn_secret", f"must be at least {TURN_SECRET_MIN_CHARS} characters")
+            if not self.turn_secret.isprintable() or any(c.isspace() for c in self.turn_secret):
+                raise ConfigError("turn_secret", "must be printable characters without spaces")
+            if not self.turn_urls:
+                raise ConfigError("turn_urls", "a TURN secret is set but no TURN server URL")
+        elif self.turn_urls:
+            raise ConfigError("turn_secret", "TURN URLs need the shared secret (or turn_secret_file)")
+        low, high = TURN_TTL_RANGE
+        if not low <= self.turn_ttl_seconds <= high:
+            raise ConfigError("turn_ttl_seconds", f"must be between {low} and {high} seconds")
+        if self.ice_transport_policy not in ICE_TRANSPORT_POLICIES:
+            raise ConfigError(
+                "ice_transport_policy",
+                f"{self.ice_transport_policy!r} is not one of {', '.join(ICE_TRANSPORT_POLICIES)}",
+            )
+        static_turn = any(
+            s.username and s.credential and any(u.startswith("turn") for u in s.urls)
+            for s in self.ice_servers
+        )
+        if self.ice_transport_policy == "relay" and not (self.turn_urls or static_turn):
+            raise ConfigError("ice_transport_policy", "relay needs a TURN server (turn_urls and turn_secret)")
 
     @property
     def sqlite_path(self) -> Path:
@@ -226,7 +278,7 @@ def _key_bytes(text: str) -> bytes:
 def _convert(name: str, raw: str) -> Any:
     """Turn one environment string into the type of setting ``name``."""
     try:
-        if name in ("port", "max_message_bytes", "verification_workers"):
+        if name in ("port", "max_message_bytes", "verification_workers", "turn_ttl_seconds"):
             return int(raw)
         if name == "verification_seed":
             return int(raw) if raw.strip() else None
@@ -240,13 +292,27 @@ def _convert(name: str, raw: str) -> Any:
         return _parse_bool(name, raw)
     if name == "ice_servers":
         return parse_ice_servers(raw)
-    if name == "allowed_origins":
+    if name in ("allowed_origins", "turn_urls"):
         return tuple(o.strip() for o in raw.split(",") if o.strip())
     if name == "log_level":
         return raw.strip().upper()
-    if name in ("demo_password", "reference_key"):
+    if name == "ice_transport_policy":
+        return raw.strip().lower()
+    if name in ("demo_password", "reference_key", "turn_secret"):
         return raw or None  # set but empty is the same as unset
     return raw
+
+
+def _read_secret_file(name: str, raw: str) -> str:
+    """A secret kept in a file: its text without the final line break (never shown in an error)."""
+    try:
+        text = Path(raw).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(name, f"{raw} cannot be read ({type(exc).__name__})") from None
+    secret = text.removesuffix("\n").removesuffix("\r")
+    if not secret:
+        raise ConfigError(name, f"{raw} is empty")
+    return secret
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -254,7 +320,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
 
     ``overrides`` whose value is ``None`` are ignored, so CLI flags that were not given fall through
     to the environment. Unknown ``VIDEO_BANK_*`` variables are an error: a typo must not silently
-    leave a default in place.
+    leave a default in place. ``VIDEO_BANK_TURN_SECRET_FILE`` names a file holding ``turn_secret``
+    (a secret store's mounted file), as an alternative to the variable itself.
     """
     env = os.environ if env is None else env
     names = {f.name for f in fields(Settings)}
@@ -263,6 +330,11 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         if not key.startswith(ENV_PREFIX):
             continue
         name = key.removeprefix(ENV_PREFIX).lower()
+        if name == "turn_secret_file":
+            if f"{ENV_PREFIX}TURN_SECRET" in env:
+                raise ConfigError(name, "give the TURN secret or the file holding it, not both")
+            values["turn_secret"] = _read_secret_file(name, raw)
+            continue
         if name not in names:
             raise ConfigError(key, "unknown setting")
         values[name] = _convert(name, raw)

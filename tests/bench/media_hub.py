@@ -15,8 +15,10 @@
       verification adds while it runs);
     - ``transcode``: the naive relay (aiortc decodes, each sender encodes again), the baseline.
 
-    The app always builds ``MediaHub(settings.ice_servers)``; the child swaps in the mode by
-    replacing ``video_bank.app.MediaHub`` before creating the app.
+    The app always builds ``MediaHub(ice)``; the child swaps in the mode by replacing
+    ``video_bank.app.MediaHub`` before creating the app. The child reads ``VIDEO_BANK_*`` settings
+    from its environment and the peers configure ICE from ``session_started`` as the pages do, so
+    ``tests/bench/turn_cost.py`` runs the same sessions through a TURN server.
 
 The peers cost the server-side measurement as little as possible: they send pre-encoded media and
 count the frames their receivers reassemble without decoding them. Prints CPU per session,
@@ -36,6 +38,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -144,7 +147,7 @@ def pre_encode_audio(seconds: float = 1.0, frequency: float = 440.0) -> list[byt
 
 
 def hub_factory(mode: str) -> Any:
-    """What the child's app should build instead of ``MediaHub(ice_servers)``."""
+    """What the child's app should build instead of ``MediaHub(ice)``."""
     import functools
 
     from video_bank.media.hub import MediaHub
@@ -180,12 +183,12 @@ async def child_main(mode: str) -> None:
     import video_bank.app
     from video_bank.accounts import seed_demo_accounts
     from video_bank.app import create_app
-    from video_bank.config import Settings
+    from video_bank.config import load_settings
     from video_bank.passwords import hash_password
     from video_bank.storage import SqliteStorage
 
     data = Path(tempfile.mkdtemp(prefix="vb-bench-"))
-    settings = Settings(data_dir=data, port=0, log_level="WARNING")
+    settings = load_settings(data_dir=data, port=0, log_level="WARNING")  # + VIDEO_BANK_* (TURN)
     storage = await SqliteStorage.open(settings.sqlite_path)
     await seed_demo_accounts(storage, PASSWORD)
     encoded = hash_password(PASSWORD)
@@ -248,11 +251,31 @@ class Child:
         return dict(json.loads(await asyncio.wait_for(self.process.stdout.readline(), 30)))
 
 
+def peer_configuration(started: dict) -> Any:
+    """The ``RTCConfiguration`` a page builds from ``session_started``: its ICE servers and policy."""
+    from aiortc import RTCConfiguration, RTCIceServer, RTCIceTransportPolicy
+
+    return RTCConfiguration(
+        iceServers=[
+            RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
+            for s in started["ice_servers"]
+        ],
+        iceTransportPolicy=RTCIceTransportPolicy(started["ice_transport_policy"]),
+    )
+
+
 async def run_sessions(
-    port: int, child: Child, sessions: int, seconds: float, media: dict[str, list[bytes]]
+    port: int,
+    child: Child,
+    sessions: int,
+    seconds: float,
+    media: dict[str, list[bytes]],
+    configure: Callable[[dict], Any] = peer_configuration,
 ) -> dict:
+    """``sessions`` calls with media both ways; ``configure`` makes each peer's ``RTCConfiguration``
+    from its ``session_started``. Returns the child's report for the measuring window."""
     import aiohttp
-    from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+    from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
     from aiortc.mediastreams import AUDIO_PTIME, VIDEO_PTIME, MediaStreamError
     from av import Packet
 
@@ -314,8 +337,9 @@ async def run_sessions(
         async for _ in ws:
             pass
 
-    async def media_for(ws: aiohttp.ClientWebSocketResponse, session_id: str) -> None:
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    async def media_for(ws: aiohttp.ClientWebSocketResponse, started: dict) -> None:
+        session_id = started["session_id"]
+        pc = RTCPeerConnection(configure(started))
         pcs.append(pc)
         for kind in ("audio", "video"):
             pc.addTrack(PreEncodedTrack(kind))
@@ -348,10 +372,10 @@ async def run_sessions(
         await customer.send_json(
             {"type": "join_queue", "display_name": f"Bench {n}", "business": "activation"}
         )
-        session_id = (await next_of(customer, "session_started"))["session_id"]
-        await next_of(teller, "session_started")
-        await media_for(customer, session_id)
-        await media_for(teller, session_id)
+        customer_started = await next_of(customer, "session_started")
+        teller_started = await next_of(teller, "session_started")
+        await media_for(customer, customer_started)
+        await media_for(teller, teller_started)
         await next_of(customer, "media_state")
         sockets += [teller, customer]
         readers += [asyncio.create_task(drain(teller)), asyncio.create_task(drain(customer))]

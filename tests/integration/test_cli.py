@@ -357,6 +357,21 @@ BAD_CONFIGURATIONS = [
         id="ICE without scheme",
     ),
     pytest.param(
+        ["serve"],
+        {"VIDEO_BANK_ICE_TRANSPORT_POLICY": "relay"},
+        "ice_transport_policy",
+        id="relay without TURN",
+    ),
+    pytest.param(
+        ["serve"], {"VIDEO_BANK_TURN_URLS": "turn:turn.bank.example"}, "turn_secret", id="TURN, no secret"
+    ),
+    pytest.param(
+        ["serve"],
+        {"VIDEO_BANK_TURN_URLS": "turn:turn.bank.example", "VIDEO_BANK_TURN_SECRET_FILE": "/no/such/file"},
+        "turn_secret_file",
+        id="TURN secret file missing",
+    ),
+    pytest.param(
         ["seed-demo", "--password", "pw"], {"VIDEO_BANK_NOPE": "1"}, "VIDEO_BANK_NOPE", id="seed-demo"
     ),
 ]

@@ -28,6 +28,8 @@ from aiortc import (
     MediaStreamTrack,
     RTCBundlePolicy,
     RTCConfiguration,
+    RTCIceServer,
+    RTCIceTransportPolicy,
     RTCPeerConnection,
     RTCSessionDescription,
     VideoStreamTrack,
@@ -223,6 +225,17 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, what:
         await asyncio.sleep(0.02)
 
 
+def rtc_configuration_from(started: dict[str, Any]) -> RTCConfiguration:
+    """The peer connection configuration a browser builds from ``session_started``/``monitor_started``."""
+    return RTCConfiguration(
+        iceServers=[
+            RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
+            for s in started["ice_servers"]
+        ],
+        iceTransportPolicy=RTCIceTransportPolicy(started["ice_transport_policy"]),
+    )
+
+
 FLOW_TYPES = frozenset({"flow_state", "flow_message"})
 
 
@@ -235,6 +248,8 @@ class Party:
         self.pc: RTCPeerConnection | None = None
         self.received = Received()
         self.session_id: str | None = None
+        self.started: dict[str, Any] | None = None
+        """The ``session_started`` message of the current call (set by :func:`start_call`)."""
         self._readers: list[asyncio.Task[None]] = []
         self.video_track: CounterVideoTrack | KeyframeOnRequestTrack | None = None
         self.reassembled: ReassembledFrames | None = None
@@ -302,15 +317,17 @@ class Party:
         keyframes_on_request: bool = False,
         keep_received: bool = False,
         camera: MediaStreamTrack | None = None,
+        configuration: RTCConfiguration | None = None,
     ) -> None:
         """Offer one peer connection with counter video and a tone, apply the hub's answer.
 
         ``keyframes_on_request``: send a :class:`KeyframeOnRequestTrack` instead of letting aiortc
         encode; ``keep_received``: keep the encoded video frames received (:attr:`reassembled`);
-        ``camera``: send this video track (e.g. a synthetic face) instead of the counter bars.
+        ``camera``: send this video track (e.g. a synthetic face) instead of the counter bars;
+        ``configuration``: ICE servers and policy (default: host candidates only).
         """
         assert self.session_id is not None
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc = RTCPeerConnection(configuration or RTCConfiguration(iceServers=[]))
         self.pc = pc
         if camera is not None:
             video_sender = pc.addTrack(camera)
@@ -410,9 +427,10 @@ async def start_call(party: Callable[..., Awaitable[Party]]) -> tuple[Party, Par
     await teller.expect("teller_state")
     customer = await party("customer")
     await customer.send(type="join_queue", display_name="Wang Fang", business="activation")
-    started = await customer.until("session_started")
-    customer.session_id = started["session_id"]
-    teller.session_id = (await teller.until("session_started"))["session_id"]
+    customer.started = await customer.until("session_started")
+    customer.session_id = customer.started["session_id"]
+    teller.started = await teller.until("session_started")
+    teller.session_id = teller.started["session_id"]
     assert customer.session_id == teller.session_id
     return customer, teller
 

@@ -113,6 +113,13 @@ def test_every_setting_is_parsed_from_its_environment_variable(pem_files: tuple[
         "verification_preload": ("false", False),
         "test_mode": ("false", False),  # True is refused with this host and TLS; tested below
         "verification_seed": ("", None),
+        "turn_urls": (
+            "turn:turn.bank.example:3478?transport=udp, turns:turn.bank.example:443?transport=tcp",
+            ("turn:turn.bank.example:3478?transport=udp", "turns:turn.bank.example:443?transport=tcp"),
+        ),
+        "turn_secret": ("a-shared-turn-secret-0815", "a-shared-turn-secret-0815"),
+        "turn_ttl_seconds": ("300", 300),
+        "ice_transport_policy": ("Relay", "relay"),
     }
     assert set(cases) == {f.name for f in dataclasses.fields(Settings)}, "a setting has no env test"
     env = {f"VIDEO_BANK_{name.upper()}": raw for name, (raw, _) in cases.items()}
@@ -217,6 +224,8 @@ def test_a_false_override_is_not_treated_as_absent() -> None:
 # --- invalid configuration ----------------------------------------------------------------------------
 
 
+_SECRET = {"VIDEO_BANK_TURN_SECRET": "a-shared-turn-secret-0815"}
+
 INVALID_ENVIRONMENTS: list[tuple[dict[str, str], str]] = [
     ({"VIDEO_BANK_NOPE": "1"}, "VIDEO_BANK_NOPE"),
     ({"VIDEO_BANK_HOST": ""}, "host"),
@@ -245,6 +254,33 @@ INVALID_ENVIRONMENTS: list[tuple[dict[str, str], str]] = [
     ({"VIDEO_BANK_ICE_SERVERS": '[{"urls": null}]'}, "ice_servers"),
     ({"VIDEO_BANK_ICE_SERVERS": '[{"urls": "turn:x", "credential": 5}]'}, "ice_servers"),
     ({"VIDEO_BANK_ALLOWED_ORIGINS": "bank.example"}, "allowed_origins"),
+    ({"VIDEO_BANK_TURN_URLS": "turn:t.example"}, "turn_secret"),
+    ({"VIDEO_BANK_TURN_SECRET": "a-shared-turn-secret-0815"}, "turn_urls"),
+    ({"VIDEO_BANK_TURN_URLS": "stun:t.example", **_SECRET}, "turn_urls"),
+    ({"VIDEO_BANK_TURN_URLS": "https://t.example", **_SECRET}, "turn_urls"),
+    ({"VIDEO_BANK_TURN_URLS": "turn:[::1]:3478", **_SECRET}, "turn_urls"),
+    ({"VIDEO_BANK_TURN_URLS": "turn:t.example:99999", **_SECRET}, "turn_urls"),
+    ({"VIDEO_BANK_TURN_URLS": "turn:t.example?transport=sctp", **_SECRET}, "turn_urls"),
+    ({"VIDEO_BANK_TURN_URLS": "turns:t.example:443?transport=udp", **_SECRET}, "turn_urls"),
+    ({"VIDEO_BANK_TURN_URLS": "turn:t.example", "VIDEO_BANK_TURN_SECRET": "short"}, "turn_secret"),
+    (
+        {"VIDEO_BANK_TURN_URLS": "turn:t.example", "VIDEO_BANK_TURN_SECRET": "with space 0123456"},
+        "turn_secret",
+    ),
+    ({"VIDEO_BANK_TURN_TTL_SECONDS": "59"}, "turn_ttl_seconds"),
+    ({"VIDEO_BANK_TURN_TTL_SECONDS": "86401"}, "turn_ttl_seconds"),
+    ({"VIDEO_BANK_TURN_TTL_SECONDS": "10m"}, "turn_ttl_seconds"),
+    ({"VIDEO_BANK_ICE_TRANSPORT_POLICY": "none"}, "ice_transport_policy"),
+    ({"VIDEO_BANK_ICE_TRANSPORT_POLICY": "relay"}, "ice_transport_policy"),
+    (
+        {"VIDEO_BANK_ICE_TRANSPORT_POLICY": "relay", "VIDEO_BANK_ICE_SERVERS": "turn:t.example"},
+        "ice_transport_policy",
+    ),
+    (
+        {"VIDEO_BANK_TURN_SECRET_FILE": "/no/such/secret", "VIDEO_BANK_TURN_URLS": "turn:t.example"},
+        "turn_secret_file",
+    ),
+    ({"VIDEO_BANK_TURN_SECRET_FILE": "/etc/hostname", **_SECRET}, "turn_secret_file"),
     ({"VIDEO_BANK_TLS_CERT": "/no/such/cert.pem", "VIDEO_BANK_TLS_KEY": "/no/such/key.pem"}, "tls_cert"),
 ]
 
@@ -349,3 +385,64 @@ def test_a_fixed_challenge_seed_needs_test_mode_and_test_mode_refuses_production
         load_settings(
             {"VIDEO_BANK_TEST_MODE": "true", "VIDEO_BANK_TLS_CERT": str(cert), "VIDEO_BANK_TLS_KEY": str(key)}
         )
+
+
+# --- TURN -----------------------------------------------------------------------------------------------
+
+
+def test_turn_defaults_offer_no_relay_any_path_and_ten_minute_credentials() -> None:
+    settings = Settings()
+
+    assert settings.turn_urls == ()
+    assert settings.turn_secret is None
+    assert settings.turn_ttl_seconds == 600
+    assert settings.ice_transport_policy == "all"
+
+
+def test_the_turn_secret_is_read_from_a_file_without_its_line_break(tmp_path: Path) -> None:
+    secret_file = tmp_path / "turn.secret"
+    secret_file.write_text("a-shared-turn-secret-from-a-file\n")
+
+    settings = load_settings(
+        {"VIDEO_BANK_TURN_URLS": "turn:t.example", "VIDEO_BANK_TURN_SECRET_FILE": str(secret_file)}
+    )
+
+    assert settings.turn_secret == "a-shared-turn-secret-from-a-file"
+
+
+def test_an_empty_turn_secret_file_is_refused_naming_it(tmp_path: Path) -> None:
+    secret_file = tmp_path / "turn.secret"
+    secret_file.write_text("\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            {"VIDEO_BANK_TURN_URLS": "turn:t.example", "VIDEO_BANK_TURN_SECRET_FILE": str(secret_file)}
+        )
+
+    assert caught.value.setting == "turn_secret_file"
+
+
+def test_relay_policy_is_accepted_with_turn_servers_or_a_static_turn_server_with_credentials() -> None:
+    with_rest = load_settings(
+        {**_SECRET, "VIDEO_BANK_TURN_URLS": "turn:t.example", "VIDEO_BANK_ICE_TRANSPORT_POLICY": "relay"}
+    )
+    with_static = load_settings(
+        {
+            "VIDEO_BANK_ICE_SERVERS": '[{"urls": "turn:t.example", "username": "u", "credential": "p"}]',
+            "VIDEO_BANK_ICE_TRANSPORT_POLICY": "relay",
+        }
+    )
+
+    assert with_rest.ice_transport_policy == with_static.ice_transport_policy == "relay"
+
+
+def test_the_turn_secret_never_shows_in_repr_or_in_an_error(tmp_path: Path) -> None:
+    secret = "turn-secret-never-shown-4711"
+    settings = load_settings({"VIDEO_BANK_TURN_URLS": "turn:t.example", "VIDEO_BANK_TURN_SECRET": secret})
+
+    assert settings.turn_secret == secret
+    assert secret not in repr(settings)
+    assert "turn:t.example" in repr(settings)
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"VIDEO_BANK_TURN_URLS": "turn:t.example", "VIDEO_BANK_TURN_SECRET": secret + " x"})
+    assert secret not in str(caught.value)

@@ -33,15 +33,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from aiortc import (
     MediaStreamTrack,
     RTCBundlePolicy,
-    RTCConfiguration,
-    RTCIceServer,
     RTCPeerConnection,
     RTCRtpTransceiver,
     RTCSessionDescription,
@@ -51,7 +50,6 @@ from aiortc.sdp import candidate_from_sdp
 
 from signaling.ports import MediaStateListener
 from signaling.session import LEGS, Leg
-from video_bank.config import IceServer
 from video_bank.errors import MediaError
 from video_bank.media import aiortc_tuning
 from video_bank.media.aiortc_forwarding import (
@@ -64,6 +62,7 @@ from video_bank.media.aiortc_forwarding import (
 from video_bank.media.decoding import FrameDecoder
 from video_bank.media.fanout import Fanout, RelayTrack, Subscription
 from video_bank.media.forwarding import EncodedSubscription, ForwardedTrack, Forwarder, Kind
+from video_bank.media.ice import IcePlan, leg_id
 
 logger = logging.getLogger(__name__)
 
@@ -165,18 +164,6 @@ class _HubSession:
     closed: bool = False
 
 
-def rtc_configuration(
-    ice_servers: Sequence[IceServer], bundle_policy: RTCBundlePolicy = RTCBundlePolicy.BALANCED
-) -> RTCConfiguration:
-    """The aiortc configuration from settings; empty means host candidates only (no public STUN)."""
-    return RTCConfiguration(
-        iceServers=[
-            RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential) for s in ice_servers
-        ],
-        bundlePolicy=bundle_policy,
-    )
-
-
 @contextlib.contextmanager
 def _offer_errors(session_id: str, who: str) -> Iterator[None]:
     """Turn whatever aiortc raises for an unusable offer into a :class:`MediaError` (never echo SDP)."""
@@ -192,6 +179,11 @@ def _offer_errors(session_id: str, who: str) -> Iterator[None]:
         raise MediaError("the offer could not be used") from exc
 
 
+def _has_candidates(sdp: str) -> bool:
+    """Whether a session description carries at least one ICE candidate."""
+    return "\na=candidate:" in sdp
+
+
 def _other(leg: Leg) -> Leg:
     return "teller" if leg == "customer" else "customer"
 
@@ -199,12 +191,20 @@ def _other(leg: Leg) -> Leg:
 class MediaHub:
     """Relays media between the two legs of each session."""
 
-    def __init__(self, ice_servers: Sequence[IceServer] = (), relay_mode: RelayMode = "forward") -> None:
+    def __init__(
+        self,
+        ice: IcePlan | None = None,
+        relay_mode: RelayMode = "forward",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``ice``: the ICE servers, TURN credentials and policy of the hub's peer connections (none:
+        host candidates only); ``clock``: Unix time, for the expiry of TURN credentials."""
         if relay_mode not in get_args(RelayMode):
             raise ValueError(f"relay_mode must be one of {get_args(RelayMode)}")
         aiortc_tuning.install()
         self.relay_mode: RelayMode = relay_mode
-        self._ice_servers = tuple(ice_servers)
+        self._ice = ice if ice is not None else IcePlan()
+        self._clock = clock
         self._sessions: dict[str, _HubSession] = {}
         self._listener: MediaStateListener | None = None
 
@@ -244,7 +244,7 @@ class MediaHub:
         media = session.legs[leg]
         if media.pc is not None:
             raise MediaError("this side has already negotiated; renegotiation is not supported")
-        pc = RTCPeerConnection(configuration=rtc_configuration(self._ice_servers))
+        pc = RTCPeerConnection(configuration=self._ice.for_hub(leg_id(session_id, leg), self._clock()))
         media.pc = pc
         self._watch(session, leg, pc)
         with _offer_errors(session_id, leg):
@@ -260,7 +260,19 @@ class MediaHub:
             await pc.setLocalDescription(await pc.createAnswer())
         if session.closed:
             raise MediaError("the session ended during negotiation")
-        return str(pc.localDescription.sdp)
+        answer = str(pc.localDescription.sdp)
+        if not _has_candidates(answer):
+            # aiortc never starts ICE without a local candidate, so the leg would hang in "connecting".
+            logger.warning(
+                "session %s: the hub gathered no ICE candidate for the %s leg (policy %s: is the TURN "
+                "server reachable and does it accept our credentials?)",
+                session_id,
+                leg,
+                self._ice.transport_policy,
+            )
+            if self._listener is not None:
+                self._listener(session.id, leg, "failed")
+        return answer
 
     def _connect(self, transceiver: RTCRtpTransceiver, media: _LegMedia, other: _LegMedia) -> None:
         """Receive this leg's stream of the transceiver's kind and send it the other leg's."""
@@ -294,7 +306,8 @@ class MediaHub:
             raise MediaError("this supervisor is already receiving the session")
         # Max-bundle: with aiortc's default (balanced) a second transceiver of a kind keeps a transport
         # that applying the offer's BUNDLE group then discards, and its sender never starts.
-        pc = RTCPeerConnection(rtc_configuration(self._ice_servers, RTCBundlePolicy.MAX_BUNDLE))
+        monitor = leg_id(session_id, f"monitor.{watcher_id}")
+        pc = RTCPeerConnection(self._ice.for_hub(monitor, self._clock(), RTCBundlePolicy.MAX_BUNDLE))
         watcher = _Watcher(pc)
         session.watchers[watcher_id] = watcher
         try:
@@ -312,6 +325,9 @@ class MediaHub:
                 for transceiver, (leg, kind) in zip(used, MONITOR_SECTIONS, strict=True):
                     watcher.outbound.append(self._send(transceiver, session.legs[leg].streams[kind]))
                 await pc.setLocalDescription(await pc.createAnswer())
+                if not _has_candidates(str(pc.localDescription.sdp)):
+                    logger.warning("session %s: the hub gathered no ICE candidate for a monitor", session_id)
+                    raise MediaError("the media server has no network path for monitoring now")
         except MediaError:
             if session.watchers.get(watcher_id) is watcher:
                 del session.watchers[watcher_id]

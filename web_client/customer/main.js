@@ -339,7 +339,8 @@ async function onSessionStarted(message) {
   const call = new HubCall({
     signaling: client,
     sessionId: message.session_id,
-    iceServers: page.welcome.ice_servers,
+    iceServers: message.ice_servers ?? page.welcome.ice_servers,
+    iceTransportPolicy: message.ice_transport_policy,
     localStream: media.stream,
     remoteVideo: ui.remoteVideo,
   });

@@ -80,7 +80,8 @@ export function stopLocalMedia(stream) {
  * @typedef {object} HubCallOptions
  * @property {SignalingClient} signaling connected client used to send `offer`, `ice`
  * @property {string} sessionId from `session_started`
- * @property {RTCIceServer[]} iceServers from `welcome.ice_servers`
+ * @property {RTCIceServer[]} iceServers from `session_started.ice_servers` (TURN credentials of this leg)
+ * @property {RTCIceTransportPolicy} [iceTransportPolicy] from `session_started`; `relay`: TURN only
  * @property {MediaStream|null} localStream what to send (null: receive only)
  * @property {HTMLVideoElement} remoteVideo where the other party's media plays
  */
@@ -90,7 +91,11 @@ export class HubCall {
   /** @param {HubCallOptions} options */
   constructor(options) {
     /** @private */ this.options = options;
-    /** @private */ this.pc = new RTCPeerConnection({iceServers: options.iceServers});
+    /** @private */
+    this.pc = new RTCPeerConnection({
+      iceServers: options.iceServers,
+      iceTransportPolicy: options.iceTransportPolicy ?? 'all',
+    });
     /** @private */ this.remoteStream = new MediaStream();
     /** @private */ this.closed = false;
     /** @private Candidates found from now on are trickled (those found earlier are in the offer). */

@@ -86,6 +86,8 @@ export const PROTOCOL_VERSION = 1;
  * @property {Business} business
  * @property {{role: 'customer'|'teller', display_name: string, elderly?: boolean}} peer
  * @property {TaskKind} [kind] `callback` when a teller calls a booked customer back
+ * @property {RTCIceServer[]} ice_servers this party's ICE servers (TURN with a short-lived credential)
+ * @property {RTCIceTransportPolicy} ice_transport_policy `relay`: TURN relays only
  */
 /** @typedef {{type: 'callback_answered', session_id: string}} CallbackAnsweredMessage */
 /** @typedef {{type: 'answer', session_id: string, sdp: string}} AnswerMessage */
@@ -99,6 +101,8 @@ export const PROTOCOL_VERSION = 1;
  * @property {Business} business
  * @property {string} teller username
  * @property {string} customer display name
+ * @property {RTCIceServer[]} ice_servers the monitor's ICE servers (TURN with its own credential)
+ * @property {RTCIceTransportPolicy} ice_transport_policy
  */
 /** @typedef {'stopped'|'session_ended'|'media_failed'} MonitorStopReason */
 /** @typedef {{type: 'monitor_stopped', session_id: string, reason: MonitorStopReason}} MonitorStoppedMessage */

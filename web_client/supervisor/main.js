@@ -195,7 +195,8 @@ function onMonitorStarted(message) {
   const call = new MonitorCall({
     signaling,
     sessionId: message.session_id,
-    iceServers: page.iceServers,
+    iceServers: message.ice_servers ?? page.iceServers,
+    iceTransportPolicy: message.ice_transport_policy,
     videos: panel.videos,
     onConnectionState: (state) => onMonitorConnection(call, state),
   });

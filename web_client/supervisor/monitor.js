@@ -45,7 +45,8 @@ export const MONITOR_ICE_GATHERING_CAP_MS = 5000;
  * @typedef {object} MonitorCallOptions
  * @property {SignalingClient} signaling connected supervisor client, used to send the `offer`
  * @property {string} sessionId from `monitor_started`
- * @property {RTCIceServer[]} iceServers from `welcome.ice_servers`
+ * @property {RTCIceServer[]} iceServers from `monitor_started.ice_servers` (this monitor's TURN credential)
+ * @property {RTCIceTransportPolicy} [iceTransportPolicy] from `monitor_started`; `relay`: TURN only
  * @property {Record<Leg, HTMLVideoElement>} videos where each party's picture and voice play
  * @property {(state: RTCPeerConnectionState) => void} [onConnectionState] called on every change
  */
@@ -59,7 +60,11 @@ export class MonitorCall {
   constructor(options) {
     /** @private */ this.options = options;
     /** @private */
-    this.pc = new RTCPeerConnection({iceServers: options.iceServers, bundlePolicy: 'max-bundle'});
+    this.pc = new RTCPeerConnection({
+      iceServers: options.iceServers,
+      iceTransportPolicy: options.iceTransportPolicy ?? 'all',
+      bundlePolicy: 'max-bundle',
+    });
     /** @private @type {Record<Leg, MediaStream>} */
     this.streams = {customer: new MediaStream(), teller: new MediaStream()};
     /** @private @type {RTCRtpTransceiver[]} index i carries MONITOR_SECTIONS[i] */
