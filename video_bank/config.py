@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from signaling.routing_config import RoutingConfigError, load_routing
 from video_bank.errors import ConfigError
 
 ENV_PREFIX = "VIDEO_BANK_"
@@ -121,6 +122,11 @@ class Settings:
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
                 raise ConfigError(name, f"{path} is not a readable file")
+        if self.routing_file is not None:
+            try:
+                load_routing(Path(self.routing_file))
+            except RoutingConfigError as error:
+                raise ConfigError("routing_file", f"{self.routing_file}: {error}") from None
         if self.log_level not in _LOG_LEVELS:
             raise ConfigError("log_level", f"{self.log_level!r} is not one of {', '.join(_LOG_LEVELS)}")
         if self.database_url and (
