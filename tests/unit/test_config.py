@@ -108,6 +108,8 @@ def test_every_setting_is_parsed_from_its_environment_variable(pem_files: tuple[
         "default_handle_seconds": ("90.5", 90.5),
         "routing_file": (str(routing), routing),
         "reference_key": ("ab" * 32, "ab" * 32),
+        "pin_key": ("cd" * 32, "cd" * 32),
+        "pin_previous_keys": ("ef" * 32 + ", " + "12" * 32, ("ef" * 32, "12" * 32)),
         "verification_workers": ("3", 3),
         "verification_preload": ("false", False),
         "test_mode": ("false", False),  # True is refused with this host and TLS; tested below
