@@ -277,7 +277,7 @@ def test_migration_and_key_rotation_through_the_command_line_keep_the_pin_workin
     new_key = LocalKeyVault.generate_key()
     env = {"VIDEO_BANK_PIN_KEY": new_key.hex(), "VIDEO_BANK_PIN_PREVIOUS_KEYS": file_key.hex()}
     refused = run(data, "pins", "rotate-key", env=env)
-    assert refused.returncode == 2 and "VIDEO_BANK_PIN_PREVIOUS_KEYS" in refused.stdout
+    assert refused.returncode == 2 and "VIDEO_BANK_PIN_PREVIOUS_KEYS" in refused.stderr
     done = run(data, "pins", "rewrap", env=env)
     assert done.returncode == 0, done.stderr
     assert status(data, env)["stored"] == {key_id(new_key): 2}

@@ -61,8 +61,12 @@ def run(args: argparse.Namespace, settings: Settings, out: Out = print) -> int:
     try:
         return asyncio.run(_run(args, settings, out))
     except VideoBankError as error:
-        print(f"video_bank: {error}", file=sys.stderr)
+        _fail(str(error))
         return EXIT_ERROR
+
+
+def _fail(message: str) -> None:
+    print(f"video_bank: {message}", file=sys.stderr)
 
 
 async def _run(args: argparse.Namespace, settings: Settings, out: Out) -> int:
@@ -78,9 +82,9 @@ async def _run(args: argparse.Namespace, settings: Settings, out: Out) -> int:
             return await _rewrap(store, load_keyring(settings), out)
         keyring = load_keyring(settings)
         if keyring.source != "file":
-            out(
-                "video_bank: the PIN-vault keys come from VIDEO_BANK_PIN_KEY: set the new key there and the "
-                "old one in VIDEO_BANK_PIN_PREVIOUS_KEYS, run `pins rewrap`, then remove the old key"
+            _fail(
+                "the PIN-vault keys come from VIDEO_BANK_PIN_KEY: set the new key there and the old one in "
+                "VIDEO_BANK_PIN_PREVIOUS_KEYS, run `pins rewrap`, then remove the old key"
             )
             return EXIT_ERROR
         if command == "rotate-key":
@@ -129,8 +133,7 @@ async def _rewrap(store: CoreBankingStore, keyring: KeyRing, out: Out) -> int:
     vault = keyring.vault()
     before = await vault_status(store, vault)
     if before.unknown:
-        missing = ", ".join(sorted(before.unknown))
-        out(f"video_bank: stored values use keys that are not configured: {missing}")
+        _fail(f"stored values use keys that are not configured: {', '.join(sorted(before.unknown))}")
         return EXIT_ERROR
     context = ChangeContext(time.time(), None, "pins rewrap")
     report = await rewrap_stored(store, vault, context)
