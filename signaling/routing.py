@@ -5,11 +5,18 @@ Pure: every method takes the server time ``now``; nothing awaits or reads a cloc
 Rules (docs/routing.md):
 
 - Tasks are ordered by priority (higher first), then by when they were created, then by arrival
-  sequence. A task put back after a timed-out or rejected offer keeps its place.
+  sequence. With priority ageing (``ageing_seconds_per_point`` > 0) every priority point counts as
+  that many seconds of waiting instead: tasks are ordered by ``created_at − priority × seconds``, so
+  a low-priority task is overtaken only by arrivals within its priority gap and is never starved.
+  A task put back after a timed-out or rejected offer keeps its place.
 - Each business has timed routing steps: the step in force for a task depends on how long it has
   waited and whether it is in the elderly lane; a step names the least proficiency and whether only
   elder-care tellers qualify.
-- A task goes to the eligible available teller who has been idle longest.
+- A task goes to the eligible available teller who has been idle longest. With the elder-care desk
+  (``elder_care_mode = "desk"``) designated tellers are offered elderly customers first and others
+  only while no elderly customer waits and ``desk_keep_free`` other designated tellers stay free;
+  an elderly customer goes to a designated teller before anyone else, a standard one to anyone else
+  before a designated teller.
 - An offer is a reservation: the teller accepts within the offer timeout (or has chosen auto-accept),
   otherwise the teller goes away (``no_answer``) and the task is offered again. A rejection sends the
   teller away (``rejected``) likewise.
@@ -19,12 +26,15 @@ Rules (docs/routing.md):
 from __future__ import annotations
 
 import itertools
+import math
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from signaling.routing_config import RoutingConfig
+from signaling.routing_config import RoutingConfig, Step
 from signaling.states import TellerState
+from signaling.wait_estimate import Overtaking, estimate_wait
 
 TaskKind = Literal["call", "callback"]
 
@@ -58,8 +68,11 @@ class Task:
     reserved_by: str | None = None
     """Teller holding an offer for this task."""
 
-    def order_key(self) -> tuple[int, float, int]:
-        """Sort key: priority, age, arrival."""
+    def order_key(self, ageing_seconds_per_point: float = 0.0) -> tuple[float, float, int]:
+        """Sort key: priority, age, arrival; with ageing, the age with a head start of
+        ``priority × ageing_seconds_per_point`` seconds."""
+        if ageing_seconds_per_point > 0:
+            return (self.created_at - self.priority * ageing_seconds_per_point, self.created_at, self.seq)
         return (-self.priority, self.created_at, self.seq)
 
     def routing_age(self, now: float) -> float:
@@ -115,6 +128,14 @@ class Lapse:
     task: Task | None
 
 
+_STAFFED = (TellerState.AVAILABLE, TellerState.RESERVED, TellerState.IN_CALL, TellerState.WRAP_UP)
+"""Teller states that count as staffing the line."""
+ARRIVAL_WINDOW_SECONDS = 1800.0
+"""Arrival rates for the wait estimate are measured over this much of the recent past."""
+MIN_RATE_SPAN_SECONDS = 60.0
+"""Right after the first arrival, rates are averaged over at least this long (no spike from one join)."""
+
+
 class RoutingError(ValueError):
     """An operation that does not fit the current state (a bug in the caller or a stale message)."""
 
@@ -127,6 +148,10 @@ class Router:
         self._tasks: dict[str, Task] = {}
         self._tellers: dict[str, Teller] = {}
         self._seq = itertools.count(1)
+        self._arrivals: deque[tuple[float, int, bool]] = deque()
+        """(time, priority, elderly) of recent live callers, oldest first, for the arrival rates."""
+        self._arrival_counts: dict[tuple[int, bool], int] = {}
+        self._first_arrival: float | None = None
 
     # --- views -------------------------------------------------------------------------------------
 
@@ -145,11 +170,11 @@ class Router:
 
     def queue(self, now: float) -> list[Task]:
         """Routable tasks (waiting or reserved), next first."""
-        return sorted((t for t in self._tasks.values() if t.not_before <= now), key=Task.order_key)
+        return sorted((t for t in self._tasks.values() if t.not_before <= now), key=self._order_key)
 
     def scheduled(self, now: float) -> list[Task]:
         """Callback tasks whose window has not opened yet."""
-        return sorted((t for t in self._tasks.values() if t.not_before > now), key=Task.order_key)
+        return sorted((t for t in self._tasks.values() if t.not_before > now), key=self._order_key)
 
     def position(self, task_id: str, now: float) -> int:
         """1-based place of a routable task in the line."""
@@ -159,16 +184,55 @@ class Router:
         raise RoutingError("task is not in line")
 
     def able_tellers(self, task: Task) -> int:
-        """Staffed tellers who could take ``task`` at its loosest step (for the wait estimate)."""
+        """Staffed tellers who could take ``task`` at its loosest step (for the wait estimate).
+
+        With the elder-care desk, a customer outside the elderly lane does not count the designated
+        tellers the desk holds back (``desk_keep_free``, at most all but one of them).
+        """
         routing = self.config.routing(task.business)
         loosest = (routing.elderly_steps if task.elderly else routing.steps)[-1]
-        staffed = (TellerState.AVAILABLE, TellerState.RESERVED, TellerState.IN_CALL, TellerState.WRAP_UP)
-        return sum(
-            1
-            for t in self._tellers.values()
-            if t.state in staffed
-            and loosest.admits(t.profile.skills.get(task.business, 0), t.profile.elder_care)
-        )
+        able = designated = 0
+        for t in self._tellers.values():
+            if t.state in _STAFFED and loosest.admits(
+                t.profile.skills.get(task.business, 0), t.profile.elder_care
+            ):
+                able += 1
+                designated += t.profile.elder_care
+        if self.config.desk and not task.elderly:
+            able -= max(0, min(designated - 1, self.config.desk_keep_free))
+        return able
+
+    def overtaking(self, task: Task, now: float) -> list[Overtaking]:
+        """Later live callers who will get ahead of ``task``: the recent arrival rate of each higher
+        priority and how much longer such an arrival still sorts ahead (for the wait estimate)."""
+        self._forget_arrivals(now)
+        if self._first_arrival is None:
+            return []
+        span = min(ARRIVAL_WINDOW_SECONDS, max(MIN_RATE_SPAN_SECONDS, now - self._first_arrival))
+        ageing = self.config.ageing_seconds_per_point
+        # The desk's held-back tellers are not counted for customers outside the lane (able_tellers);
+        # the elderly customers who overtake them are the desk's to serve.
+        skip_elderly = self.config.desk and not task.elderly
+        out = []
+        for (priority, elderly), count in self._arrival_counts.items():
+            if priority <= task.priority or count == 0 or (elderly and skip_elderly):
+                continue
+            if ageing > 0:
+                window = max(0.0, task.created_at + (priority - task.priority) * ageing - now)
+            else:
+                window = math.inf
+            out.append(Overtaking(count / span, window))
+        return out
+
+    def wait_estimate(
+        self, task: Task, position: int, now: float, *, average_handle: float, able: int
+    ) -> int:
+        """Estimated seconds until ``task`` at ``position`` is served (:mod:`signaling.wait_estimate`):
+        ``able`` tellers (:meth:`able_tellers`, which callers may compute once per business and
+        lane), each taken for ``average_handle`` plus the wrap-up per call, and the later arrivals
+        that will overtake it."""
+        occupancy = average_handle + self.config.wrap_up_seconds
+        return estimate_wait(position, able, occupancy, self.overtaking(task, now))
 
     # --- tasks -------------------------------------------------------------------------------------
 
@@ -179,6 +243,8 @@ class Router:
         task.seq = next(self._seq)
         task.reserved_by = None
         self._tasks[task.id] = task
+        if task.kind == "call":
+            self._arrived(task)
         return task
 
     def withdraw(self, task_id: str, now: float) -> Task | None:
@@ -255,15 +321,20 @@ class Router:
         offers: list[Offer] = []
         if not free:
             return offers
-        for task in self.queue(now):
+        line = self.queue(now)
+        # Desk mode: designated tellers take no one outside the lane while an elderly customer waits,
+        # and keep ``desk_keep_free`` of the other staffed designated tellers free.
+        elderly_waiting = sum(1 for t in line if t.elderly and t.reserved_by is None)
+        keep_free = min(self.config.desk_keep_free, self._staffed_designated() - 1)
+        for task in line:
             if task.reserved_by is not None:
                 continue
             step = self.config.routing(task.business).step_at(task.routing_age(now), task.elderly)
-            for teller in free:
-                if step.admits(teller.profile.skills.get(task.business, 0), teller.profile.elder_care):
-                    free.remove(teller)
-                    offers.append(self._reserve(teller, task, now))
-                    break
+            teller = self._choose(free, task, step, elderly_waiting, keep_free)
+            if teller is not None:
+                free.remove(teller)
+                offers.append(self._reserve(teller, task, now))
+                elderly_waiting -= task.elderly
             if not free:
                 break
         return offers
@@ -331,6 +402,46 @@ class Router:
         return min(future) if future else None
 
     # --- helpers -----------------------------------------------------------------------------------
+
+    def _order_key(self, task: Task) -> tuple[float, float, int]:
+        return task.order_key(self.config.ageing_seconds_per_point)
+
+    def _staffed_designated(self) -> int:
+        return sum(1 for t in self._tellers.values() if t.profile.elder_care and t.state in _STAFFED)
+
+    def _choose(
+        self, free: list[Teller], task: Task, step: Step, elderly_waiting: int, keep_free: int
+    ) -> Teller | None:
+        """The teller ``task`` is offered to, from ``free`` (longest idle first), or ``None``."""
+
+        def admitted(teller: Teller) -> bool:
+            return step.admits(teller.profile.skills.get(task.business, 0), teller.profile.elder_care)
+
+        if not self.config.desk:
+            return next((t for t in free if admitted(t)), None)
+        designated = [t for t in free if t.profile.elder_care]
+        others = [t for t in free if not t.profile.elder_care]
+        if task.elderly:
+            return next((t for t in designated + others if admitted(t)), None)
+        chosen = next((t for t in others if admitted(t)), None)
+        if chosen is not None or elderly_waiting > 0:
+            return chosen
+        # A designated teller takes this customer only while enough other designated tellers stay free.
+        if len(designated) - 1 < keep_free:
+            return None
+        return next((t for t in designated if admitted(t)), None)
+
+    def _arrived(self, task: Task) -> None:
+        key = (task.priority, task.elderly)
+        self._arrivals.append((task.created_at, *key))
+        self._arrival_counts[key] = self._arrival_counts.get(key, 0) + 1
+        if self._first_arrival is None or task.created_at < self._first_arrival:
+            self._first_arrival = task.created_at
+
+    def _forget_arrivals(self, now: float) -> None:
+        while self._arrivals and self._arrivals[0][0] < now - ARRIVAL_WINDOW_SECONDS:
+            _, priority, elderly = self._arrivals.popleft()
+            self._arrival_counts[priority, elderly] -= 1
 
     def _reserve(self, teller: Teller, task: Task, now: float) -> Offer:
         task.reserved_by = teller.profile.id

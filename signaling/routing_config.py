@@ -1,4 +1,10 @@
-"""Routing configuration: per-business priorities and timed routing steps from TOML (docs/routing.md)."""
+"""Routing configuration: priorities, ageing, timed routing steps and the elder-care desk, from TOML.
+
+The file format is in docs/routing.md. :func:`parse_routing` checks every key: an unknown key or a
+value of the wrong type or range raises :class:`RoutingConfigError` naming the key
+(``defaults.wrap_up_seconds``, ``business.activation.steps[1].after``), so a typo stops the start
+instead of leaving a default in place.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from signaling.messages import BUSINESSES
 
@@ -67,6 +73,15 @@ class BusinessRouting:
         return min(later) if later else None
 
 
+ElderCareMode = Literal["shared", "desk"]
+"""How designated elder-care tellers work: ``shared`` — they take whoever is next in line (the elderly
+lane's priority puts elderly customers first anyway); ``desk`` — while any elderly customer waits they
+take only elderly customers, and customers outside the lane only while ``desk_keep_free`` other
+designated tellers stay available."""
+
+ELDER_CARE_MODES: tuple[ElderCareMode, ...] = ("shared", "desk")
+
+
 @dataclass(frozen=True, slots=True)
 class RoutingConfig:
     """The whole routing policy."""
@@ -91,19 +106,69 @@ class RoutingConfig:
     """Priority added for VIP customers."""
     callback_answer_seconds: float = 600.0
     """How long a teller waits in a callback session for the customer to follow the link."""
+    ageing_seconds_per_point: float = 0.0
+    """Priority ageing: a waiting task gains one priority point per this many seconds, so one point of
+    priority is worth this much waiting and a task that has waited (difference in priority) × this
+    long is ahead of every newcomer. 0 means strict priority (a higher priority always goes first)."""
+    elder_care_mode: ElderCareMode = "shared"
+    """How designated elder-care tellers take work (see :data:`ElderCareMode`)."""
+    desk_keep_free: int = 0
+    """Desk mode: a designated teller takes a customer outside the elderly lane only while at least
+    this many other designated tellers stay available — never more than all the other staffed
+    designated tellers, so a desk of one still serves others when no elderly customer waits."""
 
     def __post_init__(self) -> None:
         missing = set(BUSINESSES) - set(self.businesses)
         if missing:
             raise RoutingConfigError(f"business.{sorted(missing)[0]}: missing")
-        for name in ("offer_timeout_seconds", "wrap_up_seconds", "service_level_seconds"):
+        for name in (
+            "offer_timeout_seconds",
+            "wrap_up_seconds",
+            "wrap_up_extend_seconds",
+            "service_level_seconds",
+            "callback_offer_seconds",
+            "callback_answer_seconds",
+            "ageing_seconds_per_point",
+        ):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise RoutingConfigError(f"{name}: must be a non-negative number")
+        if self.elder_care_mode not in ELDER_CARE_MODES:
+            raise RoutingConfigError(f"elder_care_mode: must be one of {', '.join(ELDER_CARE_MODES)}")
+        if self.desk_keep_free < 0:
+            raise RoutingConfigError("desk_keep_free: must be 0 or more")
+
+    @property
+    def desk(self) -> bool:
+        """Whether designated tellers work as an elder-care desk."""
+        return self.elder_care_mode == "desk"
 
     def routing(self, business: str) -> BusinessRouting:
         """Routing of one business."""
         return self.businesses[business]
+
+
+def _table(where: str, raw: Any, known: set[str]) -> dict[str, Any]:
+    """A TOML table with only ``known`` keys."""
+    if not isinstance(raw, dict):
+        raise RoutingConfigError(f"{where}: must be a table")
+    unknown = set(raw) - known
+    if unknown:
+        raise RoutingConfigError(f"{where}.{sorted(unknown)[0]}: unknown key")
+    return raw
+
+
+def _seconds(where: str, raw: Any) -> float:
+    """A non-negative finite number of seconds (TOML integer or float; booleans refused)."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw) or raw < 0:
+        raise RoutingConfigError(f"{where}: must be seconds >= 0")
+    return float(raw)
+
+
+def _integer(where: str, raw: Any, low: int, high: int) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
+        raise RoutingConfigError(f"{where}: must be an integer from {low} to {high}")
+    return raw
 
 
 def _steps(where: str, raw: Any) -> tuple[Step, ...]:
@@ -116,13 +181,16 @@ def _steps(where: str, raw: Any) -> tuple[Step, ...]:
         unknown = set(item) - {"after", "min_proficiency", "elder_care"}
         if unknown:
             raise RoutingConfigError(f"{where}[{n}]: unknown key {sorted(unknown)[0]}")
-        after = item.get("after", 0)
+        after = _seconds(f"{where}[{n}].after", item.get("after", 0))
         level = item.get("min_proficiency")
-        if not isinstance(after, int | float) or after < 0:
-            raise RoutingConfigError(f"{where}[{n}].after: must be seconds >= 0")
-        if level is not None and (not isinstance(level, int) or not 1 <= level <= 5):
+        if level is not None and (
+            isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5
+        ):
             raise RoutingConfigError(f"{where}[{n}].min_proficiency: must be 1-5")
-        steps.append(Step(float(after), level, bool(item.get("elder_care", False))))
+        elder_care = item.get("elder_care", False)
+        if not isinstance(elder_care, bool):
+            raise RoutingConfigError(f"{where}[{n}].elder_care: must be true or false")
+        steps.append(Step(after, level, elder_care))
     if steps[0].after_seconds != 0:
         raise RoutingConfigError(f"{where}[0].after: the first step must start at 0")
     if [s.after_seconds for s in steps] != sorted({s.after_seconds for s in steps}):
@@ -130,41 +198,58 @@ def _steps(where: str, raw: Any) -> tuple[Step, ...]:
     return tuple(steps)
 
 
+_DEFAULT_SECONDS = (
+    "offer_timeout_seconds",
+    "wrap_up_seconds",
+    "wrap_up_extend_seconds",
+    "service_level_seconds",
+    "callback_offer_seconds",
+    "callback_answer_seconds",
+)
+PRIORITY_LIMIT = 1000
+"""Largest priority (business or bonus) a routing file may give."""
+
+
 def parse_routing(data: Mapping[str, Any]) -> RoutingConfig:
     """Build a :class:`RoutingConfig` from parsed TOML."""
-    defaults = dict(data.get("defaults", {}))
-    priority = dict(data.get("priority", {}))
-    businesses: dict[str, BusinessRouting] = {}
-    for name, raw in dict(data.get("business", {})).items():
-        if name not in BUSINESSES:
-            raise RoutingConfigError(f"business.{name}: not a business type")
-        base = raw.get("priority", 0)
-        if not isinstance(base, int):
-            raise RoutingConfigError(f"business.{name}.priority: must be an integer")
-        steps = _steps(f"business.{name}.steps", raw.get("steps"))
-        elderly = _steps(f"business.{name}.elderly_steps", raw.get("elderly_steps", raw.get("steps")))
-        businesses[name] = BusinessRouting(base, steps, elderly)
-    known = {
-        "offer_timeout_seconds",
-        "wrap_up_seconds",
-        "wrap_up_extend_seconds",
-        "service_level_seconds",
-        "callback_offer_seconds",
-        "callback_answer_seconds",
-        "elderly_age",
+    top = _table("routing file", dict(data), {"defaults", "priority", "elder_care", "business"})
+    defaults = _table("defaults", top.get("defaults", {}), {*_DEFAULT_SECONDS, "elderly_age"})
+    priority = _table("priority", top.get("priority", {}), {"elderly", "vip", "ageing_seconds_per_point"})
+    elder_care = _table("elder_care", top.get("elder_care", {}), {"mode", "keep_free"})
+    business_tables = _table("business", top.get("business", {}), set(BUSINESSES))
+    values: dict[str, Any] = {
+        k: _seconds(f"defaults.{k}", v) for k, v in defaults.items() if k != "elderly_age"
     }
-    unknown = set(defaults) - known
-    if unknown:
-        raise RoutingConfigError(f"defaults.{sorted(unknown)[0]}: unknown key")
-    values: dict[str, Any] = {k: float(v) for k, v in defaults.items() if k != "elderly_age"}
     if "elderly_age" in defaults:
-        values["elderly_age"] = int(defaults["elderly_age"])
-    for key in set(priority) - {"elderly", "vip"}:
-        raise RoutingConfigError(f"priority.{key}: unknown key")
+        values["elderly_age"] = _integer("defaults.elderly_age", defaults["elderly_age"], 1, 150)
     if "elderly" in priority:
-        values["elderly_priority"] = int(priority["elderly"])
+        values["elderly_priority"] = _integer("priority.elderly", priority["elderly"], 0, PRIORITY_LIMIT)
     if "vip" in priority:
-        values["vip_priority"] = int(priority["vip"])
+        values["vip_priority"] = _integer("priority.vip", priority["vip"], 0, PRIORITY_LIMIT)
+    if "ageing_seconds_per_point" in priority:
+        values["ageing_seconds_per_point"] = _seconds(
+            "priority.ageing_seconds_per_point", priority["ageing_seconds_per_point"]
+        )
+    if "mode" in elder_care:
+        mode = elder_care["mode"]
+        if mode not in ELDER_CARE_MODES:
+            raise RoutingConfigError(
+                f"elder_care.mode: must be one of {', '.join(map(repr, ELDER_CARE_MODES))}"
+            )
+        values["elder_care_mode"] = mode
+    if "keep_free" in elder_care:
+        if elder_care.get("mode") != "desk":
+            raise RoutingConfigError('elder_care.keep_free: applies only with mode = "desk"')
+        values["desk_keep_free"] = _integer("elder_care.keep_free", elder_care["keep_free"], 0, 1000)
+    businesses: dict[str, BusinessRouting] = {}
+    for name, raw in business_tables.items():
+        table = _table(f"business.{name}", raw, {"priority", "steps", "elderly_steps"})
+        base = _integer(
+            f"business.{name}.priority", table.get("priority", 0), -PRIORITY_LIMIT, PRIORITY_LIMIT
+        )
+        steps = _steps(f"business.{name}.steps", table.get("steps"))
+        elderly = _steps(f"business.{name}.elderly_steps", table.get("elderly_steps", table.get("steps")))
+        businesses[name] = BusinessRouting(base, steps, elderly)
     return RoutingConfig(businesses=businesses, **values)
 
 

@@ -7,6 +7,8 @@ Definitions (docs/routing.md):
 - abandon rate = abandoned ÷ (answered + abandoned).
 - wait = from joining the line to a teller accepting; handle time = from accepting to the end of the
   call (wrap-up not included).
+
+The wait estimate built on these handle times is in :mod:`signaling.wait_estimate`.
 """
 
 from __future__ import annotations
@@ -115,14 +117,3 @@ class ServiceStats:
             average_wait_elderly=_mean([o.waited for o in answered if o.elderly]),
             average_handle=_mean([h.seconds for h in self._handled if h.at >= since]),
         )
-
-
-def estimate_wait(position: int, able_tellers: int, average_handle: float) -> int:
-    """Seconds until a customer at ``position`` (1 = next) is likely served.
-
-    The tellers able to take the task free up, together, about once per ``average_handle /
-    able_tellers`` seconds; the customer needs ``position`` of those departures. With nobody able, one
-    teller is assumed (the estimate then grows until someone signs in). The simulation benchmark
-    (tests/bench/routing_sim.py) reports how far this lands from the real waits.
-    """
-    return round(position * average_handle / max(1, able_tellers))

@@ -65,7 +65,7 @@ from signaling.resident_id import ResidentId, ResidentIdError
 from signaling.routing import Lapse, Router, RoutingError, Task, TellerProfile
 from signaling.routing import Offer as RoutingOffer
 from signaling.routing_config import RoutingConfig
-from signaling.service_stats import ServiceStats, estimate_wait
+from signaling.service_stats import ServiceStats
 from signaling.session import CallSession, Leg, SessionState
 from signaling.states import CustomerState, LinkState, ParticipantState, SupervisorState, TellerState, allowed
 
@@ -956,7 +956,8 @@ class Switchboard:
             key = (task.business, task.elderly)
             if key not in able:
                 able[key] = self.router.able_tellers(task)
-            eta = estimate_wait(position, able[key], self.stats.handle_time(task.business))
+            handle = self.stats.handle_time(task.business)
+            eta = self.router.wait_estimate(task, position, now, average_handle=handle, able=able[key])
             lane: Literal["standard", "elderly"] = "elderly" if task.elderly else "standard"
             out.append(fx.Send(p.conn_id, QueueUpdate(position, eta, task.business, lane)))
             if not p.callback_offered and eta > self.router.config.callback_offer_seconds:

@@ -22,7 +22,9 @@ from video_bank.auditing import api as auditing_api
 from video_bank.auditing.access_store import AccessLogStore
 from video_bank.auditing.staff_sessions import StaffSessions
 from video_bank.config import Settings
-from video_bank.core_banking.store import CoreBankingStore
+from video_bank.core_banking.pin_keyring import load_keyring
+from video_bank.core_banking.pin_rotation import prepare_vault
+from video_bank.core_banking.store import ChangeContext, CoreBankingStore
 from video_bank.data_dir import secure_data_dir
 from video_bank.desks.cobrowse_desk import CobrowseDesk
 from video_bank.desks.flow_desk import FlowDesk
@@ -131,7 +133,10 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         has_reference=references.exists,
         ready=pool.ready,
     )
-    flows = FlowDesk(await CoreBankingStore.open(storage), verification)
+    core_banking = await CoreBankingStore.open(storage)
+    vault = (await asyncio.to_thread(load_keyring, settings)).vault()
+    await prepare_vault(core_banking, vault, ChangeContext(time.time(), None, "start-up"))
+    flows = FlowDesk(core_banking, verification, vault)
     preload = asyncio.create_task(pool.ready(), name="verification-preload") if preload_verification else None
     if preload is not None:
         preload.add_done_callback(_preload_done)

@@ -1,4 +1,5 @@
-"""Command line: ``python -m video_bank serve | seed-demo | records | keys | access-log | reference ...``."""
+"""Command line: ``python -m video_bank serve | seed-demo | records | keys | access-log | reference | pins``
+and their subcommands."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from video_bank.app import create_app
 from video_bank.auditing import cli as access_log_cli
 from video_bank.config import Settings, configure_logging, load_settings
 from video_bank.core_banking import demo as core_banking_demo
+from video_bank.core_banking import pins_cli
+from video_bank.core_banking.pin_keyring import load_keyring
 from video_bank.core_banking.store import CoreBankingStore
 from video_bank.data_dir import UMASK, secure_data_dir
 from video_bank.errors import ServeError, VideoBankError
@@ -63,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     records_cli.register(commands, common)
     access_log_cli.register(commands, common)
     reference_cli.register(commands, common)
+    pins_cli.register(commands, common)
     return parser
 
 
@@ -97,8 +101,9 @@ async def _seed(settings: Settings, password: str | None, *, only_if_empty: bool
         password = password or secrets.token_urlsafe(12)
         await seed_demo_accounts(storage, password)
         _print_accounts(password, generated)
+        vault = (await asyncio.to_thread(load_keyring, settings)).vault()
         customers = await core_banking_demo.seed_demo_customers(
-            await CoreBankingStore.open(storage), time.time()
+            await CoreBankingStore.open(storage), vault, time.time()
         )
         print("\n".join(core_banking_demo.describe(customers)))
         key_path = await asyncio.to_thread(records_cli.seed_demo_auditor, settings.data_dir)
@@ -161,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         return access_log_cli.run(args, settings)
     if args.command in reference_cli.COMMANDS:
         return reference_cli.run(args, settings.data_dir, reference_key_text(settings))
+    if args.command in pins_cli.COMMANDS:
+        return pins_cli.run(args, settings)
     try:
         if args.command == "serve":
             asyncio.run(_serve(settings))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from signaling.routing_config import RoutingConfigError, load_routing
 from video_bank.errors import ConfigError
 
 ENV_PREFIX = "VIDEO_BANK_"
@@ -107,6 +108,15 @@ class Settings:
 
     Unset: a key generated once into ``<data_dir>/keys/reference.key`` (embedded default; a bank
     provides it from its secret store)."""
+    pin_key: str | None = field(default=None, repr=False)
+    """32-byte key (64 hex digits or URL-safe base64) of the PIN vault: card PINs and account passwords
+    are stored sealed with it (docs/pin-vault.md). Secret.
+
+    Unset: keys generated once into ``<data_dir>/keys/pin-vault.keys`` (mode 0600; embedded default; a
+    bank provides the key from its secret store, away from the database)."""
+    pin_previous_keys: tuple[str, ...] = field(default=(), repr=False)
+    """Earlier PIN-vault keys still opened while stored values are re-wrapped (``pins rewrap``) under
+    ``pin_key``; comma-separated in the environment. Secret."""
     verification_workers: int = 0
     """Face-analysis worker processes; 0 means one per CPU core."""
     verification_preload: bool = True
@@ -141,6 +151,11 @@ class Settings:
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
                 raise ConfigError(name, f"{path} is not a readable file")
+        if self.routing_file is not None:
+            try:
+                load_routing(Path(self.routing_file))
+            except RoutingConfigError as error:
+                raise ConfigError("routing_file", f"{self.routing_file}: {error}") from None
         if self.log_level not in _LOG_LEVELS:
             raise ConfigError("log_level", f"{self.log_level!r} is not one of {', '.join(_LOG_LEVELS)}")
         if self.database_url and (
@@ -153,8 +168,13 @@ class Settings:
             value = getattr(self, name)
             if not math.isfinite(value) or value <= 0:
                 raise ConfigError(name, "must be a positive number")
-        if self.reference_key is not None and len(_key_bytes(self.reference_key)) != 32:
+        if self.reference_key is not None and len(key_bytes(self.reference_key)) != 32:
             raise ConfigError("reference_key", "must be 32 bytes as 64 hex digits or URL-safe base64")
+        for name, keys in (("pin_key", (self.pin_key,)), ("pin_previous_keys", self.pin_previous_keys)):
+            if any(k is not None and len(key_bytes(k)) != 32 for k in keys):
+                raise ConfigError(name, "each key must be 32 bytes as 64 hex digits or URL-safe base64")
+        if self.pin_previous_keys and self.pin_key is None:
+            raise ConfigError("pin_previous_keys", "previous PIN-vault keys need the current one in pin_key")
         if self.verification_workers < 0:
             raise ConfigError("verification_workers", "must be 0 (one per core) or more")
         if self.verification_seed is not None and not self.test_mode:
@@ -264,8 +284,8 @@ def parse_ice_servers(raw: str) -> tuple[IceServer, ...]:
     return tuple(servers)
 
 
-def _key_bytes(text: str) -> bytes:
-    """A key's bytes from hex or URL-safe base64 (empty when it is neither)."""
+def key_bytes(text: str) -> bytes:
+    """A key's bytes from 64 hex digits or URL-safe base64 (empty when it is neither)."""
     text = text.strip()
     try:
         if len(text) == 64:
@@ -298,8 +318,10 @@ def _convert(name: str, raw: str) -> Any:
         return raw.strip().upper()
     if name == "ice_transport_policy":
         return raw.strip().lower()
-    if name in ("demo_password", "reference_key", "turn_secret"):
+    if name in ("demo_password", "reference_key", "turn_secret", "pin_key"):
         return raw or None  # set but empty is the same as unset
+    if name == "pin_previous_keys":
+        return tuple(k.strip() for k in raw.split(",") if k.strip())
     return raw
 
 

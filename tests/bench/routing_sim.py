@@ -4,7 +4,7 @@
 
 A discrete-event simulation (one ``heapq`` of events) drives the real :class:`~signaling.routing.Router`
 with a real :class:`~signaling.routing_config.RoutingConfig`, and gives every customer who has to wait
-the estimate the switchboard would give at that moment (:func:`~signaling.service_stats.estimate_wait`
+the estimate the switchboard would give at that moment (:meth:`~signaling.routing.Router.wait_estimate`
 fed by a real :class:`~signaling.service_stats.ServiceStats`). Customers arrive as a Poisson process,
 calls last an exponential or lognormal time, tellers wrap up, customers may give up (exponential
 patience), tellers may answer offers late or not at all (then the engine's 15 s offer time-out sends
@@ -26,8 +26,11 @@ How to read the output:
    customer was given when joining with the wait they then had (answered customers who had to wait):
    ``bias`` = mean(estimate − actual) (negative: the estimate promised too little), ``MAE`` the mean
    absolute error and ``p90|e|`` its 90th percentile. ``n`` counts customers after the warm-up.
-3. **Elderly lane.** The same traffic under several staffing and routing choices: whether the elderly
-   lane's mean wait stays under 3 s while the others wait much longer, and what it takes.
+3. **Elderly lane and fairness.** The same traffic under the shipped policy and three variants (the
+   policy shipped before, no ageing, no desk): whether the elderly lane's mean wait stays under 3 s
+   while the others wait over a minute, whether any business's p95 wait exceeds 4x everyone's, and
+   how far the wait estimate lands from the real waits per business (``before``: the formula before
+   issue 15, for comparison). Then the shipped policy at other loads.
 
 Deterministic for a given ``--seed``; ``--scale`` multiplies the number of simulated calls (1.0 runs in
 well under three minutes on one core).
@@ -56,13 +59,11 @@ if str(ROOT) not in sys.path:
 from signaling.messages import BUSINESSES  # noqa: E402
 from signaling.routing import Lapse, Router, Task, TellerProfile  # noqa: E402
 from signaling.routing_config import (  # noqa: E402
-    BusinessRouting,
     RoutingConfig,
-    Step,
     load_routing,
     parse_routing,
 )
-from signaling.service_stats import ServiceStats, estimate_wait  # noqa: E402
+from signaling.service_stats import ServiceStats  # noqa: E402
 from signaling.states import TellerState  # noqa: E402
 
 WAKE_EPSILON = 1e-6
@@ -183,9 +184,10 @@ class Customer:
     business: str
     elderly: bool
     eta: int | None = None
-    """Estimate given at joining (``None``: a teller took them at once)."""
-    eta_wrap: int | None = None
-    """The same estimate with the wrap-up added to the handle time (a candidate improvement)."""
+    """Estimate given at joining (``None``: a teller took them at once): the engine's
+    :meth:`~signaling.routing.Router.wait_estimate`, as the switchboard computes it."""
+    eta_old: int | None = None
+    """The estimate before issue 15 (position × handle time ÷ able tellers), for comparison."""
     position: int | None = None
     outcome: Literal["waiting", "answered", "abandoned"] = "waiting"
     waited: float = 0.0
@@ -211,8 +213,8 @@ class LaneFigures:
     eta_bias: float | None
     eta_mae: float | None
     eta_p90: float | None
-    eta_wrap_bias: float | None
-    eta_wrap_mae: float | None
+    eta_old_bias: float | None
+    eta_old_mae: float | None
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -237,7 +239,7 @@ def lane_figures(customers: Iterable[Customer], threshold: float) -> LaneFigures
     waits = [c.waited for c in chosen if c.outcome == "answered"]
     told = [c for c in chosen if c.outcome == "answered" and c.eta is not None]
     errors = [c.eta - c.waited for c in told if c.eta is not None]
-    wrap_errors = [c.eta_wrap - c.waited for c in told if c.eta_wrap is not None]
+    old_errors = [c.eta_old - c.waited for c in told if c.eta_old is not None]
     return LaneFigures(
         customers=len(chosen),
         answered=summary.answered,
@@ -250,8 +252,8 @@ def lane_figures(customers: Iterable[Customer], threshold: float) -> LaneFigures
         eta_bias=statistics.fmean(errors) if errors else None,
         eta_mae=statistics.fmean(abs(e) for e in errors) if errors else None,
         eta_p90=percentile([abs(e) for e in errors], 90),
-        eta_wrap_bias=statistics.fmean(wrap_errors) if wrap_errors else None,
-        eta_wrap_mae=statistics.fmean(abs(e) for e in wrap_errors) if wrap_errors else None,
+        eta_old_bias=statistics.fmean(old_errors) if old_errors else None,
+        eta_old_mae=statistics.fmean(abs(e) for e in old_errors) if old_errors else None,
     )
 
 
@@ -458,8 +460,10 @@ class Simulation:
             # As the switchboard's first queue_update after join_queue.
             customer.position = self.router.position(customer.id, self.now)
             able, handle = self.router.able_tellers(task), self.stats.handle_time(business)
-            customer.eta = estimate_wait(customer.position, able, handle)
-            customer.eta_wrap = estimate_wait(customer.position, able, handle + config.wrap_up_seconds)
+            customer.eta = self.router.wait_estimate(
+                task, customer.position, self.now, average_handle=handle, able=able
+            )
+            customer.eta_old = round(customer.position * handle / max(1, able))
             if s.patience_mean is not None:
                 self._at(self.now + self.rng.expovariate(1 / s.patience_mean), "abandon", customer.id)
 
@@ -567,48 +571,80 @@ def shared_tellers(count: int, elder_care: int, seed: int) -> tuple[TellerSpec, 
     )
 
 
-def desk_tellers(standard: int, elder_care: int, seed: int) -> tuple[TellerSpec, ...]:
-    """An elder-care desk: designated tellers with no business skill (they serve only the elderly lane
-    under :data:`DESK_POLICY`) plus standard tellers with proficiency 2–5."""
-    rng = random.Random(seed)
-    desk = tuple(TellerSpec(f"e{i:03d}", {}, elder_care=True) for i in range(elder_care))
-    rest = tuple(TellerSpec(f"t{i:03d}", {b: rng.randint(2, 5) for b in BUSINESSES}) for i in range(standard))
-    return desk + rest
-
-
-DESK_POLICY = "[defaults]\nwrap_up_seconds = 30\n" + "".join(
-    f"""
-[business.{name}]
-priority = {priority}
-steps = [{{ after = 0, min_proficiency = 3 }}, {{ after = 20, min_proficiency = 1 }}]
-elderly_steps = [{{ after = 0, elder_care = true }}, {{ after = 5, min_proficiency = 1 }}]
+PREVIOUS_POLICY = """
+[defaults]
+offer_timeout_seconds = 15
+wrap_up_seconds = 30
+wrap_up_extend_seconds = 30
+service_level_seconds = 20
+callback_offer_seconds = 120
+callback_answer_seconds = 600
+elderly_age = 60
+[priority]
+elderly = 10
+vip = 5
+[business.activation]
+priority = 2
+steps = [
+  { after = 0, min_proficiency = 4 },
+  { after = 15, min_proficiency = 1 },
+  { after = 60 },
+]
+elderly_steps = [
+  { after = 0, elder_care = true, min_proficiency = 1 },
+  { after = 5, min_proficiency = 1 },
+  { after = 20 },
+]
+[business.password_reset]
+priority = 1
+steps = [
+  { after = 0, min_proficiency = 3 },
+  { after = 15, min_proficiency = 1 },
+  { after = 60 },
+]
+elderly_steps = [
+  { after = 0, elder_care = true, min_proficiency = 1 },
+  { after = 5, min_proficiency = 1 },
+  { after = 20 },
+]
+[business.info_update]
+priority = 0
+steps = [
+  { after = 0, min_proficiency = 2 },
+  { after = 30 },
+]
+elderly_steps = [
+  { after = 0, elder_care = true },
+  { after = 5, min_proficiency = 1 },
+  { after = 20 },
+]
+[business.corporate_willingness]
+priority = 1
+steps = [
+  { after = 0, min_proficiency = 4 },
+  { after = 30, min_proficiency = 3 },
+  { after = 120, min_proficiency = 1 },
+]
+[business.card_review]
+priority = 0
+steps = [
+  { after = 0, min_proficiency = 3 },
+  { after = 20, min_proficiency = 1 },
+  { after = 90 },
+]
+elderly_steps = [
+  { after = 0, elder_care = true, min_proficiency = 1 },
+  { after = 10, min_proficiency = 1 },
+  { after = 30 },
+]
 """
-    for name, priority in (
-        ("activation", 2),
-        ("password_reset", 1),
-        ("info_update", 0),
-        ("corporate_willingness", 1),
-        ("card_review", 0),
-    )
-)
-"""Routing file of the elder-care desk: no step admits a teller without skill, so standard customers
-never reach the (skill-less) desk; elderly customers try the desk, then any skilled teller after 5 s."""
+"""The routing file shipped before issue 15 (commit ec0e790): designated tellers shared with everyone
+(an elderly customer waits 5 s for one of them first) and strict priority, no ageing."""
 
 
-def desk_config() -> RoutingConfig:
-    """:data:`DESK_POLICY` through the real routing-file parser."""
-    return parse_routing(tomllib.loads(DESK_POLICY))
-
-
-def priority_only_config() -> RoutingConfig:
-    """The shipped policy, but elderly customers may take any skilled teller at once (no elder-care
-    step): the elderly lane is just a higher priority."""
-    default = load_routing()
-    elderly = (Step(0.0, 1), Step(20.0, None))
-    businesses = {
-        name: BusinessRouting(r.priority, r.steps, elderly) for name, r in default.businesses.items()
-    }
-    return replace(default, businesses=businesses)
+def previous_config() -> RoutingConfig:
+    """:data:`PREVIOUS_POLICY` through the real routing-file parser."""
+    return parse_routing(tomllib.loads(PREVIOUS_POLICY))
 
 
 def contact_centre(
@@ -645,13 +681,25 @@ def rate_for(load: float, tellers: int, wrap_up: float) -> float:
     return load * tellers / (HANDLE_MEAN + wrap_up)
 
 
+LANE_TELLERS = 12
+"""Section 3: tellers on duty, of whom :data:`LANE_DESK` are designated elder-care tellers."""
+LANE_DESK = 4
+"""Designated tellers in section 3: about twice the elderly lane's traffic (20 % of 9.6 Erlangs)."""
+LANE_LOAD = 0.8
+"""Section 3: share of the tellers' time the traffic needs (handle + wrap-up) — a load at which
+customers outside the elderly lane wait over a minute on average under the shipped policy."""
+SWEEP_LOADS = (0.7, 0.75, 0.85)
+"""Section 3: further loads for the shipped policy, with the same staffing."""
+
+
 def build(key: str, seed: int, calls: int) -> Scenario:
-    """The named contact-centre scenarios of sections 2 and 3."""
+    """The named contact-centre scenarios of sections 2 and 3 (``shipped@0.85``: the shipped policy
+    at another load)."""
     shipped = load_routing()
     wrap = shipped.wrap_up_seconds
     if key == "busy":
         return contact_centre(
-            "busy day, shipped routing.toml",
+            "busy day, shipped routing.toml, 10 tellers of whom 2 designated",
             config=shipped,
             tellers=shared_tellers(10, 2, seed),
             arrival_rate=rate_for(0.9, 10, wrap),
@@ -662,47 +710,34 @@ def build(key: str, seed: int, calls: int) -> Scenario:
             reply_delay_mean=3.0,
             no_answer_share=0.02,
         )
-    if key == "shipped":
-        return contact_centre(
-            "A. shipped policy, 2 of 10 elder-care (shared)",
-            config=shipped,
-            tellers=shared_tellers(10, 2, seed),
-            arrival_rate=rate_for(0.9, 10, wrap),
-            calls=calls,
-            seed=seed,
-        )
-    if key == "priority":
-        return contact_centre(
-            "B. priority only (no elder-care-first step), 2 of 10",
-            config=priority_only_config(),
-            tellers=shared_tellers(10, 2, seed),
-            arrival_rate=rate_for(0.9, 10, wrap),
-            calls=calls,
-            seed=seed,
-        )
-    # Elder-care desks: the standard tellers carry the standard traffic at rho 0.9.
-    desk = desk_config()
-    if key == "desk2":
-        share = 0.1
-        return contact_centre(
-            "C. elder-care desk 2 + 8 standard, 10 % elderly",
-            config=desk,
-            tellers=desk_tellers(8, 2, seed),
-            arrival_rate=rate_for(0.9, 8, wrap) / (1 - share),
-            calls=calls,
-            seed=seed,
-            elderly_share=share,
-        )
-    if key == "desk4":
-        return contact_centre(
-            "D. elder-care desk 4 + 8 standard, 20 % elderly",
-            config=desk,
-            tellers=desk_tellers(8, 4, seed),
-            arrival_rate=rate_for(0.9, 8, wrap) / 0.8,
-            calls=calls,
-            seed=seed,
-        )
-    raise ValueError(f"unknown scenario {key}")
+    load = LANE_LOAD
+    if key.startswith("shipped@"):
+        key, load = "shipped", float(key.removeprefix("shipped@"))
+    policies = {
+        "shipped": ("A. shipped policy: elder-care desk (keep 2 free) + ageing 60 s/point", shipped),
+        "previous": ("B. previous policy: designated tellers shared, strict priority", previous_config()),
+        "strict": (
+            "C. shipped desk, strict priority (no ageing)",
+            replace(shipped, ageing_seconds_per_point=0.0),
+        ),
+        "shared": (
+            "D. shipped ageing, designated tellers shared (no desk)",
+            replace(shipped, elder_care_mode="shared", desk_keep_free=0),
+        ),
+    }
+    if key not in policies:
+        raise ValueError(f"unknown scenario {key}")
+    name, config = policies[key]
+    if load != LANE_LOAD:
+        name = f"A at load {load:.2f}"
+    return contact_centre(
+        name,
+        config=config,
+        tellers=shared_tellers(LANE_TELLERS, LANE_DESK, seed),
+        arrival_rate=rate_for(load, LANE_TELLERS, wrap),
+        calls=calls,
+        seed=seed,
+    )
 
 
 # --- jobs (run in worker processes) -------------------------------------------------------------------------
@@ -730,6 +765,7 @@ class ScenarioReport:
     header: str
     rows: tuple[str, ...]
     lanes: Mapping[str, LaneFigures]
+    businesses: Mapping[str, BusinessFigures]
 
 
 def erlang_job(servers: int, load: float, calls: int, seed: int) -> ErlangPart:
@@ -749,64 +785,91 @@ def erlang_job(servers: int, load: float, calls: int, seed: int) -> ErlangPart:
     )
 
 
-def scenario_job(key: str, seed: int, calls: int) -> ScenarioReport:
-    """Simulate one named scenario and format its table."""
+def scenario_job(key: str, seed: int, calls: int, *, by_business: bool = True) -> ScenarioReport:
+    """Simulate one named scenario and format its tables."""
     result = simulate(build(key, seed, calls))
     header = describe(result)
     if not result.scenario.auto_accept:
         header += f"\n  offers {result.offers}, offer time-outs {result.offer_timeouts}"
+    businesses = business_figures(result)
     rows = lane_table(result)
-    if key == "shipped":
-        rows += priority_table(result)
-    return ScenarioReport(key, header, tuple(rows), result.lanes())
+    if by_business:
+        rows += business_table(businesses)
+    rows.append(goal_line(result.lanes(), businesses))
+    return ScenarioReport(key, header, tuple(rows), result.lanes(), businesses)
 
 
-def priority_table(result: Result) -> list[str]:
-    """Waits and estimate errors per business and lane, with the estimate stretched for overtaking.
+@dataclass(frozen=True, slots=True)
+class BusinessFigures:
+    """Waits and estimate errors of one business (both lanes), answered customers after the warm-up."""
 
-    A customer is overtaken by every later arrival of strictly higher priority. If those arrivals
-    keep the tellers busy a share σ of the time, the wait stretches by 1 / (1 − σ) (the classic
-    non-preemptive priority correction). σ here comes from the scenario's known traffic mix; a server
-    would measure it from recent joins.
-    """
-    s = result.scenario
-    config = s.config
-    total = sum(w for _, w in s.business_mix)
+    answered: int
+    average_wait: float
+    p95_wait: float
+    p95_ratio: float
+    """This business's p95 wait ÷ everyone's p95 wait."""
+    eta_count: int
+    eta_bias: float | None
+    eta_mae: float | None
+    eta_old_bias: float | None
+    eta_old_mae: float | None
 
-    def priority(business: str, elderly: bool) -> int:
-        return config.routing(business).priority + (config.elderly_priority if elderly else 0)
 
-    classes = [
-        (b, e, w / total * (s.elderly_share if e else 1 - s.elderly_share))
-        for b, w in s.business_mix
-        for e in (False, True)
-    ]
-    rows = [
-        "  by business (answered customers who were given an estimate); 'stretched' = with wrap-up,",
-        "  x 1/(1 - load of higher-priority arrivals):",
-        f"  {'business':22} {'lane':8} {'prio':>4} {'n':>6} {'avg wait':>8} {'ETA bias':>8} {'MAE':>6}"
-        f" {'stretch':>7} {'bias':>7} {'MAE':>6}",
-    ]
-    for business, elderly, _ in classes:
-        told = [
-            c
-            for c in result.counted
-            if c.business == business and c.elderly == elderly and c.outcome == "answered" and c.eta_wrap
-        ]
-        if not told:
+def business_figures(result: Result) -> dict[str, BusinessFigures]:
+    """Per business: waits, the p95 ratio to everyone's p95, and the estimate's errors (new and old)."""
+    answered = [c for c in result.counted if c.outcome == "answered"]
+    overall = percentile([c.waited for c in answered], 95) or 0.0
+    out = {}
+    for business, _ in result.scenario.business_mix:
+        mine = [c for c in answered if c.business == business]
+        if not mine:
             continue
-        mine = priority(business, elderly)
-        sigma = s.load * sum(w for b, e, w in classes if priority(b, e) > mine)
-        stretch = 1 / (1 - sigma)
+        p95 = percentile([c.waited for c in mine], 95) or 0.0
+        told = [c for c in mine if c.eta is not None and c.eta_old is not None]
         errors = [(c.eta or 0) - c.waited for c in told]
-        stretched = [(c.eta_wrap or 0) * stretch - c.waited for c in told]
+        old = [(c.eta_old or 0) - c.waited for c in told]
+        out[business] = BusinessFigures(
+            answered=len(mine),
+            average_wait=statistics.fmean(c.waited for c in mine),
+            p95_wait=p95,
+            p95_ratio=p95 / overall if overall > 0 else 1.0,
+            eta_count=len(told),
+            eta_bias=statistics.fmean(errors) if errors else None,
+            eta_mae=statistics.fmean(abs(e) for e in errors) if errors else None,
+            eta_old_bias=statistics.fmean(old) if old else None,
+            eta_old_mae=statistics.fmean(abs(e) for e in old) if old else None,
+        )
+    return out
+
+
+def business_table(businesses: Mapping[str, BusinessFigures]) -> list[str]:
+    """Per-business rows: waits, fairness ratio, and the estimate's bias and MAE before and after."""
+    rows = [
+        "  by business (both lanes; ETA: answered customers who were given one; 'before' = the formula",
+        "  before issue 15, position x handle time / able tellers):",
+        f"  {'business':22} {'n':>6} {'avg':>7} {'p95':>7} {'p95/all':>7} {'ETA n':>6} {'bias':>7} {'MAE':>6}"
+        f" {'before bias':>11} {'MAE':>6}",
+    ]
+    for name, b in businesses.items():
         rows.append(
-            f"  {business:22} {'elderly' if elderly else 'standard':8} {mine:>4} {len(told):>6}"
-            f" {statistics.fmean(c.waited for c in told):>8.1f} {statistics.fmean(errors):>+8.1f}"
-            f" {statistics.fmean(abs(e) for e in errors):>6.1f} {stretch:>7.2f}"
-            f" {statistics.fmean(stretched):>+7.1f} {statistics.fmean(abs(e) for e in stretched):>6.1f}"
+            f"  {name:22} {b.answered:>6} {b.average_wait:>7.1f} {b.p95_wait:>7.1f} {b.p95_ratio:>7.2f}"
+            f" {b.eta_count:>6} {_f(b.eta_bias, '+7.1f')} {_f(b.eta_mae, '6.1f')}"
+            f" {_f(b.eta_old_bias, '+11.1f')} {_f(b.eta_old_mae, '6.1f')}"
         )
     return rows
+
+
+def goal_line(lanes: Mapping[str, LaneFigures], businesses: Mapping[str, BusinessFigures]) -> str:
+    """Issue 15's goals: elderly average wait < 3 s while the others wait > 60 s; no business's p95
+    wait more than 4x everyone's p95."""
+    elderly, standard = lanes.get("elderly"), lanes.get("standard")
+    elderly_wait = _f(elderly.average_wait if elderly else None, ".1f")
+    standard_wait = _f(standard.average_wait if standard else None, ".1f")
+    worst = max(businesses.items(), key=lambda item: item[1].p95_ratio)
+    return (
+        f"  goals: elderly avg {elderly_wait} s (< 3 s) while standard avg {standard_wait} s (> 60 s);"
+        f" largest p95 ratio {worst[1].p95_ratio:.2f} ({worst[0]}; <= 4)"
+    )
 
 
 # --- printing ---------------------------------------------------------------------------------------------
@@ -820,14 +883,14 @@ def lane_table(result: Result) -> list[str]:
     """Per-lane rows of one scenario."""
     rows = [
         f"  {'lane':9} {'n':>7} {'SL20':>6} {'avg':>7} {'p95':>7} {'aband':>6}"
-        f" {'ETA n':>7} {'bias':>7} {'MAE':>7} {'p90|e|':>7} {'+wrap bias':>10} {'MAE':>6}"
+        f" {'ETA n':>7} {'bias':>7} {'MAE':>7} {'p90|e|':>7} {'before bias':>11} {'MAE':>6}"
     ]
     for lane, f in result.lanes().items():
         rows.append(
             f"  {lane:9} {f.customers:>7} {_f(f.service_level, '5.1f', 100)}% {_f(f.average_wait, '7.1f')}"
             f" {_f(f.p95_wait, '7.1f')} {_f(f.abandon_rate, '5.1f', 100)}% {f.eta_count:>7}"
             f" {_f(f.eta_bias, '+7.1f')} {_f(f.eta_mae, '7.1f')} {_f(f.eta_p90, '7.1f')}"
-            f" {_f(f.eta_wrap_bias, '+10.1f')} {_f(f.eta_wrap_mae, '6.1f')}"
+            f" {_f(f.eta_old_bias, '+11.1f')} {_f(f.eta_old_mae, '6.1f')}"
         )
     return rows
 
@@ -858,10 +921,11 @@ ERLANG_RUNS: tuple[tuple[int, float, int, int], ...] = (
 SCENARIOS: tuple[tuple[str, int], ...] = (
     ("busy", 40_000),
     ("shipped", 40_000),
-    ("priority", 40_000),
-    ("desk2", 40_000),
-    ("desk4", 40_000),
+    ("previous", 40_000),
+    ("strict", 40_000),
+    ("shared", 40_000),
 )
+SWEEP_CALLS = 20_000
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -880,8 +944,14 @@ def main(argv: list[str] | None = None) -> int:
             for servers, load, calls, replications in ERLANG_RUNS
         }
         scenarios = {
-            key: pool.submit(scenario_job, key, args.seed, int(calls * args.scale))
+            key: pool.submit(scenario_job, key, args.seed, int(calls * args.scale), by_business=key != "busy")
             for key, calls in SCENARIOS
+        }
+        sweep = {
+            load: pool.submit(
+                scenario_job, f"shipped@{load}", args.seed, int(SWEEP_CALLS * args.scale), by_business=False
+            )
+            for load in SWEEP_LOADS
         }
 
         print("== 1. Simulator vs Erlang C: M/M/5, one FIFO line, equal tellers, exponential 120 s calls ==")
@@ -914,11 +984,33 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(report.rows))
 
         print()
-        print("== 3. Elderly lane: 20 % (or 10 %) elderly, standard tellers busy 90 % of the time ==")
+        print(
+            f"== 3. Elderly lane and fairness: {LANE_TELLERS} tellers ({LANE_DESK} designated), 20 % elderly,"
+            f" load {LANE_LOAD} ==",
+        )
         for key, _ in SCENARIOS[1:]:
             report = scenarios[key].result()
             print(report.header)
             print("\n".join(report.rows))
+        print("-- the shipped policy at other loads (same staffing) --")
+        print(
+            f"  {'load':>5} {'elderly avg':>11} {'p95':>6} {'standard avg':>12} {'p95':>7} {'p95 ratio':>9}"
+        )
+        for load in (*SWEEP_LOADS[:1], *SWEEP_LOADS[1:2], LANE_LOAD, *SWEEP_LOADS[2:]):
+            if load == LANE_LOAD:
+                lanes, businesses = (
+                    scenarios["shipped"].result().lanes,
+                    scenarios["shipped"].result().businesses,
+                )
+            else:
+                swept = sweep[load].result()
+                lanes, businesses = swept.lanes, swept.businesses
+            elderly, standard = lanes["elderly"], lanes["standard"]
+            ratio = max(b.p95_ratio for b in businesses.values())
+            print(
+                f"  {load:>5.2f} {_f(elderly.average_wait, '11.1f')} {_f(elderly.p95_wait, '6.1f')}"
+                f" {_f(standard.average_wait, '12.1f')} {_f(standard.p95_wait, '7.1f')} {ratio:>9.2f}"
+            )
     print()
     print(f"total wall time {time.perf_counter() - started:.0f} s with {args.jobs} worker processes")
     return 0

@@ -29,7 +29,9 @@ from verification.synth.catalog import Cast
 from verification.testing import shared_analyzer
 from video_bank.config import Settings
 from video_bank.core_banking import demo
-from video_bank.core_banking.models import Secret, verify_secret
+from video_bank.core_banking.models import Secret
+from video_bank.core_banking.pin_keyring import load_keyring
+from video_bank.core_banking.pin_vault import card_subject
 from video_bank.verification_setup import reference_key_text
 
 with contextlib.suppress(ImportError):  # without playwright the fixtures skip (fail in CI)
@@ -213,7 +215,8 @@ async def test_activation_end_to_end_in_chromium(
     await expect(console.get_by_test_id("flow-console")).to_have_attribute("data-status", "completed")
     status, pin_hash = card_row(live_server)
     assert status == "active" and pin_hash is not None and PIN not in pin_hash
-    assert verify_secret(Secret(PIN), pin_hash)
+    vault = load_keyring(Settings(data_dir=live_server.data_dir), create=False).vault()
+    assert vault.verify(Secret(PIN), pin_hash, card_subject(demo.PENSIONER_CARD.id))
 
     await page.get_by_test_id("rating-5").click()
     await page.get_by_test_id("rating-submit").click()

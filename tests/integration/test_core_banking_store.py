@@ -22,8 +22,8 @@ from video_bank.core_banking.models import (
     CardStatus,
     Secret,
     WillingnessAnswer,
-    verify_secret,
 )
+from video_bank.core_banking.pin_vault import FORMAT, LocalKeyVault, ScryptCost, card_subject
 from video_bank.core_banking.store import CHANGE_EVENT, MIGRATIONS, ChangeContext, CoreBankingStore
 from video_bank.errors import StorageError
 from video_bank.flows import FlowExecutor, FlowReport, create_flow
@@ -46,6 +46,8 @@ from video_bank.flows.steps import Actor, Disposition, FlowStatus, Step
 from video_bank.storage import SqliteStorage
 
 PIN = "385921"
+VAULT = LocalKeyVault.from_keys(LocalKeyVault.generate_key(), cost=ScryptCost(log2_n=4, r=1, p=1))
+"""A real PIN vault with cheap inner hashing (the construction is the same)."""
 SESSION = "sess_int_1"
 T0 = 1_800_000_000.0
 """Server times are small steps from here: no timestamp text can contain the PIN's digits."""
@@ -73,7 +75,7 @@ async def storage(db_path: Path) -> AsyncIterator[SqliteStorage]:
 @pytest.fixture
 async def store(storage: SqliteStorage) -> CoreBankingStore:
     opened = await CoreBankingStore.open(storage)
-    await demo.seed_demo_customers(opened, T0)
+    await demo.seed_demo_customers(opened, VAULT, T0)
     return opened
 
 
@@ -104,12 +106,12 @@ async def change_events(storage: SqliteStorage) -> list[dict[str, Any]]:
 
 
 class Session:
-    """One flow through the executor, with a fixed clock and fast (but real) hashing by default."""
+    """One flow through the executor, with a fixed clock and fast (but real) PIN sealing."""
 
     def __init__(self, business: str, store: CoreBankingStore, storage: SqliteStorage) -> None:
         self.clock = itertools.count(T0 + 100)
         self.executor = FlowExecutor(
-            create_flow(business, SESSION), store, storage, clock=lambda: float(next(self.clock))
+            create_flow(business, SESSION), store, storage, vault=VAULT, clock=lambda: float(next(self.clock))
         )
         self.reports: list[FlowReport] = []
 
@@ -283,7 +285,7 @@ async def test_seeding_again_puts_the_demo_records_back_to_their_starting_state(
     store: CoreBankingStore, storage: SqliteStorage
 ) -> None:
     await store.activate_card(demo.PENSIONER_CARD.id, "scrypt$h", context())
-    await demo.seed_demo_customers(store, T0 + 50)
+    await demo.seed_demo_customers(store, VAULT, T0 + 50)
     card = await store.card(demo.PENSIONER_CARD.id)
     assert card is not None and (card.status, card.pin_hash) == (CardStatus.ISSUED, None)
     replaced = [e for e in await change_events(storage) if e["action"] == "replaced" and e["diff"]]
@@ -327,7 +329,8 @@ async def test_activation_through_flow_and_store_leaves_the_pin_nowhere(
 
     card = await store.card(demo.PENSIONER_CARD.id)
     assert card is not None and card.status is CardStatus.ACTIVE and card.pin_hash is not None
-    assert verify_secret(Secret(PIN), card.pin_hash)  # the stored hash is the PIN's, salted
+    assert card.pin_hash.startswith(f"{FORMAT}${VAULT.current_key_id}$")  # sealed by the vault
+    assert VAULT.verify(Secret(PIN), card.pin_hash, card_subject(card.id))  # and it is the PIN's
     (change,) = done.changes
     assert change.diff()["status"] == {"before": "issued", "after": "active"}
     feedback = await store.feedback(SESSION)

@@ -21,11 +21,13 @@ from verification.decision import Decision, Outcome
 from verification.reasons import Reason
 from video_bank.core_banking import demo
 from video_bank.core_banking.models import CardStatus
+from video_bank.core_banking.pin_vault import LocalKeyVault, ScryptCost
 from video_bank.core_banking.store import CoreBankingStore
 from video_bank.desks.flow_desk import DecisionListener, FlowDesk, FlowRefused
 from video_bank.storage import SqliteStorage
 
 SESSION = "sess_desk_0001"
+VAULT = LocalKeyVault.from_keys(LocalKeyVault.generate_key(), cost=ScryptCost(log2_n=4, r=1, p=1))
 T0 = 1_800_000_000.0
 
 
@@ -101,7 +103,7 @@ FIELD = Sender("f1", "customer", "field", "field1")
 async def store(tmp_path: Path) -> AsyncIterator[CoreBankingStore]:
     storage = await SqliteStorage.open(tmp_path / "db.sqlite3")
     opened = await CoreBankingStore.open(storage)
-    await demo.seed_demo_customers(opened, T0)
+    await demo.seed_demo_customers(opened, VAULT, T0)
     yield opened
     await storage.close()
 
@@ -119,7 +121,7 @@ def verification() -> Verification:
 async def open_desk(
     store: CoreBankingStore, link: Link, verification: Verification, business: str = "activation"
 ) -> FlowDesk:
-    desk = FlowDesk(store, verification)
+    desk = FlowDesk(store, verification, VAULT)
     desk.bind(link)
     await desk.session_opened(SessionInfo(SESSION, business, "call", "Wang Xiulan", "teller1", True, T0))
     return desk

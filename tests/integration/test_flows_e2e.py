@@ -31,7 +31,9 @@ from verification.testing import shared_analyzer
 from video_bank import appkeys
 from video_bank.config import Settings
 from video_bank.core_banking import demo
-from video_bank.core_banking.models import Secret, verify_secret
+from video_bank.core_banking.models import Secret
+from video_bank.core_banking.pin_keyring import load_keyring
+from video_bank.core_banking.pin_vault import FORMAT, PinVault, account_subject, card_subject
 from video_bank.core_banking.store import CoreBankingStore
 from video_bank.flows.script import DEFAULT_SCRIPT
 from video_bank.records.export import export_record
@@ -55,8 +57,14 @@ def cast() -> Cast:
 
 @pytest.fixture
 async def bank(client: TestClient) -> Path:
-    await demo.seed_demo_customers(await CoreBankingStore.open(client.app[appkeys.STORAGE]), time.time())
+    store = await CoreBankingStore.open(client.app[appkeys.STORAGE])
+    await demo.seed_demo_customers(store, vault_of(client), time.time())
     return client.app[appkeys.SETTINGS].sqlite_path
+
+
+def vault_of(client: TestClient) -> PinVault:
+    """The PIN vault of the running app: its key file in the data dir (written at start-up)."""
+    return load_keyring(client.app[appkeys.SETTINGS], create=False).vault()
 
 
 async def decide(client: TestClient, customer: Party, outcome: Outcome = Outcome.PASS) -> None:
@@ -130,7 +138,9 @@ async def test_password_reset_replaces_the_hash_and_unlocks_the_account(
     account = diff["core_debit_accounts"][(demo.DEBIT_ACCOUNT_ID,)]
     assert set(account) == {"status", "password_hash", "password_set_at", "updated_at"}
     assert account["status"] == ("locked", "active")
-    assert verify_secret(Secret(PIN), account["password_hash"][1])
+    sealed = account["password_hash"][1]
+    assert sealed.startswith(f"{FORMAT}$")
+    assert vault_of(client).verify(Secret(PIN), sealed, account_subject(demo.DEBIT_ACCOUNT_ID))
 
 
 async def test_info_update_changes_exactly_the_phone_and_address_the_teller_approved(
@@ -339,7 +349,8 @@ async def test_activation_with_a_real_verification_activates_exactly_the_card_an
     assert set(card[(demo.PENSIONER_CARD.id,)]) == {"status", "pin_hash", "pin_set_at", "updated_at"}
     assert card[(demo.PENSIONER_CARD.id,)]["status"] == ("issued", "active")
     pin_hash = after["core_social_security_cards"][(demo.PENSIONER_CARD.id,)]["pin_hash"]
-    assert verify_secret(Secret(PIN), pin_hash)  # a salted hash of the PIN, and only that
+    assert pin_hash.startswith(f"{FORMAT}$")  # sealed by the PIN vault, and the PIN's
+    assert vault_of(client).verify(Secret(PIN), pin_hash, card_subject(demo.PENSIONER_CARD.id))
     events = await client.app[appkeys.STORAGE].events(session_id)
     kinds = [e.kind for e in events]
     assert kinds.index("verification_decided") < kinds.index("flow_verification_recorded")

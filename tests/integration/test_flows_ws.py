@@ -17,6 +17,7 @@ from tests.support.media_party import Party
 from video_bank import appkeys
 from video_bank.config import Settings
 from video_bank.core_banking import demo
+from video_bank.core_banking.pin_keyring import load_keyring
 from video_bank.core_banking.store import CoreBankingStore
 
 BUSINESS_INPUTS: dict[str, tuple[str, ...]] = {
@@ -83,7 +84,10 @@ SAMPLE_FIELDS: dict[str, dict[str, Any]] = {
 @pytest.fixture
 async def bank(client: TestClient, settings: Settings) -> Path:
     """The demo customers seeded into the running app's database; its path."""
-    await demo.seed_demo_customers(await CoreBankingStore.open(client.app[appkeys.STORAGE]), time.time())
+    vault = load_keyring(settings, create=False).vault()  # the app's, written at its start
+    await demo.seed_demo_customers(
+        await CoreBankingStore.open(client.app[appkeys.STORAGE]), vault, time.time()
+    )
     return settings.sqlite_path
 
 

@@ -81,6 +81,8 @@ def pem_files(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_every_setting_is_parsed_from_its_environment_variable(pem_files: tuple[Path, Path]) -> None:
     cert, key = pem_files
+    routing = cert.parent / "routing.toml"  # read and checked when the settings are built
+    routing.write_text((Path(__file__).parents[2] / "signaling" / "routing.toml").read_text())
     # One non-default value for every field: (raw environment string, expected parsed value).
     cases: dict[str, tuple[str, Any]] = {
         "host": ("0.0.0.0", "0.0.0.0"),
@@ -104,11 +106,10 @@ def test_every_setting_is_parsed_from_its_environment_variable(pem_files: tuple[
         "heartbeat_seconds": ("2.5", 2.5),
         "queue_update_seconds": ("1", 1.0),
         "default_handle_seconds": ("90.5", 90.5),
-        "routing_file": (str(cert), cert),
-        "reference_key": (
-            "ab" * 32,
-            "ab" * 32,
-        ),  # any readable file passes Settings; its content is read at start
+        "routing_file": (str(routing), routing),
+        "reference_key": ("ab" * 32, "ab" * 32),
+        "pin_key": ("cd" * 32, "cd" * 32),
+        "pin_previous_keys": ("ef" * 32 + ", " + "12" * 32, ("ef" * 32, "12" * 32)),
         "verification_workers": ("3", 3),
         "verification_preload": ("false", False),
         "test_mode": ("false", False),  # True is refused with this host and TLS; tested below

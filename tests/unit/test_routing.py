@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import pytest
 
 from signaling.routing import Router, RoutingError, Task, TellerProfile
@@ -255,3 +258,164 @@ def test_a_step_relaxes_exactly_at_the_deadline_the_router_announced() -> None:
     deadline = router.next_deadline(57.1)
     assert deadline == 57.1 + 15
     assert offered(router, deadline) == {"c1": "novice"}
+
+
+# --- the elder-care desk (elder_care_mode = "desk") ----------------------------------------------------
+
+
+def desk(keep_free: int = 0) -> RoutingConfig:
+    return replace(config(), elder_care_mode="desk", desk_keep_free=keep_free)
+
+
+def desk_with_an_elderly_customer_the_carer_cannot_take_yet(mode: str) -> Router:
+    router = Router(replace(config(), elder_care_mode=mode))  # type: ignore[arg-type]
+    # Not skilled in activation: eligible for the elderly activation customer only after 20 s.
+    router.sign_in(TellerProfile("carer", {"info_update": 5}, elder_care=True), 0.0)
+    router.set_available("carer", 0.0)
+    router.enqueue(Task("elder", "call", "activation", 10, 0.0, elderly=True))
+    router.enqueue(Task("standard", "call", "info_update", 0, 0.0))
+    return router
+
+
+def test_a_desk_teller_takes_no_standard_customer_while_an_elderly_one_waits() -> None:
+    router = desk_with_an_elderly_customer_the_carer_cannot_take_yet("desk")
+    assert offered(router, 1.0) == {}
+    router.withdraw("elder", 2.0)  # nobody elderly waits any more: the carer takes others
+    assert offered(router, 2.0) == {"standard": "carer"}
+    shared = desk_with_an_elderly_customer_the_carer_cannot_take_yet("shared")
+    assert offered(shared, 1.0) == {"standard": "carer"}
+
+
+def test_the_desk_keeps_designated_tellers_free_for_the_next_elderly_customer() -> None:
+    router = Router(desk(keep_free=1))
+    teller(router, "carer1", 0.0, elder_care=True)
+    teller(router, "carer2", 1.0, elder_care=True)
+    task(router, "s1", 2.0)
+    task(router, "s2", 3.0)
+    assert offered(router, 3.0) == {"s1": "carer1"}  # carer2 stays free: one designated kept free
+    task(router, "elder", 4.0, priority=10, elderly=True)
+    assert offered(router, 4.0) == {"elder": "carer2"}
+    router.accept("carer1", "s1", 5.0)
+    router.call_ended("carer1", 100.0)
+    router.set_available("carer1", 101.0)
+    assert offered(router, 101.0) == {}  # carer2 busy: carer1 is the one kept free
+    assert [t.id for t in router.queue(101.0)] == ["elder", "s2"]
+
+
+def test_a_desk_of_one_serves_others_when_no_elderly_customer_waits() -> None:
+    router = Router(desk(keep_free=2))
+    teller(router, "carer", 0.0, elder_care=True)
+    task(router, "s1", 1.0)
+    assert offered(router, 1.0) == {"s1": "carer"}
+
+
+def test_the_desk_offers_elderly_customers_to_designated_tellers_and_others_to_everyone_else_first() -> None:
+    router = Router(desk())
+    teller(router, "carer", 0.0, elder_care=True)  # idle longest
+    teller(router, "regular", 1.0)
+    task(router, "s1", 2.0)
+    assert offered(router, 2.0) == {"s1": "regular"}
+    router2 = Router(desk())
+    teller(router2, "regular", 0.0)  # idle longest
+    teller(router2, "carer", 1.0, elder_care=True)
+    task(router2, "elder", 2.0, priority=10, elderly=True)
+    # the elderly steps' first step admits elder-care tellers only; the desk choice is the same later
+    assert offered(router2, 2.0) == {"elder": "carer"}
+
+
+def test_standard_customers_do_not_count_the_designated_tellers_the_desk_holds_back() -> None:
+    router = Router(desk(keep_free=1))
+    for name, carer in (("c1", True), ("c2", True), ("c3", True), ("r1", False)):
+        router.sign_in(TellerProfile(name, {"activation": 5}, elder_care=carer), 0.0)
+        router.set_available(name, 0.0)
+    standard = task(router, "s1", 0.0)
+    elderly = task(router, "e1", 0.0, priority=10, elderly=True)
+    assert router.able_tellers(standard) == 3 and router.able_tellers(elderly) == 4
+    assert Router(config()).able_tellers(standard) == 0  # nobody signed in there
+
+
+# --- priority ageing (ageing_seconds_per_point) -----------------------------------------------------------
+
+
+def test_with_ageing_a_priority_point_is_worth_that_many_seconds_of_waiting() -> None:
+    router = Router(config(ageing_seconds_per_point=60.0))
+    task(router, "low", 0.0, priority=0)
+    task(router, "high-soon", 100.0, priority=2)  # 120 s head start: sorts as if it came at -20
+    task(router, "high-late", 130.0, priority=2)  # sorts as if it came at 10: behind "low"
+    assert [t.id for t in router.queue(130.0)] == ["high-soon", "low", "high-late"]
+    strict = Router(config())
+    for t in router.queue(130.0):
+        strict.enqueue(Task(t.id, "call", "activation", t.priority, t.created_at))
+    assert [t.id for t in strict.queue(130.0)] == ["high-soon", "high-late", "low"]
+
+
+def test_with_ageing_a_low_priority_customer_is_served_before_any_later_arrival_past_the_gap() -> None:
+    router = Router(config(ageing_seconds_per_point=60.0, wrap_up_seconds=0.0))
+    teller(router, "t1", 0.0)
+    task(router, "busy", 0.0, priority=2)
+    assert offered(router, 0.0) == {"busy": "t1"}
+    router.accept("t1", "busy", 0.0)
+    task(router, "low", 1.0, priority=0)
+    # A steady stream of priority-2 arrivals, one every 10 s for 10 minutes.
+    for n in range(60):
+        task(router, f"high{n}", 2.0 + 10 * n, priority=2)
+    served = []
+    now = 600.0
+    while "low" not in served:
+        router.call_ended("t1", now)
+        (offer,) = router.assign(now)
+        router.accept("t1", offer.task_id, now)
+        served.append(offer.task_id)
+    # Only the arrivals within the 2-point (120 s) gap got ahead: those that came before t = 121.
+    assert served == [f"high{n}" for n in range(12)] + ["low"]
+
+
+# --- the wait estimate ----------------------------------------------------------------------------------
+
+
+def test_the_estimate_counts_wrap_up_and_the_able_tellers() -> None:
+    router = Router(config(wrap_up_seconds=30.0))
+    for name in ("t1", "t2"):
+        teller(router, name, 0.0)
+        router.set_away(name, "break", 0.0)
+        router.set_available(name, 0.0)
+    waiting = task(router, "c1", 0.0)
+    assert router.able_tellers(waiting) == 2
+    assert router.wait_estimate(waiting, 3, 0.0, average_handle=90.0, able=2) == 180  # 3 × 120 / 2
+
+
+def test_higher_priority_arrivals_lengthen_the_estimate_for_as_long_as_they_overtake() -> None:
+    strict = Router(config(wrap_up_seconds=0.0))
+    ageing = Router(config(wrap_up_seconds=0.0, ageing_seconds_per_point=60.0))
+    for router in (strict, ageing):
+        for n in range(60):  # priority 2 joins, one every 10 s over the last 10 minutes
+            router.enqueue(Task(f"h{n}", "call", "activation", 2, 10.0 * n))
+            router.withdraw(f"h{n}", 10.0 * n)  # served at once: only their arrival rate remains
+        router.enqueue(Task("low", "call", "activation", 0, 600.0))
+    low = strict.task("low")
+    assert low is not None
+    (rate,) = strict.overtaking(low, 600.0)
+    assert rate.rate == pytest.approx(61 / 600 - 1 / 600) and rate.window == math.inf
+    (window,) = ageing.overtaking(ageing.task("low"), 650.0)  # type: ignore[arg-type]
+    assert window.window == pytest.approx(600.0 + 120.0 - 650.0)
+    assert ageing.overtaking(ageing.task("low"), 800.0)[0].window == 0.0  # past the gap: nobody
+    # One teller, 5 s per call: 1 place + 0.1 overtakers/s. Strict: W = 5 (1 + 0.1 W) → 10 s.
+    assert strict.wait_estimate(low, 1, 600.0, average_handle=5.0, able=1) == 10
+    assert (
+        strict.wait_estimate(
+            strict.enqueue(Task("top", "call", "activation", 2, 600.0)), 1, 600.0, average_handle=5.0, able=1
+        )
+        == 5
+    )  # nobody overtakes priority 2
+
+
+def test_with_the_desk_elderly_arrivals_do_not_lengthen_a_standard_customers_estimate() -> None:
+    routers = {mode: Router(replace(config(), elder_care_mode=mode)) for mode in ("shared", "desk")}  # type: ignore[arg-type]
+    for router in routers.values():
+        for n in range(10):
+            router.enqueue(Task(f"e{n}", "call", "activation", 10, 10.0 * n, elderly=True))
+            router.withdraw(f"e{n}", 10.0 * n)
+        router.enqueue(Task("std", "call", "activation", 0, 100.0))
+    shared, desk_router = routers["shared"], routers["desk"]
+    assert [o.rate for o in shared.overtaking(shared.task("std"), 100.0)] == [pytest.approx(10 / 100)]  # type: ignore[arg-type]
+    assert desk_router.overtaking(desk_router.task("std"), 100.0) == []  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from tests.bench.routing_sim import (
     Simulation,
     TellerSpec,
     build,
+    business_figures,
     equal_tellers,
     erlang_b,
     erlang_c,
@@ -22,6 +23,7 @@ from tests.bench.routing_sim import (
     erlang_scenario,
     mean_ci,
     percentile,
+    previous_config,
     simulate,
     single_queue_config,
 )
@@ -202,3 +204,25 @@ def test_the_single_queue_policy_admits_any_teller_at_once() -> None:
         assert len(routing.steps) == 1
         assert routing.steps[0].admits(0, False)
     assert config.wrap_up_seconds == 0
+
+
+def test_the_previous_policy_is_the_one_shipped_before_issue_15() -> None:
+    previous = previous_config()
+    assert (previous.elder_care_mode, previous.ageing_seconds_per_point) == ("shared", 0.0)
+    assert previous.routing("activation").elderly_steps[0].elder_care
+    assert load_routing().desk  # the shipped one differs
+
+
+def test_business_figures_compare_each_business_p95_with_everyones() -> None:
+    result = simulate(build("shipped", seed=6, calls=800))
+    figures = business_figures(result)
+    answered = [c for c in result.counted if c.outcome == "answered"]
+    overall = percentile([c.waited for c in answered], 95)
+    assert overall is not None and overall > 0
+    for business, f in figures.items():
+        mine = [c.waited for c in answered if c.business == business]
+        assert f.answered == len(mine)
+        assert f.p95_ratio == pytest.approx((percentile(mine, 95) or 0) / overall)
+        told = [c for c in answered if c.business == business and c.eta is not None]
+        assert f.eta_count == len(told)
+    assert sum(f.answered for f in figures.values()) == len(answered)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from signaling.service_stats import ServiceStats, estimate_wait
+from signaling.service_stats import ServiceStats
 
 
 def stats() -> ServiceStats:
@@ -47,10 +47,3 @@ def test_handle_time_per_business_falls_back_to_all_then_the_default() -> None:
         s.handled(2.0, seconds, "activation")
     assert s.handle_time("activation") == 400.0  # window of the last 3
     assert s.summary(since=0.0).average_handle == (100 + 200 + 300 + 400 + 500) / 5
-
-
-def test_the_estimate_spreads_the_line_over_the_able_tellers() -> None:
-    assert estimate_wait(1, 1, 120.0) == 120
-    assert estimate_wait(6, 3, 120.0) == 240
-    assert estimate_wait(1, 4, 120.0) == 30
-    assert estimate_wait(2, 0, 100.0) == 200

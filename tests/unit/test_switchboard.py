@@ -174,7 +174,7 @@ def test_a_customer_waits_with_position_and_estimate_when_no_teller_is_available
     h.send("c1", JoinQueue(display_name="  Ann   Lee ", business="password_reset"))
     update = h.last("c1", QueueUpdate)
     assert (update.position, update.business) == (1, "password_reset")
-    assert update.estimated_wait_seconds == 100  # one default 100 s handle time, one teller assumed
+    assert update.estimated_wait_seconds == 130  # default 100 s handle + 30 s wrap-up, one teller assumed
     assert h.sb.participant("c1").display_name == "Ann Lee"  # type: ignore[union-attr]
 
 
@@ -256,7 +256,7 @@ def test_the_estimate_uses_measured_handle_times(h: Harness) -> None:
     h.send("t1", SetState(state="away"))
     h.customer("c2")
     h.send("c2", JoinQueue(display_name="Bo", business="activation"))
-    assert h.last("c2", QueueUpdate).estimated_wait_seconds == 300  # measured 300 s call, nobody staffed
+    assert h.last("c2", QueueUpdate).estimated_wait_seconds == 330  # measured 300 s + 30 s wrap-up
 
 
 # --- sessions -------------------------------------------------------------------------------------------

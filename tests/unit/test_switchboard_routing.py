@@ -141,14 +141,19 @@ def test_an_elderly_customer_jumps_ahead_and_is_told_the_elderly_lane(h: Harness
     }
 
 
-def test_elderly_customers_prefer_elder_care_tellers_then_anyone_after_the_relaxation(h: Harness) -> None:
-    h.teller("regular")
+def test_elderly_customers_go_to_an_elder_care_teller_first_else_to_any_skilled_teller_at_once(
+    h: Harness,
+) -> None:
+    h.teller("regular")  # idle longer, but not designated
+    h.now += 1
+    h.teller("carer", elder_care=True)
     h.customer("elder")
     h.send("elder", JoinQueue(display_name="Grandma", business="activation", resident_id=ELDER_ID))
+    assert h.last("carer", SessionStarted).peer["elderly"] is True
     assert not h.messages("regular", SessionStarted)
-    h.now += 5
-    h.run(h.sb.tick(h.now))
-    assert h.last("regular", SessionStarted).peer["elderly"] is True
+    h.customer("elder2")
+    h.send("elder2", JoinQueue(display_name="Grandpa", business="activation", resident_id=ELDER_ID))
+    assert h.last("regular", SessionStarted).peer["elderly"] is True  # no designated teller free
 
 
 def test_bad_resident_ids_and_ineligible_talk_now_are_refused_plainly(h: Harness) -> None:
@@ -194,16 +199,23 @@ def test_wrap_up_can_be_extended_and_ends_by_itself(h: Harness) -> None:
 
 
 def long_wait(h: Harness) -> None:
-    """Three customers and nobody staffed: the third waits 3 x 100 s > 120 s, so is offered a call-back."""
+    """Three customers and nobody staffed: the third waits 3 x (100 + 30) s > 120 s, so is offered a
+    call-back."""
     for conn in ("c1", "c2", "c3"):
         h.customer(conn)
         h.send(conn, JoinQueue(display_name=conn.upper(), business="activation"))
 
 
 def test_a_callback_is_offered_only_when_the_wait_is_long(h: Harness) -> None:
-    long_wait(h)
+    # Two tellers busy, 100 s handle + 30 s wrap-up: 65 s for the first in line, 130 s for the second.
+    for teller in ("t1", "t2"):
+        h.teller(teller)
+    for conn in ("b1", "b2", "c1", "c2"):
+        h.customer(conn)
+        h.send(conn, JoinQueue(display_name=conn.upper(), business="activation"))
+    assert h.last("c1", QueueUpdate).estimated_wait_seconds == 65
     assert not h.messages("c1", CallbackOffered)
-    assert h.last("c3", CallbackOffered).estimated_wait_seconds == 300
+    assert h.last("c2", CallbackOffered).estimated_wait_seconds == 130
     h.send("c1", CallbackRequest(phone="+8613800000000"))
     assert h.last("c1", ErrorMessage).code == "invalid_callback"
 

@@ -22,9 +22,9 @@ from video_bank.core_banking.models import (
     DebitAccount,
     Secret,
     SocialSecurityCard,
-    hash_secret,
     resident_id_from_storage,
 )
+from video_bank.core_banking.pin_vault import PinVault, account_subject
 from video_bank.core_banking.store import ChangeContext, CoreBankingStore
 
 SEED_ACTOR = "seed-demo"
@@ -88,8 +88,9 @@ APPLICATION = CorporateApplication(
 """Pending; its legal representative is :data:`LEGAL_REP`."""
 
 
-async def seed_demo_customers(store: CoreBankingStore, at: float) -> list[DemoCustomer]:
-    """Create (or reset to their starting state) the demo customers, cards, account and application."""
+async def seed_demo_customers(store: CoreBankingStore, vault: PinVault, at: float) -> list[DemoCustomer]:
+    """Create (or reset to their starting state) the demo customers, cards, account and application;
+    the account's (unknown) password is sealed by ``vault``."""
     context = ChangeContext(at, None, SEED_ACTOR)
     # The account has a password nobody knows: the demo is a customer who forgot it.
     unknown = Secret(f"{secrets.randbelow(10**6):06d}")
@@ -98,7 +99,7 @@ async def seed_demo_customers(store: CoreBankingStore, at: float) -> list[DemoCu
         ACCOUNT_HOLDER.id,
         DEBIT_ACCOUNT_NUMBER,
         AccountStatus.LOCKED,
-        await asyncio.to_thread(hash_secret, unknown),
+        await asyncio.to_thread(vault.seal, unknown, account_subject(DEBIT_ACCOUNT_ID)),
         at,
     )
     for customer in (PENSIONER, ACCOUNT_HOLDER, LEGAL_REP):

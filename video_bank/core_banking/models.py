@@ -29,7 +29,6 @@ from typing import Any, Literal, NoReturn
 
 from signaling.resident_id import ResidentId, ResidentIdError
 from video_bank.core_banking.errors import ConflictError, InvalidDataError, PinRuleError
-from video_bank.passwords import hash_password, verify_password
 
 # --- identifiers ----------------------------------------------------------------------------------
 
@@ -242,16 +241,6 @@ def check_new_secret(secret: Secret, confirmation: Secret, resident_id: Resident
             raise PinRuleError(
                 "pin_personal", "the PIN may not be your birth date or the end of your ID number"
             )
-
-
-def hash_secret(secret: Secret) -> str:
-    """Salted scrypt hash of a PIN or password (~50 ms of CPU: call it off the event loop)."""
-    return hash_password(secret.reveal())
-
-
-def verify_secret(secret: Secret, encoded: str) -> bool:
-    """Whether ``secret`` matches the stored hash (~50 ms of CPU)."""
-    return verify_password(secret.reveal(), encoded)
 
 
 # --- records --------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ The schema has its own version (table ``schema_components``, row ``core_banking`
 storage's ``PRAGMA user_version``, so that the two migrate without coordinating their numbers. Tables
 are prefixed ``core_``; ``service_feedback`` holds the end-of-session rating and wrap-up code.
 
-PINs and passwords never reach this module: it receives their scrypt hashes.
+PINs and passwords never reach this module: it receives the values the PIN vault sealed
+(:mod:`video_bank.core_banking.pin_vault`), and hands them back only to the vault's rotation
+(:meth:`CoreBankingStore.stored_secrets`, :meth:`CoreBankingStore.replace_stored_secrets`).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
 
 from video_bank.core_banking.errors import NotFoundError
 from video_bank.core_banking.models import (
@@ -48,6 +50,13 @@ T = TypeVar("T")
 COMPONENT = "core_banking"
 CHANGE_EVENT = "core_banking_changed"
 """Event-log kind of every committed change."""
+REWRAP_EVENT = "pin_vault_rewrapped"
+"""Event-log kind of a re-sealing of stored PIN values (key rotation, migration): counts and key id."""
+SecretKind = Literal["card_pin", "account_password"]
+_SECRET_COLUMNS: dict[str, tuple[str, str]] = {
+    "card_pin": ("core_social_security_cards", "pin_hash"),
+    "account_password": ("core_debit_accounts", "password_hash"),
+}
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: customers, social-security cards, debit accounts, corporate applications and their
@@ -158,6 +167,17 @@ class Feedback:
     disposition: str | None
     """Wrap-up code chosen by the teller."""
     disposition_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSecret:
+    """A PIN or password value as stored (sealed by the PIN vault, or a legacy hash)."""
+
+    kind: SecretKind
+    record_id: str
+    """Card or account id."""
+    value: str = field(repr=False)
+    """The stored string; never logged."""
 
 
 # --- rows ----------------------------------------------------------------------------------------
@@ -593,6 +613,50 @@ class CoreBankingStore:
             )
 
         return await self._change(context, _decide)
+
+    # --- stored PIN values (the vault's rotation) ----------------------------------------------------
+
+    async def stored_secrets(self) -> list[StoredSecret]:
+        """Every stored card PIN and account password value (for the PIN vault's rotation only)."""
+
+        def _list(db: sqlite3.Connection) -> list[StoredSecret]:
+            out: list[StoredSecret] = []
+            kind: SecretKind
+            for kind in ("card_pin", "account_password"):
+                table, column = _SECRET_COLUMNS[kind]
+                sql = f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY id"  # noqa: S608
+                out.extend(StoredSecret(kind, row[0], row[1]) for row in db.execute(sql))
+            return out
+
+        return await self._storage.run(_list)
+
+    async def replace_stored_secrets(
+        self,
+        replacements: Sequence[tuple[StoredSecret, str]],
+        context: ChangeContext,
+        summary: dict[str, Any],
+    ) -> int:
+        """Replace stored values in one transaction, each only if it is still the value read (a PIN set
+        meanwhile is kept); logs one ``pin_vault_rewrapped`` event with ``summary`` and the count.
+        Returns how many were replaced."""
+
+        def _replace(db: sqlite3.Connection) -> int:
+            replaced = 0
+            for old, new in replacements:
+                table, column = _SECRET_COLUMNS[old.kind]
+                cursor = db.execute(
+                    f"UPDATE {table} SET {column}=? WHERE id=? AND {column}=?",  # noqa: S608
+                    (new, old.record_id, old.value),
+                )
+                replaced += cursor.rowcount
+            payload = json.dumps({**summary, "replaced": replaced}, separators=(",", ":"))
+            db.execute(
+                "INSERT INTO events (session_id, at, kind, actor, data) VALUES (?, ?, ?, ?, ?)",
+                (context.session_id, context.at, REWRAP_EVENT, context.actor, payload),
+            )
+            return replaced
+
+        return await self._storage.run(_replace, transaction=True)
 
     # --- end-of-session feedback -------------------------------------------------------------------
 

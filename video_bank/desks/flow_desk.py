@@ -30,6 +30,7 @@ from signaling.messages import ClientMessage, ErrorMessage
 from signaling.session import Leg
 from verification.decision import Decision
 from verification.errors import NonceError
+from video_bank.core_banking.pin_vault import PinVault
 from video_bank.core_banking.store import CHANGE_EVENT, CoreBankingStore
 from video_bank.errors import StorageError
 from video_bank.flows.executor import FlowExecutor, FlowReport
@@ -108,10 +109,12 @@ class FlowDesk:
         self,
         store: CoreBankingStore,
         verification: VerificationLink,
+        vault: PinVault,
         *,
         script: WillingnessScript = DEFAULT_SCRIPT,
     ) -> None:
         self._store = store
+        self._vault = vault
         self._verification = verification
         self._script = script
         self._link: SessionLink | None = None
@@ -139,7 +142,7 @@ class FlowDesk:
         except ValueError:
             logger.error("session %s: no flow for business %s", info.session_id, info.business)
             return
-        executor = FlowExecutor(flow, self._store, _EventLog(link), clock=link.now)
+        executor = FlowExecutor(flow, self._store, _EventLog(link), vault=self._vault, clock=link.now)
         session = _Session(info, executor)
         self._sessions[info.session_id] = session
         try:

@@ -6,8 +6,9 @@ command the flow issued (one database transaction per write, which also logs the
 feeds the result back to the flow, and repeats until the flow asks for nothing more. Inputs of one
 session are handled one at a time, in arrival order.
 
-Secrets (PIN, password) are hashed here with scrypt in a worker thread, just before the write, and
-exist nowhere else: not in the log, not in the messages, not in :class:`FlowReport`.
+Secrets (PIN, password) are sealed here by the PIN vault (scrypt, then encrypted with a key the
+database never holds: docs/pin-vault.md) in a worker thread, just before the write, and exist nowhere
+else: not in the log, not in the messages, not in :class:`FlowReport`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from video_bank.core_banking.errors import CoreBankingError
-from video_bank.core_banking.models import Change, Secret, hash_secret
+from video_bank.core_banking.models import Change
+from video_bank.core_banking.pin_vault import PinVault, account_subject, card_subject
 from video_bank.core_banking.store import ChangeContext, CoreBankingStore
 from video_bank.errors import StorageError
 from video_bank.flows.commands import (
@@ -84,14 +86,14 @@ class FlowExecutor:
         store: CoreBankingStore,
         log: EventLog,
         *,
+        vault: PinVault,
         clock: Callable[[], float] = time.time,
-        hasher: Callable[[Secret], str] = hash_secret,
     ) -> None:
         self.flow = flow
         self._store = store
         self._log = log
         self._clock = clock
-        self._hasher = hasher
+        self._vault = vault
         self._lock = asyncio.Lock()
 
     async def start(self) -> FlowReport:
@@ -170,10 +172,12 @@ class FlowExecutor:
                 at=at, actor=Actor.SYSTEM, command_id=command.id, application=application
             )
         if isinstance(command, ActivateCard):
-            pin_hash = await asyncio.to_thread(self._hasher, command.pin)
+            pin_hash = await asyncio.to_thread(self._vault.seal, command.pin, card_subject(command.card_id))
             done = await store.activate_card(command.card_id, pin_hash, context)
         elif isinstance(command, ResetPassword):
-            password_hash = await asyncio.to_thread(self._hasher, command.password)
+            password_hash = await asyncio.to_thread(
+                self._vault.seal, command.password, account_subject(command.account_id)
+            )
             done = await store.reset_account_password(command.account_id, password_hash, context)
         elif isinstance(command, UpdateContact):
             done = await store.update_contact(command.customer_id, command.phone, command.address, context)
