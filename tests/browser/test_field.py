@@ -180,6 +180,37 @@ async def hang_up(tablet: Party) -> None:
 # --- tests ---------------------------------------------------------------------------------------------
 
 
+async def test_only_a_field_officer_signs_in_and_waits_in_the_card_review_line(
+    launch_party: LaunchParty, live_server: LiveServer, camera_clips: CameraClips
+) -> None:
+    tablet = await launch_party("field", camera_clips.customer)
+    page = tablet.page
+    await page.set_viewport_size(PORTRAIT)  # type: ignore[arg-type]
+    await page.goto(f"{live_server.base_url}/field/")
+    await page.get_by_test_id("username").fill("teller1")  # a teller is not a field officer
+    await page.get_by_test_id("password").fill(live_server.demo_password)
+    await page.get_by_test_id("login-button").click()
+    await expect(page.get_by_test_id("login-error")).to_be_visible(timeout=WAIT_MS)
+    await expect(page.get_by_test_id("call-status")).to_have_attribute("data-state", "offline")
+
+    await open_tablet(tablet, live_server, "zh-CN", PORTRAIT)
+    await save_screenshot(tablet, "field-zh-CN-768x1024-form")
+    await start_review(tablet, CUSTOMER.resident_id.number)  # no teller is signed in: the tablet waits
+    queue = page.get_by_test_id("queue-status")
+    await expect(page.get_by_test_id("call-status")).to_have_attribute(
+        "data-state", "waiting", timeout=WAIT_MS
+    )
+    await expect(queue).to_have_attribute("data-position", "1", timeout=WAIT_MS)
+    await expect(queue).to_have_attribute("data-lane", "standard")
+    await expect(page.get_by_test_id("join-button")).to_be_hidden()
+    await expect(page.get_by_test_id("local-video")).to_have_class("local live", timeout=WAIT_MS)
+    await page.get_by_test_id("leave-queue-button").click()
+    await expect(page.get_by_test_id("call-status")).to_have_attribute("data-state", "idle", timeout=WAIT_MS)
+    await expect(page.get_by_test_id("join-button")).to_be_enabled()
+    await expect(page.get_by_test_id("local-video")).not_to_have_class("local live")
+    assert_no_page_problems(tablet)
+
+
 @pytest.mark.server_env(test_mode=1, verification_seed=SEED, verification_preload=1)
 async def test_a_field_officer_has_a_card_approved_from_the_tablet_in_chinese(
     launch_party: LaunchParty, live_server: LiveServer, camera_clips: CameraClips, review_clip: Path

@@ -112,6 +112,7 @@ function render() {
   const free = state === 'idle' || state === 'ended';
   ui.login.form.hidden = signedIn;
   ui.desk.hidden = !signedIn;
+  ui.desk.dataset.state = state;
   ui.signOut.hidden = !signedIn;
   ui.form.hidden = !free || (state === 'ended' && !ui.next.hidden);
   ui.join.disabled = !free || page.joining;
