@@ -4,9 +4,9 @@
  *
  * Test hooks: `monitor-panel` (`data-state`: `connecting|live|ended`; `data-session-id`;
  * `data-reason` once ended: a {@link MonitorEndReason}; `data-muted`), `monitor-status`,
- * `monitor-business`, `monitor-customer`, `monitor-teller`, `monitor-customer-video`,
- * `monitor-teller-video` (each with a `data-frames` counter), `monitor-unmute`, `monitor-stop`,
- * `monitor-close`.
+ * `monitor-business` (`data-business`: the protocol value), `monitor-customer`, `monitor-teller`,
+ * `monitor-customer-video`, `monitor-teller-video` (each with a `data-frames` counter),
+ * `monitor-unmute`, `monitor-stop`, `monitor-close`.
  *
  * @module supervisor/monitor-panel
  */
@@ -76,6 +76,7 @@ export class MonitorPanel {
   open(labels) {
     this.root.dataset.sessionId = labels.sessionId;
     this.root.dataset.reason = '';
+    this.business.dataset.business = labels.business;
     this.business.textContent = businessLabel(labels.business);
     this.customer.textContent = labels.customer;
     this.teller.textContent = labels.teller;
