@@ -200,9 +200,15 @@ export class ReviewPanel {
     this.ui.text.textContent = text;
   }
 
-  /** @private @param {string} code */
+  /**
+   * The ID number was refused: a refusal changes nothing, so the flow still expects one; type it.
+   * @private @param {string} code
+   */
   askRetype(code) {
     this.retype = true;
+    if (!this.expected.includes('identify') && this.ui.root.dataset.step === 'identification') {
+      this.expected = [...this.expected, 'identify'];
+    }
     this.ui.idNumber.value = '';
     this.sync();
     if (code) {
