@@ -60,7 +60,7 @@ import {strings, t} from '/supervisor/strings.js';
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 960;
 const LEFT = 56;
-const RIGHT = 12;
+const RIGHT = 24;
 const WAIT_TOP = 16;
 const WAIT_BOTTOM = 170;
 const LEVEL_TOP = 206;
