@@ -371,6 +371,8 @@ class SignalingService:
                 except PeerError as error:
                     await self.apply(self.switchboard.reject(conn_id, error, message.TYPE, self._clock()))
             case fx.LogEvent(at, kind, session_id, actor, data):
+                # The supervisor's figures learn what the flows decided (card reviews) from their log.
+                self.switchboard.stats.observe(at, kind, data)
                 if self._observer is not None:
                     self._observer.observe(kind, data, time.perf_counter() - self._input_started)
                 await self._store.append_event(at, kind, session_id, actor, data)

@@ -65,7 +65,7 @@ from signaling.resident_id import ResidentId, ResidentIdError
 from signaling.routing import Lapse, Router, RoutingError, Task, TellerProfile
 from signaling.routing import Offer as RoutingOffer
 from signaling.routing_config import RoutingConfig
-from signaling.service_stats import ServiceStats
+from signaling.service_stats import ServiceStats, service_figures
 from signaling.session import CallSession, Leg, SessionState
 from signaling.states import CustomerState, LinkState, ParticipantState, SupervisorState, TellerState, allowed
 
@@ -1063,21 +1063,7 @@ class Switchboard:
             for s in self._sessions.values()
         ]
         self._roll_day(now)
-        periods = {
-            "last_15_minutes": self.stats.summary(now - 900),
-            "today": self.stats.summary(self._today or 0),
-        }
-        service: dict[str, Any] = {"threshold_seconds": self.stats.threshold}
-        for name, summary in periods.items():
-            service[name] = {
-                "answered": summary.answered,
-                "abandoned": summary.abandoned,
-                "service_level": summary.service_level,
-                "abandon_rate": summary.abandon_rate,
-                "average_wait_seconds": summary.average_wait,
-                "average_wait_elderly_seconds": summary.average_wait_elderly,
-                "average_handle_seconds": summary.average_handle,
-            }
+        service = service_figures(self.stats, now, self._today or 0)
         return SupervisorSnapshot(
             now, sorted(queues.values(), key=lambda q: (q["business"], q["lane"])), tellers, sessions, service
         )

@@ -41,7 +41,7 @@ from video_bank.verification_setup import LazyAnalysisPool, build_verifier
 logger = logging.getLogger(__name__)
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web_client"
-PAGES = ("customer", "teller", "supervisor", "auditor")
+PAGES = ("customer", "teller", "supervisor", "auditor", "field")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (

@@ -71,7 +71,6 @@ pytestmark = pytest.mark.browser
 CUSTOMER_NAME = "Zhao Guilan"
 BOT_CUSTOMER_NAME = "Qian Wei"
 BUSINESS = "activation"
-BUSINESS_LABEL = "Activate the financial functions of my social security card"
 BOT_TELLER = "teller2"
 EVENT_POLL_SECONDS = 0.1
 """Interval of the bounded poll of the server's event log."""
@@ -344,7 +343,9 @@ async def test_a_supervisor_silently_watches_and_hears_a_live_call_then_stops_an
         await expect(panel).to_have_attribute("data-session-id", session_id)
         await expect(other_button).to_be_disabled()
         await expect(row).to_have_attribute("data-monitored", "true")
-        await expect(page.get_by_test_id("monitor-business")).to_have_text(BUSINESS_LABEL)
+        business = page.get_by_test_id("monitor-business")
+        await expect(business).to_have_attribute("data-business", "activation")
+        await expect(business).not_to_be_empty()  # its name in the page language
         await expect(page.get_by_test_id("monitor-customer")).to_have_text(CUSTOMER_NAME)
         await expect(page.get_by_test_id("monitor-teller")).to_contain_text(DEMO_TELLER)
         customer_video = page.get_by_test_id("monitor-customer-video")
@@ -369,7 +370,7 @@ async def test_a_supervisor_silently_watches_and_hears_a_live_call_then_stops_an
         await page.get_by_test_id("monitor-stop").click()
         await expect(panel).to_have_attribute("data-state", "ended", timeout=WAIT_MS)
         await expect(panel).to_have_attribute("data-reason", "stopped")
-        await expect(page.get_by_test_id("monitor-status")).to_contain_text("You stopped monitoring")
+        await expect(page.get_by_test_id("monitor-status")).not_to_be_empty()  # says why, in words
         for video in (customer_video, teller_video):
             assert await video.evaluate("v => v.srcObject === null")
         await expect(other_button).to_be_enabled(timeout=WAIT_MS)
@@ -386,7 +387,7 @@ async def test_a_supervisor_silently_watches_and_hears_a_live_call_then_stops_an
         await teller.page.get_by_test_id("hangup-button").click()
         await expect(panel).to_have_attribute("data-state", "ended", timeout=WAIT_MS)
         await expect(panel).to_have_attribute("data-reason", "session_ended")
-        await expect(page.get_by_test_id("monitor-status")).to_contain_text("The call has ended")
+        await expect(page.get_by_test_id("monitor-status")).not_to_be_empty()
         await expect(page.get_by_test_id("monitor-close")).to_be_visible()
         await expect(other_button).to_be_enabled(timeout=WAIT_MS)
         await expect(row).to_have_count(0, timeout=WAIT_MS)

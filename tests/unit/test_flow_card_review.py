@@ -78,3 +78,23 @@ def test_the_field_officer_cannot_decide_the_review() -> None:
     )
     assert reply.code == "wrong_actor"
     assert driver.bank.cards[CARD] == demo.FIELD_CARD
+
+
+@pytest.mark.parametrize(
+    ("approve", "reason", "outcome"),
+    [
+        (True, CardReviewReason.IDENTITY_CONFIRMED, "card_approved"),
+        (False, CardReviewReason.DOCUMENTS_INCOMPLETE, "card_rejected"),
+    ],
+)
+def test_the_field_tablet_is_told_the_masked_card_under_review_and_the_decisions_reason(
+    approve: bool, reason: CardReviewReason, outcome: str
+) -> None:
+    driver = Driver("card_review")
+    waiting = driver.verified(ACCOUNT_HOLDER_ID).message(Audience.CUSTOMER, "wait_for_teller")
+    masked = "****" + demo.FIELD_CARD.number[-4:]
+    assert waiting.data["cards"] == [masked]
+    reply = driver.teller(CardReviewed, card_id=CARD, approve=approve, reason=reason)
+    told = reply.message(Audience.CUSTOMER, outcome)
+    assert told.data == {"card": masked, "reason": reason.value}
+    assert all(demo.FIELD_CARD.number not in str(m.data) for m in reply.messages)

@@ -50,7 +50,13 @@ class CardReviewSteps(BusinessSteps):
             approve_reasons=[r.value for r in CardReviewReason if r.approves],
             reject_reasons=[r.value for r in CardReviewReason if not r.approves],
         )
-        turn.say(Audience.CUSTOMER, "wait_for_teller", "The teller is reviewing the card with you.")
+        # The tablet shows which card is under review, so the officer can check it is the one in hand.
+        turn.say(
+            Audience.CUSTOMER,
+            "wait_for_teller",
+            "The teller is reviewing the card with you.",
+            cards=[c["number"] for c in pending],
+        )
 
     def _on_reviewed(self, turn: Turn, event: CardReviewed) -> None:
         card = turn.profile.card(event.card_id)
@@ -85,6 +91,8 @@ class CardReviewSteps(BusinessSteps):
         outcome = "card_approved" if approved else "card_rejected"
         turn.complete(Step.REVIEW_CARD)
         text = "The card is approved." if approved else "The card is not approved and has been frozen."
-        turn.say(Audience.CUSTOMER, outcome, text)
+        card = turn.profile.card(command.card_id)
+        masked = card.masked_number if card is not None else None
+        turn.say(Audience.CUSTOMER, outcome, text, card=masked, reason=command.reason.value)
         turn.say(Audience.TELLER, outcome, text, reason=command.reason.value)
         turn.finish(FlowStatus.COMPLETED, outcome, card_id=command.card_id, reason=command.reason.value)

@@ -1,46 +1,26 @@
 /**
- * Short words for the supervisor's tables: teller states, away reasons, lanes, session states.
+ * Short words for the supervisor's tables and panel, in the page language (supervisor/strings.js):
+ * businesses, teller states, away reasons, lanes, session states, why monitoring ended.
  *
  * @module supervisor/labels
  */
 
-/** @typedef {import('/shared/signaling.js').TellerState} TellerState */
+import {label, t} from '/supervisor/strings.js';
 
-/** @type {Record<TellerState, string>} */
-const TELLER_STATES = {
-  'offline': 'Signed out',
-  'available': 'Available',
-  'reserved': 'Offered a customer',
-  'away': 'Away',
-  'in-call': 'In a call',
-  'wrap-up': 'Wrapping up',
-};
-
-/** @type {Record<string, string>} */
-const AWAY_REASONS = {
-  login: 'Just signed in',
-  no_answer: 'Missed an offer',
-  rejected: 'Declined an offer',
-  break: 'Break',
-  meal: 'Meal',
-  meeting: 'Meeting',
-  training: 'Training',
-  paperwork: 'Paperwork',
-};
-
-/** @type {Record<string, string>} */
-const SESSION_STATES = {
-  negotiating: 'Connecting',
-  active: 'Connected',
-  ended: 'Ended',
-};
+/**
+ * @param {string} business a protocol business value
+ * @returns {string}
+ */
+export function businessLabel(business) {
+  return label('business', business);
+}
 
 /**
  * @param {string} state a teller state
  * @returns {string}
  */
 export function tellerStateLabel(state) {
-  return TELLER_STATES[/** @type {TellerState} */ (state)] ?? state;
+  return label('teller_state', state);
 }
 
 /**
@@ -48,7 +28,7 @@ export function tellerStateLabel(state) {
  * @returns {string} empty when there is none
  */
 export function awayReasonLabel(reason) {
-  return reason ? AWAY_REASONS[reason] ?? reason : '';
+  return reason ? label('away', reason) : '';
 }
 
 /**
@@ -56,7 +36,7 @@ export function awayReasonLabel(reason) {
  * @returns {string}
  */
 export function laneLabel(lane) {
-  return lane === 'elderly' ? 'Priority (60+)' : 'Standard';
+  return t(lane === 'elderly' ? 'lane.elderly' : 'lane.standard');
 }
 
 /**
@@ -64,7 +44,7 @@ export function laneLabel(lane) {
  * @returns {string}
  */
 export function sessionStateLabel(state) {
-  return SESSION_STATES[state] ?? state;
+  return label('session_state', state);
 }
 
 /**
@@ -73,19 +53,12 @@ export function sessionStateLabel(state) {
  * @typedef {import('/shared/signaling.js').MonitorStopReason|'failed'|'disconnected'} MonitorEndReason
  */
 
-/** @type {Record<MonitorEndReason, string>} */
-const MONITOR_ENDS = {
-  stopped: 'You stopped monitoring this call.',
-  session_ended: 'The call has ended, so monitoring stopped.',
-  media_failed: 'The call’s video connection failed, so monitoring stopped.',
-  failed: 'Your monitoring connection failed, so monitoring stopped. The call itself goes on.',
-  disconnected: 'The connection to the service was lost, so monitoring stopped.',
-};
-
 /**
  * @param {string} reason a {@link MonitorEndReason}
  * @returns {string} a sentence for the monitoring panel
  */
 export function monitorEndText(reason) {
-  return MONITOR_ENDS[/** @type {MonitorEndReason} */ (reason)] ?? 'Monitoring stopped.';
+  const key = `monitor.end_${reason}`;
+  const text = t(key);
+  return text === key ? t('monitor.end_other') : text;
 }

@@ -8,14 +8,18 @@
  * (supervisor/monitor.js); "Stop monitoring" sends `monitor_stop`, and `monitor_stopped` (stopped,
  * session ended, media failed) ends the panel. One session at a time: the other rows' buttons are
  * disabled meanwhile.
+ *
+ * Chinese by default, English with `?lang=en` (supervisor/strings.js); `<html lang>` follows.
  */
 
-import {byId, sentence, setNotice} from '/shared/dom.js';
+import {byId, setNotice} from '/shared/dom.js';
 import {CloseCode, SignalingClient, closeText} from '/shared/signaling.js';
 import {bindLoginForm, loginForm} from '/shared/staff-login.js';
 import {MonitorCall} from '/supervisor/monitor.js';
 import {MonitorPanel} from '/supervisor/monitor-panel.js';
 import {ServiceView} from '/supervisor/service.js';
+import {serverErrorText, strings, t} from '/supervisor/strings.js';
+import {WaitChart} from '/supervisor/wait-chart.js';
 import {renderQueues, renderSessions, renderTellers, updateMonitorButtons} from '/supervisor/tables.js';
 
 /** @typedef {import('/shared/signaling.js').AnswerMessage} AnswerMessage */
@@ -29,6 +33,10 @@ import {renderQueues, renderSessions, renderTellers, updateMonitorButtons} from 
 
 /** Snapshots come every 2 s; after this long without one the dashboard is marked stale. */
 const STALE_AFTER_MS = 6000;
+
+document.documentElement.lang = strings.lang;
+document.title = t('page.title');
+strings.fill(document);
 
 const ui = {
   name: byId('supervisor-name', HTMLElement),
@@ -67,6 +75,7 @@ const page = {
 };
 
 const service = new ServiceView();
+const chart = new WaitChart();
 const panel = new MonitorPanel();
 
 /** Show the sign-in form or the dashboard. */
@@ -83,18 +92,21 @@ function onSnapshot(snapshot) {
   renderTellers(ui.tellerRows, snapshot.tellers);
   page.tellers = snapshot.tellers;
   renderSessions(ui.sessionRows, snapshot.sessions, monitorButtons());
-  service.render(snapshot.service);
+  const figures = /** @type {import('/supervisor/wait-chart.js').ServiceFigures} */ (
+    /** @type {unknown} */ (snapshot.service));
+  service.render(figures);
+  chart.render(figures, snapshot.at);
   const waiting = snapshot.queues.reduce((sum, queue) => sum + queue.waiting, 0);
   ui.waitingTotal.textContent = String(waiting);
   ui.sessionsTotal.textContent = String(snapshot.sessions.length);
-  const at = new Date(snapshot.at * 1000).toLocaleTimeString();
-  ui.updated.textContent = `Live · updated at ${at}`;
+  const at = new Date(snapshot.at * 1000).toLocaleTimeString(strings.lang);
+  ui.updated.textContent = t('status.live', {time: at});
   ui.updated.dataset.stale = 'false';
   ui.updated.dataset.at = String(snapshot.at);
   clearTimeout(page.staleTimer);
   page.staleTimer = setTimeout(() => {
     ui.updated.dataset.stale = 'true';
-    ui.updated.textContent = `No update since ${at}: the figures may be out of date.`;
+    ui.updated.textContent = t('status.stale', {time: at});
   }, STALE_AFTER_MS);
 }
 
@@ -112,7 +124,7 @@ async function signIn(credentials) {
   client.on('error', (message) => {
     console.warn(`supervisor: server refused ${message.ref_type ?? 'a message'}: ${message.code}`);
     if (!onMonitorError(message)) {
-      setNotice(ui.notice, sentence(message.message), 'error');
+      setNotice(ui.notice, serverErrorText(message.code, message.message), 'error');
     }
   });
   client.onClose((event) => {
@@ -139,8 +151,7 @@ function onDisconnected(event) {
   ui.name.textContent = '';
   render();
   if (!voluntary) {
-    const text = event.code === CloseCode.REPLACED ?
-      'You were signed out because this account signed in somewhere else.' : closeText(event);
+    const text = event.code === CloseCode.REPLACED ? t('notice.replaced') : closeText(event);
     setNotice(ui.notice, text, 'error');
   }
 }
@@ -294,7 +305,7 @@ function onMonitorError(message) {
         page.monitoring = null;
         refreshMonitorButtons();
         const text = message.code === 'unknown_session' ?
-          'That call has already ended, so it cannot be monitored.' : sentence(message.message);
+          t('notice.monitor_call_ended') : serverErrorText(message.code, message.message);
         setNotice(ui.notice, text, 'error');
       }
       return true;

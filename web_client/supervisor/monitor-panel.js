@@ -4,17 +4,17 @@
  *
  * Test hooks: `monitor-panel` (`data-state`: `connecting|live|ended`; `data-session-id`;
  * `data-reason` once ended: a {@link MonitorEndReason}; `data-muted`), `monitor-status`,
- * `monitor-business`, `monitor-customer`, `monitor-teller`, `monitor-customer-video`,
- * `monitor-teller-video` (each with a `data-frames` counter), `monitor-unmute`, `monitor-stop`,
- * `monitor-close`.
+ * `monitor-business` (`data-business`: the protocol value), `monitor-customer`, `monitor-teller`,
+ * `monitor-customer-video`, `monitor-teller-video` (each with a `data-frames` counter),
+ * `monitor-unmute`, `monitor-stop`, `monitor-close`.
  *
  * @module supervisor/monitor-panel
  */
 
-import {businessLabel} from '/shared/businesses.js';
 import {byId, byTestId} from '/shared/dom.js';
 import {countFrames} from '/shared/video.js';
-import {monitorEndText} from '/supervisor/labels.js';
+import {businessLabel, monitorEndText} from '/supervisor/labels.js';
+import {t} from '/supervisor/strings.js';
 
 /** @typedef {import('/supervisor/monitor.js').Leg} Leg */
 /** @typedef {import('/supervisor/labels.js').MonitorEndReason} MonitorEndReason */
@@ -27,9 +27,6 @@ import {monitorEndText} from '/supervisor/labels.js';
  * @property {string} customer the customer's display name
  * @property {string} teller the teller's name as shown to people
  */
-
-const CONNECTING_TEXT = 'Connecting to the call… Neither party is told.';
-const LIVE_TEXT = 'Watching and listening. Neither party can see or hear you.';
 
 export class MonitorPanel {
   constructor() {
@@ -51,6 +48,8 @@ export class MonitorPanel {
       customer: byId('monitor-customer-placeholder', HTMLElement),
       teller: byId('monitor-teller-placeholder', HTMLElement),
     });
+    this.videos.customer.setAttribute('aria-label', t('monitor.customer_video'));
+    this.videos.teller.setAttribute('aria-label', t('monitor.teller_video'));
     countFrames(this.videos.customer);
     countFrames(this.videos.teller);
     this.sound.addEventListener('click', () => this.setSound(this.videos.customer.muted));
@@ -77,10 +76,11 @@ export class MonitorPanel {
   open(labels) {
     this.root.dataset.sessionId = labels.sessionId;
     this.root.dataset.reason = '';
+    this.business.dataset.business = labels.business;
     this.business.textContent = businessLabel(labels.business);
     this.customer.textContent = labels.customer;
     this.teller.textContent = labels.teller;
-    this.setState('connecting', CONNECTING_TEXT);
+    this.setState('connecting', t('monitor.connecting'));
     this.setSound(false);
     this.sound.disabled = false;
     this.stopButton.disabled = false;
@@ -93,14 +93,14 @@ export class MonitorPanel {
   /** Media flows: the connection to the hub is up. */
   live() {
     if (this.state === 'connecting') {
-      this.setState('live', LIVE_TEXT);
+      this.setState('live', t('monitor.live'));
     }
   }
 
   /** "Stop monitoring" was sent; the server's `monitor_stopped` will end the panel. */
   stopping() {
     this.stopButton.disabled = true;
-    this.status.textContent = 'Stopping…';
+    this.status.textContent = t('monitor.stopping');
   }
 
   /**
@@ -130,8 +130,8 @@ export class MonitorPanel {
     this.root.dataset.state = state;
     this.status.textContent = text;
     for (const leg of /** @type {const} */ (['customer', 'teller'])) {
-      const waiting = `Waiting for the ${leg}’s picture…`;
-      this.placeholders[leg].textContent = state === 'ended' ? 'Not monitoring.' : waiting;
+      const waiting = t(`monitor.waiting_${leg}`);
+      this.placeholders[leg].textContent = state === 'ended' ? t('monitor.not_monitoring') : waiting;
     }
   }
 
@@ -149,6 +149,6 @@ export class MonitorPanel {
       }
     }
     this.root.dataset.muted = String(!on);
-    this.sound.textContent = on ? 'Turn sound off' : 'Turn sound on';
+    this.sound.textContent = t(on ? 'monitor.sound_off' : 'monitor.sound_on');
   }
 }

@@ -6,9 +6,11 @@
  * @module supervisor/tables
  */
 
-import {businessLabel} from '/shared/businesses.js';
 import {formatDuration} from '/shared/time.js';
-import {awayReasonLabel, laneLabel, sessionStateLabel, tellerStateLabel} from '/supervisor/labels.js';
+import {
+  awayReasonLabel, businessLabel, laneLabel, sessionStateLabel, tellerStateLabel,
+} from '/supervisor/labels.js';
+import {t} from '/supervisor/strings.js';
 
 /** @typedef {import('/shared/signaling.js').QueueSnapshot} QueueSnapshot */
 /** @typedef {import('/shared/signaling.js').TellerSnapshot} TellerSnapshot */
@@ -92,7 +94,7 @@ export function renderQueues(body, queues) {
       cell(formatDuration(queue.longest_wait_seconds), 'num mono'),
     );
     return tr;
-  }, 'Nobody is waiting.');
+  }, t('queue.empty'));
 }
 
 /**
@@ -119,10 +121,10 @@ export function renderTellers(body, tellers) {
       cell(state),
       cell(awayReasonLabel(teller.reason)),
       cell(formatDuration(teller.seconds_in_state), 'num mono'),
-      cell(teller.elder_care ? 'Yes' : 'No'),
+      cell(t(teller.elder_care ? 'tellers.yes' : 'tellers.no')),
     );
     return tr;
-  }, 'No teller is signed in.');
+  }, t('tellers.empty'));
 }
 
 /**
@@ -136,7 +138,7 @@ export function renderTellers(body, tellers) {
  */
 export function renderSessions(body, sessions, monitor) {
   if (sessions.length === 0) {
-    fill(body, sessions, () => document.createElement('tr'), 'No call in progress.');
+    fill(body, sessions, () => document.createElement('tr'), t('sessions.empty'));
     return;
   }
   const sorted = [...sessions].sort((a, b) => b.seconds - a.seconds);
@@ -200,7 +202,7 @@ function updateSessionRow(tr, session, monitor) {
   const customer = document.createElement('span');
   customer.textContent = session.customer;
   if (session.kind === 'callback') {
-    customer.append(' ', pill('call-back', 'badge'));
+    customer.append(' ', pill(t('sessions.callback'), 'badge'));
   }
   customerCell.replaceChildren(customer);
   tellerCell.textContent = session.teller;
@@ -226,16 +228,16 @@ function setMonitorButton(tr, button, monitor) {
   } else {
     delete tr.dataset.monitored;
   }
-  button.textContent = monitored ? 'Monitoring' : 'Monitor';
+  button.textContent = t(monitored ? 'monitor_button.monitoring' : 'monitor_button.monitor');
   button.disabled = monitored || ended || !monitor.available;
   if (monitored) {
-    button.title = 'You are monitoring this call: use the monitoring panel to stop.';
+    button.title = t('monitor_button.title_monitored');
   } else if (ended) {
-    button.title = 'This call has ended.';
+    button.title = t('monitor_button.title_ended');
   } else if (!monitor.available) {
-    button.title = 'You are monitoring another call: stop that first.';
+    button.title = t('monitor_button.title_busy');
   } else {
-    button.title = 'Watch and listen to this call without either party knowing.';
+    button.title = t('monitor_button.title_available');
   }
-  button.setAttribute('aria-label', `Monitor the call of ${customer}`);
+  button.setAttribute('aria-label', t('monitor_button.aria', {customer}));
 }
