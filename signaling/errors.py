@@ -8,7 +8,8 @@ SignalingError                  root
 │   ├── NotAllowed              wrong role or state
 │   ├── AuthFailed              bad credentials
 │   ├── UnknownSession          not the sender's current session
-│   └── MediaRejected           the hub could not use the SDP/candidate
+│   ├── MediaRejected           the hub could not use the SDP/candidate
+│   └── RateLimited             valid, but more than its class's rate (signaling/rate_limits.py)
 └── ServerFault                 our fault: the client only learns ``server_error``
 """
 
@@ -28,6 +29,7 @@ class CloseCode(IntEnum):
     ABUSE = 4008
     TOO_SLOW = 4009
     REPLACED = 4010
+    RATE_LIMITED = 4029
 
 
 class SignalingError(Exception):
@@ -72,6 +74,10 @@ class UnknownSession(PeerError):
 
 class MediaRejected(PeerError):
     code = "media_error"
+
+
+class RateLimited(PeerError):
+    code = "rate_limited"
 
 
 class ServerFault(SignalingError):

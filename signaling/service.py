@@ -12,6 +12,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Literal
 
@@ -106,8 +107,13 @@ class SignalingService:
         observer: EventObserver | None = None,
         desks: Iterable[SessionDesk] = (),
         clock: Callable[[], float] = time.time,
+        max_connections: int = 2000,
+        max_connections_per_address: int = 50,
     ) -> None:
         self.switchboard = switchboard
+        self._max_connections = max_connections
+        self._max_per_address = max_connections_per_address
+        self._per_address: Counter[str] = Counter()
         self._media = media
         self._store = store
         self._auth = authenticator
@@ -150,10 +156,21 @@ class SignalingService:
 
     # --- connections (called by the endpoint) ------------------------------------------------------
 
+    def refusal(self, address: str) -> tuple[int, str] | None:
+        """Why a new socket from ``address`` would be refused (HTTP status, text), or ``None``."""
+        if self._stopped:
+            return 503, "the server is shutting down"
+        if len(self._conns) >= self._max_connections:
+            return 503, "the server holds as many connections as it may; try again shortly"
+        if self._per_address[address] >= self._max_per_address:
+            return 429, "too many connections from your address"
+        return None
+
     async def open(self, ws: web.WebSocketResponse, address: str = "") -> Connection:
         """Register a new socket from ``address`` (the client's network address)."""
         conn = Connection(secrets.token_urlsafe(9), ws, address)
         self._conns[conn.id] = conn
+        self._per_address[address] += 1
         await self.apply(self.switchboard.connect(conn.id, self._clock()))
         return conn
 
@@ -192,7 +209,10 @@ class SignalingService:
 
         The switchboard forgets the connection before anything else is awaited, so that nothing can
         keep a dead connection in the routing."""
-        self._conns.pop(conn.id, None)
+        if self._conns.pop(conn.id, None) is not None:
+            self._per_address[conn.address] -= 1
+            if self._per_address[conn.address] <= 0:
+                del self._per_address[conn.address]
         effects = self.switchboard.disconnect(conn.id, self._clock())
         await self._shielded(self._after_close(conn, effects))
 

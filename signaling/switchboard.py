@@ -16,11 +16,11 @@ import datetime as dt
 import hashlib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 from signaling import effects as fx
-from signaling.errors import CloseCode, NotAllowed, PeerError, SignalingError, UnknownSession
+from signaling.errors import CloseCode, NotAllowed, PeerError, RateLimited, SignalingError, UnknownSession
 from signaling.identity import Identity, Role, SignInThrottled
 from signaling.messages import (
     BUSINESSES,
@@ -61,6 +61,7 @@ from signaling.messages import (
     WrapUpExtend,
 )
 from signaling.ports import CallbackReservation, LegIce
+from signaling.rate_limits import MAX_RATE_REFUSALS, ConnectionRates, class_of
 from signaling.resident_id import ResidentId, ResidentIdError
 from signaling.routing import Lapse, Router, RoutingError, Task, TellerProfile
 from signaling.routing import Offer as RoutingOffer
@@ -70,6 +71,8 @@ from signaling.session import CallSession, Leg, SessionState
 from signaling.states import CustomerState, LinkState, ParticipantState, SupervisorState, TellerState, allowed
 
 MAX_ERRORS_PER_SOCKET = 20
+HELLO_TIMEOUT_SECONDS = 10.0
+"""A socket that has not said ``hello`` this long after opening is closed (4001)."""
 MAX_FAILED_LOGINS = 5
 CALLBACK_DEFAULT_WINDOW = 2 * 3600.0
 CALLBACK_MAX_AHEAD = 7 * 24 * 3600.0
@@ -127,6 +130,8 @@ class Participant:
     """Refused messages on this socket."""
     failed_logins: int = 0
     """Failed ``hello`` attempts on this socket."""
+    rates: ConnectionRates = field(default_factory=ConnectionRates)
+    """Token buckets per message class (signaling/rate_limits.py)."""
 
     @property
     def role(self) -> Role | None:
@@ -248,6 +253,11 @@ class Switchboard:
         p = self._participants.get(conn_id)
         if p is None:
             return []  # a socket already forgotten (e.g. replaced by a newer login) and being closed
+        if not p.rates.allow(message.TYPE, now):
+            if p.rates.refusals >= MAX_RATE_REFUSALS:
+                return [fx.Close(conn_id, CloseCode.RATE_LIMITED, "too many messages")]
+            limited = RateLimited(f"too many {class_of(message.TYPE)} messages: slow down")
+            return self.reject(conn_id, limited, message.TYPE, now)
         state = self.state_of(p)
         if message.TYPE not in allowed(p.role, state):
             if state is LinkState.NEW:
@@ -426,6 +436,10 @@ class Switchboard:
         """Periodic work: time-outs, step relaxation, queue refreshes, supervisor snapshots."""
         self._roll_day(now)
         out: list[fx.Effect] = []
+        for p in self._participants.values():
+            silent = p.state is LinkState.NEW and p.failed_logins == 0
+            if silent and now - p.state_since >= HELLO_TIMEOUT_SECONDS:
+                out.append(fx.Close(p.conn_id, CloseCode.HELLO_REQUIRED, "no hello in time"))
         for lapse in self.router.expire(now):
             out += self._lapsed(lapse, now)
         patience = self.router.config.callback_answer_seconds

@@ -150,6 +150,8 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         authenticator=accounts,
         callbacks=CallbackDesk(storage, OutboxNotifier(storage), settings.public_url),
         desks=[verification, CobrowseDesk(), flows],
+        max_connections=settings.max_connections,
+        max_connections_per_address=settings.max_connections_per_address,
     )
     app[appkeys.STORAGE] = storage
     app[appkeys.HUB] = hub

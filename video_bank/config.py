@@ -36,6 +36,8 @@ _TURN_URL = re.compile(
     r"(?P<scheme>turns?):(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?(?:\?transport=(?P<transport>udp|tcp))?"
 )
 """A TURN URL (RFC 7065) that browsers and aiortc both read: host name or IPv4 address, no IPv6 literal."""
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:]+\]")
+"""A host name or IPv4 address in lower case, or a bracketed IPv6 address (as in a ``Host`` header)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,18 @@ class Settings:
     """How long an issued TURN credential may open new allocations (a running call outlives it)."""
     ice_transport_policy: IceTransportPolicy = "all"
     """``all``: any path, TURN only as a fallback; ``relay``: the pages and the hub use TURN relays only."""
+    max_connections: int = 2000
+    """WebSocket connections this server holds at most; more are refused with HTTP 503."""
+    max_connections_per_address: int = 50
+    """WebSocket connections from one client address at most; more are refused with HTTP 429."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names (``Host`` header, without the port) this server answers to; any other gets 421, which
+    defeats DNS rebinding. Empty: loopback names only when bound to a loopback address, else any."""
+    metrics_token: str | None = field(default=None, repr=False)
+    """Bearer token required by ``/metrics`` (Prometheus ``authorization``); unset: open. Secret."""
+    unrecorded_calls: Literal["refuse", "restrict"] = "refuse"
+    """A call whose record cannot be opened (no auditor key, disk full): ``refuse`` ends it at once
+    (reason ``not_recorded``); ``restrict`` lets the parties talk but refuses every business action."""
 
     def __post_init__(self) -> None:
         if not self.host:
@@ -188,6 +202,17 @@ class Settings:
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ConfigError("allowed_origins", f"{origin!r} is not an origin like https://host:port")
         self._check_turn()
+        for name in ("max_connections", "max_connections_per_address"):
+            if getattr(self, name) < 1:
+                raise ConfigError(name, "must be at least 1")
+        for host in self.allowed_hosts:
+            if not _HOST_NAME.fullmatch(host):
+                raise ConfigError("allowed_hosts", f"{host!r} is not a host name or address (no port)")
+        token = self.metrics_token
+        if token is not None and (len(token) < 16 or not token.isprintable() or " " in token):
+            raise ConfigError("metrics_token", "must be at least 16 printable characters without spaces")
+        if self.unrecorded_calls not in ("refuse", "restrict"):
+            raise ConfigError("unrecorded_calls", f"{self.unrecorded_calls!r} is not refuse or restrict")
 
     def _check_turn(self) -> None:
         for url in self.turn_urls:
@@ -298,7 +323,14 @@ def key_bytes(text: str) -> bytes:
 def _convert(name: str, raw: str) -> Any:
     """Turn one environment string into the type of setting ``name``."""
     try:
-        if name in ("port", "max_message_bytes", "verification_workers", "turn_ttl_seconds"):
+        if name in (
+            "port",
+            "max_message_bytes",
+            "verification_workers",
+            "turn_ttl_seconds",
+            "max_connections",
+            "max_connections_per_address",
+        ):
             return int(raw)
         if name == "verification_seed":
             return int(raw) if raw.strip() else None
@@ -314,11 +346,13 @@ def _convert(name: str, raw: str) -> Any:
         return parse_ice_servers(raw)
     if name in ("allowed_origins", "turn_urls"):
         return tuple(o.strip() for o in raw.split(",") if o.strip())
+    if name == "allowed_hosts":
+        return tuple(h.strip().lower() for h in raw.split(",") if h.strip())
     if name == "log_level":
         return raw.strip().upper()
-    if name == "ice_transport_policy":
+    if name in ("ice_transport_policy", "unrecorded_calls"):
         return raw.strip().lower()
-    if name in ("demo_password", "reference_key", "turn_secret", "pin_key"):
+    if name in ("demo_password", "reference_key", "turn_secret", "pin_key", "metrics_token"):
         return raw or None  # set but empty is the same as unset
     if name == "pin_previous_keys":
         return tuple(k.strip() for k in raw.split(",") if k.strip())

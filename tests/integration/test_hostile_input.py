@@ -3,12 +3,15 @@
 Each test here failed before its fix (issue 11): a lone surrogate in a name silenced the tellers it was
 offered to and left ghost tellers in the routing; a 4,301-digit number or a bad ICE candidate broke the
 handler or wrote a traceback; a message on a replaced staff socket raised; NaN was accepted; passwords
-could be guessed over ``/ws`` without limit, around the HTTP sign-in's pause.
+could be guessed over ``/ws`` without limit, around the HTTP sign-in's pause; one socket could flood
+valid messages (4,000 join/leave, megabytes of co-browse snapshots) and open sockets without limit.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import pytest
@@ -21,6 +24,8 @@ from tests.conftest import DEMO_PASSWORD, PartyFactory
 from tests.support.media_party import Party
 from tests.support.waiting import eventually
 from video_bank import appkeys
+from video_bank.app import create_app
+from video_bank.config import Settings
 
 SURROGATE_NAME = '{"type":"join_queue","display_name":"\\ud800","business":"activation"}'
 
@@ -195,3 +200,71 @@ async def test_a_name_paused_over_http_is_paused_over_websockets(client: TestCli
     ws = await client.ws_connect("/ws")
     assert (await hello(ws, DEMO_PASSWORD))["code"] == "too_many_attempts"
     await ws.close()
+
+
+async def test_connections_are_capped_per_address_and_in_total(
+    settings: Settings, aiohttp_client: Callable[..., Awaitable[TestClient]]
+) -> None:
+    capped = dataclasses.replace(settings, max_connections_per_address=3, max_connections=5)
+    client = await aiohttp_client(create_app(capped))
+    sockets = [await client.ws_connect("/ws") for _ in range(3)]
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await client.ws_connect("/ws")
+    assert refused.value.status == 429
+    await sockets.pop().close()
+    await eventually(lambda: client.app[appkeys.SIGNALING].open_connections == 2)
+    sockets.append(await client.ws_connect("/ws"))  # room again once one closed
+    for ws in sockets:
+        await ws.close()
+
+
+async def test_a_join_leave_flood_over_a_real_socket_ends_with_4029_and_few_rows(
+    client: TestClient, party: PartyFactory
+) -> None:
+    flooder = await party("customer")
+    for n in range(4000):
+        if flooder.closed.is_set():
+            break
+        await flooder.send(
+            **(
+                {"type": "join_queue", "display_name": "X", "business": "activation"}
+                if n % 2 == 0
+                else {"type": "leave_queue"}
+            )
+        )
+    assert await flooder.wait_closed() == CloseCode.RATE_LIMITED
+    events = await client.app[appkeys.STORAGE].events()
+    assert sum(1 for e in events if e.kind in ("customer_joined", "customer_left_queue")) <= 6
+
+
+async def test_a_co_browse_flood_is_refused_past_its_bytes_per_minute(
+    client: TestClient, party: PartyFactory
+) -> None:
+    teller = await party("teller", "teller1")
+    await teller.send(type="set_state", state="available", auto_accept=True)
+    customer = await party("customer")
+    await customer.send(type="join_queue", display_name="Ann", business="activation")
+    sid = (await customer.until("session_started"))["session_id"]
+    await teller.send(type="cobrowse_request", session_id=sid)
+    await customer.until("cobrowse_state")
+    await customer.send(type="cobrowse_consent", session_id=sid, scope="view", allow=True)
+    assert (await customer.until("cobrowse_state"))["state"] == "sharing"
+    nodes = [{"id": n, "parent": 0, "text": "x" * 1500} for n in range(1, 61)]  # ~95 KB
+    for seq in range(8):
+        await customer.send(
+            type="cobrowse_snapshot",
+            session_id=sid,
+            seq=seq,
+            screen="home",
+            viewport={"width": 390, "height": 844},
+            nodes=nodes,
+        )
+    await customer.send(type="cobrowse_stop", session_id=sid)  # its answer comes after all the above
+    codes = []
+    while (reply := await customer.next())["type"] != "cobrowse_state":
+        if reply["type"] == "error":
+            codes.append(reply["code"])
+    stored = [e for e in await client.app[appkeys.STORAGE].events(sid) if e.kind == "cobrowse_snapshot"]
+    # 5 x ~95 KB fit in 512 KiB (a 6th only if the machine took seconds to send them: the budget refills).
+    assert len(stored) in (5, 6) and len(codes) == 8 - len(stored)
+    assert set(codes) == {"rate_limited"}

@@ -22,10 +22,15 @@ from signaling.cobrowse_messages import (
     CobrowseSnapshot,
 )
 from signaling.desks import Sender, SessionInfo, SessionLink
-from signaling.errors import InvalidMessage, NotAllowed
+from signaling.errors import InvalidMessage, NotAllowed, RateLimited
 from signaling.messages import ClientMessage
+from signaling.rate_limits import Rate, TokenBucket
 
 logger = logging.getLogger(__name__)
+
+BYTES_PER_MINUTE = 512 * 1024
+"""Screen content (snapshots and event batches, as sent) one session's customer page may send per
+minute; a guided activation sends about 17 KiB in all (README, co-browse figures)."""
 
 
 class CobrowseDesk:
@@ -33,15 +38,18 @@ class CobrowseDesk:
 
     message_types = COBROWSE_TYPES
 
-    def __init__(self) -> None:
+    def __init__(self, bytes_per_minute: int = BYTES_PER_MINUTE) -> None:
         self._link: SessionLink | None = None
         self._sessions: dict[str, CobrowseSession] = {}
+        self._rate = Rate(per_second=bytes_per_minute / 60, burst=bytes_per_minute)
+        self._budgets: dict[str, TokenBucket] = {}
 
     def bind(self, link: SessionLink) -> None:
         self._link = link
 
     async def session_opened(self, info: SessionInfo) -> None:
         self._sessions[info.session_id] = CobrowseSession(info.session_id)
+        self._budgets[info.session_id] = TokenBucket.full(self._rate, self.link.now())
 
     async def handle(self, session_id: str, sender: Sender, message: ClientMessage) -> None:
         if not isinstance(message, COBROWSE_CLIENT):
@@ -50,10 +58,17 @@ class CobrowseDesk:
         if session is None:
             raise NotAllowed("co-browsing is not available in this session")
         if isinstance(message, CobrowseSnapshot | CobrowseEvents):
-            _check_size(message)
+            size = _check_size(message)
+            if not self._budgets[session_id].take(self.link.now(), size):
+                raise RateLimited(
+                    f"{message.TYPE}: more than {self._rate.burst // 1024:.0f} KiB of screen in the last"
+                    " minute; send changes, not whole snapshots",
+                    message.TYPE,
+                )
         await self._carry_out(session_id, session.handle(sender.leg, message))
 
     async def session_closed(self, session_id: str, reason: str, at: float) -> None:
+        self._budgets.pop(session_id, None)
         session = self._sessions.pop(session_id, None)
         if session is not None:
             await self._carry_out(session_id, session.close(), relay=False)
@@ -63,12 +78,16 @@ class CobrowseDesk:
         """Sessions whose co-browse state is held (for leak tests)."""
         return len(self._sessions)
 
+    @property
+    def link(self) -> SessionLink:
+        if self._link is None:
+            raise RuntimeError("CobrowseDesk used before bind()")
+        return self._link
+
     async def _carry_out(
         self, session_id: str, commands: list[Relay | Record], *, relay: bool = True
     ) -> None:
-        link = self._link
-        if link is None:
-            raise RuntimeError("CobrowseDesk used before bind()")
+        link = self.link
         for command in commands:
             if isinstance(command, Relay):
                 if relay:
@@ -77,8 +96,8 @@ class CobrowseDesk:
                 await link.log(link.now(), command.kind, session_id, command.actor, command.data)
 
 
-def _check_size(message: CobrowseMessage) -> None:
-    """Refuse a snapshot or batch whose wire form is over its limit, saying by how much."""
+def _check_size(message: CobrowseMessage) -> int:
+    """The size of a snapshot's or batch's wire form; refused when over its limit, saying by how much."""
     limit = SNAPSHOT_MAX_BYTES if isinstance(message, CobrowseSnapshot) else EVENTS_MAX_BYTES
     size = len(json.dumps(asdict(message), separators=(",", ":"), ensure_ascii=False).encode())
     if size > limit:
@@ -86,3 +105,4 @@ def _check_size(message: CobrowseMessage) -> None:
             f"{message.TYPE} is {size} bytes; the limit is {limit} bytes (send smaller batches)",
             message.TYPE,
         )
+    return size
