@@ -36,6 +36,8 @@ class SessionInfo:
     """The teller's account name."""
     elderly: bool
     started_at: float
+    recorded: bool = True
+    """Whether the session's record is being written (see ``unrecorded_calls`` in the settings)."""
 
 
 @dataclass(frozen=True, slots=True)

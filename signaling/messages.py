@@ -55,6 +55,7 @@ EndReason = Literal[
     "media_failed",
     "server_shutdown",
     "callback_missed",
+    "not_recorded",
 ]
 
 

@@ -72,8 +72,8 @@ class EventStore(Protocol):
 
     async def open_session(
         self, session_id: str, business: str, customer_name: str, teller: str, started_at: float
-    ) -> None:
-        """Create a session row."""
+    ) -> bool:
+        """Create a session row and start its record; whether the session is being recorded."""
 
     async def close_session(self, session_id: str, ended_at: float, outcome: str) -> None:
         """Record a session's end."""

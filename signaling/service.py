@@ -109,7 +109,9 @@ class SignalingService:
         clock: Callable[[], float] = time.time,
         max_connections: int = 2000,
         max_connections_per_address: int = 50,
+        refuse_unrecorded: bool = True,
     ) -> None:
+        self._refuse_unrecorded = refuse_unrecorded
         self.switchboard = switchboard
         self._max_connections = max_connections
         self._max_per_address = max_connections_per_address
@@ -306,13 +308,17 @@ class SignalingService:
                         logger.exception("%s failed to open a session", type(desk).__name__)
             finally:
                 self._opening.pop(info.session_id).set()
+        for info in opened:
+            if not info.recorded and self._refuse_unrecorded:
+                logger.error("session %s ended: it could not be recorded", info.session_id)
+                await self.apply(self.switchboard.end_session(info.session_id, "not_recorded", self._clock()))
 
     async def _open_session(self, opened: fx.SessionOpened) -> SessionInfo:
         # The parties were told before this effect: their first in-session messages wait until the
         # session row exists and every desk knows the session (set once the desks are told).
         self._opening[opened.session_id] = asyncio.Event()
         try:
-            await self._store.open_session(
+            recorded = await self._store.open_session(
                 opened.session_id,
                 opened.business,
                 opened.customer_name,
@@ -330,6 +336,7 @@ class SignalingService:
             opened.teller_username,
             opened.elderly,
             opened.started_at,
+            recorded,
         )
 
     async def _apply_one(self, effect: fx.Effect) -> None:

@@ -462,6 +462,11 @@ class Switchboard:
             times.append(routing)
         return min(times, default=None)
 
+    def end_session(self, session_id: str, reason: EndReason, now: float) -> list[fx.Effect]:
+        """The server ends a live session (e.g. it cannot be recorded); both parties are told why."""
+        session = self._sessions.get(session_id)
+        return self._end_session(session, reason, now) if session is not None else []
+
     def shutdown(self, now: float) -> list[fx.Effect]:
         """The server is stopping: end every session so both sides are told."""
         out: list[fx.Effect] = []

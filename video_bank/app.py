@@ -152,6 +152,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         desks=[verification, CobrowseDesk(), flows],
         max_connections=settings.max_connections,
         max_connections_per_address=settings.max_connections_per_address,
+        refuse_unrecorded=settings.unrecorded_calls == "refuse",
     )
     app[appkeys.STORAGE] = storage
     app[appkeys.HUB] = hub

@@ -95,7 +95,8 @@ class RecordingStore:
 
     async def open_session(
         self, session_id: str, business: str, customer_name: str, teller: str, started_at: float
-    ) -> None:
+    ) -> bool:
+        """Open the session's row and record; ``False`` when the record could not be opened."""
         # Known at once, before anything is awaited: a close or events arriving while the record is
         # being opened wait here, and the record is sealed as soon as it exists.
         recording = _Recording()
@@ -111,7 +112,7 @@ class RecordingStore:
             await self._storage.append_event(
                 time.time(), "recording_failed", session_id, None, {"error": type(error).__name__}
             )
-            return
+            return False
         recording.writer = writer
         recording.legs = [WebmStreamRecorder(writer, leg) for leg in LEGS]
         if recording.ended is None and self._hub.has_session(session_id):
@@ -123,6 +124,7 @@ class RecordingStore:
         self._flush(recording)
         if recording.ended is not None:
             await self.seal(session_id, *recording.ended)
+        return True
 
     async def _periodic(self, session_id: str, recording: _Recording) -> None:
         """Every ``PERIOD_SECONDS`` while the session is recorded: a keyframe from both legs, and the

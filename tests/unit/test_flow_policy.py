@@ -95,3 +95,9 @@ def test_the_gate_reads_facts_not_the_completed_set_for_the_common_steps() -> No
     # Marking the common steps completed proves nothing without the facts behind them.
     assert code(facts(consent=None, completed={*COMMON_STEPS, Step.CONFIRM_CARD})) == "consent_required"
     assert code(facts(verification=None)) == "verification_required"
+
+
+def test_an_unrecorded_session_may_take_the_consent_and_nothing_after_it() -> None:
+    assert check(facts(recorded=False), ()) is None  # the first step (consent) has nothing before it
+    assert code(facts(recorded=False), (Step.CONSENT,)) == "not_recorded"
+    assert code(facts(recorded=False)) == "not_recorded"

@@ -138,10 +138,21 @@ class FlowDesk:
     async def session_opened(self, info: SessionInfo) -> None:
         link = self.link
         try:
-            flow = create_flow(info.business, info.session_id, script=self._script)
+            flow = create_flow(info.business, info.session_id, script=self._script, recorded=info.recorded)
         except ValueError:
             logger.error("session %s: no flow for business %s", info.session_id, info.business)
             return
+        if not info.recorded:
+            link.send(
+                info.session_id,
+                "teller",
+                FlowMessage(
+                    info.session_id,
+                    "not_recorded",
+                    "This call is not being recorded, so no business can be done in it. "
+                    "Ask the customer to call again later and report the recording fault.",
+                ),
+            )
         executor = FlowExecutor(flow, self._store, _EventLog(link), vault=self._vault, clock=link.now)
         session = _Session(info, executor)
         self._sessions[info.session_id] = session

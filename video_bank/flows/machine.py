@@ -302,12 +302,17 @@ class Flow:
     """One business flow in one video session."""
 
     def __init__(
-        self, session_id: str, business_steps: BusinessSteps, limits: FlowLimits | None = None
+        self,
+        session_id: str,
+        business_steps: BusinessSteps,
+        limits: FlowLimits | None = None,
+        *,
+        recorded: bool = True,
     ) -> None:
         self.session_id = session_id
         self.business_steps = business_steps
         self.limits = limits or FlowLimits()
-        self.facts = Facts(session_id)
+        self.facts = Facts(session_id, recorded=recorded)
         self.steps: tuple[Step, ...] = (*COMMON_STEPS, *business_steps.steps)
         self._status = FlowStatus.NOT_STARTED
         self._outcome: str | None = None

@@ -5,7 +5,8 @@ Refusal codes (``Refusal.code``, also the ``error`` code the adapter sends back)
 
 - policy gate (:mod:`video_bank.flows.policy`): ``consent_required``, ``consent_refused``,
   ``identification_required``, ``verification_required``, ``verification_review_pending``,
-  ``verification_failed``, ``verification_mismatch``, ``step_required``, ``not_legal_representative``;
+  ``verification_failed``, ``verification_mismatch``, ``step_required``, ``not_recorded``,
+  ``not_legal_representative``;
 - order and roles: ``not_started``, ``wrong_actor``, ``not_in_this_business``, ``flow_finished``,
   ``flow_in_progress``, ``step_done``, ``busy``, ``out_of_order``, ``already_recorded``,
   ``unexpected_result``;

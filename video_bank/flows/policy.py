@@ -14,6 +14,7 @@ code                           meaning
 ``verification_failed``        the decision was ``fail``, or the teller rejected a ``review``
 ``verification_mismatch``      the decision was for another session or another customer
 ``step_required``              an earlier business step is not completed (``Refusal.step``)
+``not_recorded``               the session is not being recorded: nothing past the consent may run
 =============================  ==================================================================
 
 A business adds its own requirement through
@@ -86,6 +87,9 @@ class Facts:
     verification: VerificationRecord | None = None
     completed: set[Step] = field(default_factory=set)
     """Steps completed, common and business."""
+    recorded: bool = True
+    """The session is being recorded. Supervisory rules for video identification want the whole
+    session on record: an unrecorded session may talk and take the consent, nothing more."""
 
 
 def _verification_refusal(facts: Facts) -> Refusal | None:
@@ -108,6 +112,8 @@ def _verification_refusal(facts: Facts) -> Refusal | None:
 
 def check(facts: Facts, before: Sequence[Step]) -> Refusal | None:
     """The first unmet requirement among the steps ``before`` (in flow order), or ``None``."""
+    if before and not facts.recorded:
+        return Refusal("not_recorded", "this session is not being recorded: no business may be done in it")
     for step in before:
         if step is Step.CONSENT:
             if facts.consent is None:

@@ -31,9 +31,11 @@ def create_flow(
     *,
     script: WillingnessScript = DEFAULT_SCRIPT,
     limits: FlowLimits | None = None,
+    recorded: bool = True,
 ) -> Flow:
-    """A new, not yet started flow for one session; ``ValueError`` for an unknown business."""
+    """A new, not yet started flow for one session; ``ValueError`` for an unknown business.
+    ``recorded``: whether the session is being recorded (unrecorded: no business past the consent)."""
     factory = DEFINITIONS.get(business)  # type: ignore[call-overload]
     if factory is None:
         raise ValueError(f"unknown business {business!r}; known: {', '.join(BUSINESSES)}")
-    return Flow(session_id, factory(script), limits)
+    return Flow(session_id, factory(script), limits, recorded=recorded)

@@ -18,7 +18,7 @@ export const PROTOCOL_VERSION = 1;
 /** @typedef {'call'|'callback'} TaskKind */
 /**
  * @typedef {'customer_hangup'|'teller_hangup'|'customer_lost'|'teller_lost'|'media_failed'|
- *   'server_shutdown'|'callback_missed'} EndReason
+ *   'server_shutdown'|'callback_missed'|'not_recorded'} EndReason
  */
 
 /**
