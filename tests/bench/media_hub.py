@@ -188,7 +188,9 @@ async def child_main(mode: str) -> None:
     from video_bank.storage import SqliteStorage
 
     data = Path(tempfile.mkdtemp(prefix="vb-bench-"))
-    settings = load_settings(data_dir=data, port=0, log_level="WARNING")  # + VIDEO_BANK_* (TURN)
+    # + VIDEO_BANK_* (TURN). No auditor key: the relay is measured without recording, which the
+    # server refuses by default (unrecorded_calls=refuse) — this benchmark lets such calls run.
+    settings = load_settings(data_dir=data, port=0, log_level="WARNING", unrecorded_calls="restrict")
     storage = await SqliteStorage.open(settings.sqlite_path)
     await seed_demo_accounts(storage, PASSWORD)
     encoded = hash_password(PASSWORD)
