@@ -7,7 +7,7 @@ import functools
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
@@ -29,6 +29,14 @@ from video_bank.data_dir import secure_data_dir
 from video_bank.desks.cobrowse_desk import CobrowseDesk
 from video_bank.desks.flow_desk import FlowDesk
 from video_bank.desks.verification_desk import VerificationDesk
+from video_bank.http_security import (
+    Handler,
+    allowed_hosts,
+    host_check,
+    metrics_authorized,
+    security_headers,
+    server_headers,
+)
 from video_bank.media.hub import MediaHub
 from video_bank.media.ice import IcePlan, leg_id
 from video_bank.metrics import Metrics
@@ -43,39 +51,11 @@ logger = logging.getLogger(__name__)
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web_client"
 PAGES = ("customer", "teller", "supervisor", "auditor", "field")
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: blob:",
-        "media-src 'self' blob: mediastream:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    )
-)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Strict CSP and friends on every HTTP response."""
-    response = await handler(request)
-    if not response.prepared:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
-        response.headers.setdefault("Cache-Control", "no-cache")
-    return response
-
 
 async def metrics(request: web.Request) -> web.StreamResponse:
-    """Prometheus metrics."""
+    """Prometheus metrics (behind the bearer token when one is configured)."""
+    if not metrics_authorized(request, request.app[appkeys.SETTINGS].metrics_token):
+        raise web.HTTPUnauthorized(text="metrics need a bearer token", headers={"WWW-Authenticate": "Bearer"})
     return request.app[appkeys.METRICS].handler()
 
 
@@ -192,8 +172,12 @@ async def _close_sockets(app: web.Application) -> None:
 def create_app(settings: Settings, *, preload_verification: bool = False) -> web.Application:
     """The whole service for ``settings``; ``preload_verification`` starts the face-analysis workers at
     start-up (``serve``) rather than at the first verification."""
-    app = web.Application(middlewares=[security_headers], client_max_size=settings.max_message_bytes)
+    app = web.Application(
+        middlewares=[host_check(allowed_hosts(settings)), security_headers],
+        client_max_size=settings.max_message_bytes,
+    )
     app[appkeys.SETTINGS] = settings
+    app.on_response_prepare.append(server_headers)
     app.cleanup_ctx.append(functools.partial(_resources, preload_verification=preload_verification))
     app.on_shutdown.append(_close_sockets)
 

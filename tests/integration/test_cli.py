@@ -237,6 +237,8 @@ async def test_self_signed_creates_a_certificate_in_the_data_dir_and_serves_http
     async with http.get(f"{server.url}/healthz", ssl=trusting) as response:
         assert response.status == 200
         assert await response.json() == {"status": "ok"}
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"  # HSTS over TLS
+        assert response.headers["Server"] == "video_bank"
     assert (await staff_hello(http, server, "teller1", "pw-tls", ssl=trusting))["type"] == "welcome"
 
     with pytest.raises(aiohttp.ClientConnectorCertificateError):
