@@ -65,16 +65,26 @@ def customer_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def run_identity_check(
     customer: Party, teller: Party, while_running: Callable[[], Awaitable[None]]
 ) -> None:
-    """The teller starts the check; ``while_running`` runs once the first action is asked; the check
-    passes."""
-    await wait_for_start_window(customer.page)
-    await teller.page.get_by_test_id("start-verification").click()
-    asked = teller.page.get_by_test_id("challenge-progress").locator("li")
-    await expect(asked.first).to_be_attached(timeout=VERDICT_MS)
-    await while_running()
-    await expect(teller.page.get_by_test_id("verification-result")).to_have_attribute(
-        "data-outcome", "pass", timeout=VERDICT_MS
-    )
+    """The teller starts the check; ``while_running`` runs once, when the first action is asked; the
+    check passes. A failed attempt is started once more, as a teller would (the flow allows three):
+    the seeded clip can miss its prompts on a loaded machine, which is not what this file tests."""
+    t = teller.page
+    asked = t.get_by_test_id("challenge-progress").locator("li").first
+    decided = t.locator("[data-testid=verification-result][data-outcome]")
+    ran = False
+    for attempt in (1, 2):
+        await wait_for_start_window(customer.page)
+        await t.get_by_test_id("start-verification").click()
+        await expect(decided).to_have_count(0, timeout=WAIT_MS)  # this attempt started
+        await expect(asked.or_(decided)).to_be_attached(timeout=VERDICT_MS)
+        if not ran and await asked.count():
+            await while_running()
+            ran = True
+        await expect(decided).to_have_count(1, timeout=VERDICT_MS)
+        outcome = await decided.get_attribute("data-outcome")
+        if outcome == "pass" and ran:
+            return
+        assert attempt == 1 and outcome == "fail", f"attempt {attempt}: {outcome}"
 
 
 # --- what the teller sees ------------------------------------------------------------------------------
