@@ -62,7 +62,8 @@ class SessionLink(Protocol):
         """Whether that party of a live session has a connection now."""
 
     def send(self, session_id: str, leg: Leg, message: ServerMessage) -> bool:
-        """Send to one party of a live session; ``False`` when that party is not connected."""
+        """Send to one party of a live session, or to the teller still wrapping up an ended one
+        (its wrap-up code); ``False`` when that party is not connected."""
 
     async def log(
         self, at: float, kind: str, session_id: str, actor: str | None, data: dict[str, Any]

@@ -32,6 +32,8 @@ FLOW_INPUT_KINDS: tuple[str, ...] = (
     "wrap_up",
 )
 """Input kinds a client may send (the schema's enum; ``video_bank.flows.wire.CLIENT_INPUTS``)."""
+AFTER_CALL_KINDS: frozenset[str] = frozenset({"wrap_up"})
+"""Inputs a teller may still send for the session that just ended, while wrapping it up."""
 
 
 # --- client to server -------------------------------------------------------------------------

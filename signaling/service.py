@@ -241,16 +241,20 @@ class SignalingService:
     def _leg_conn(self, session_id: str, leg: Leg) -> Connection | None:
         session = self.switchboard.session(session_id)
         if session is None:
-            return None
-        conn_id = session.customer_conn if leg == "customer" else session.teller_conn
+            # After the call only the teller wrapping it up is reachable (to record the wrap-up code).
+            conn_id = self.switchboard.wrap_up_conn(session_id) if leg == "teller" else None
+        else:
+            conn_id = session.customer_conn if leg == "customer" else session.teller_conn
         return self._conns.get(conn_id) if conn_id is not None else None
 
     def connected(self, session_id: str, leg: Leg) -> bool:
-        """Whether that party of a live session has a connection now."""
+        """Whether that party of a live session (or the teller wrapping up an ended one) has a
+        connection now."""
         return self._leg_conn(session_id, leg) is not None
 
     def send(self, session_id: str, leg: Leg, message: ServerMessage) -> bool:
-        """Send to one party of a live session; ``False`` when that party is not connected."""
+        """Send to one party of a live session, or to the teller wrapping up an ended one; ``False``
+        when that party is not connected."""
         conn = self._leg_conn(session_id, leg)
         if conn is None:
             return False

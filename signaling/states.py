@@ -80,7 +80,10 @@ ALLOWED: dict[tuple[Role | None, ParticipantState], frozenset[str]] = {
             "cobrowse_control",
         }
     ),
-    (Role.TELLER, TellerState.WRAP_UP): frozenset({"set_state", "wrap_up_done", "wrap_up_extend"}),
+    # flow_input: the wrap-up code of the session that just ended (Switchboard, AFTER_CALL_KINDS).
+    (Role.TELLER, TellerState.WRAP_UP): frozenset(
+        {"set_state", "wrap_up_done", "wrap_up_extend", "flow_input"}
+    ),
     (Role.SUPERVISOR, SupervisorState.WATCHING): frozenset({"monitor_start"}),
     (Role.SUPERVISOR, SupervisorState.MONITORING): frozenset({"offer", "monitor_stop"}),
 }

@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeVar
 
 from signaling import effects as fx
 from signaling.errors import CloseCode, NotAllowed, PeerError, RateLimited, SignalingError, UnknownSession
+from signaling.flow_messages import AFTER_CALL_KINDS, FlowInputMessage
 from signaling.identity import Identity, Role, SignInThrottled
 from signaling.messages import (
     BUSINESSES,
@@ -116,6 +117,9 @@ class Participant:
     """Customer in the elderly lane."""
     session_id: str | None = None
     """Current session, if any."""
+    wrap_up_session: str | None = None
+    """Tellers: the session that ended last; its wrap-up code may still be recorded (``flow_input``
+    of :data:`~signaling.flow_messages.AFTER_CALL_KINDS`) while wrapping up, until the next session."""
     last_position: int | None = None
     """Last position told to a waiting customer."""
     last_update_at: float = 0.0
@@ -215,6 +219,17 @@ class Switchboard:
     def session(self, session_id: str) -> CallSession | None:
         """A live session."""
         return self._sessions.get(session_id)
+
+    def wrap_up_conn(self, session_id: str) -> str | None:
+        """The connection of the teller who may still record the wrap-up code of an ended session."""
+        return next(
+            (
+                p.conn_id
+                for p in self._participants.values()
+                if p.wrap_up_session == session_id and p.session_id is None
+            ),
+            None,
+        )
 
     @property
     def waiting(self) -> int:
@@ -538,6 +553,21 @@ class Switchboard:
                 return self._end_session(
                     session, "customer_hangup" if leg == "customer" else "teller_hangup", now
                 )
+            case FlowInputMessage() if p.session_id is None and message.session_id == p.wrap_up_session:
+                # A teller wrapping up (the state table admits flow_input then) and the call just ended.
+                if message.kind not in AFTER_CALL_KINDS:
+                    raise NotAllowed("after the call only the wrap-up code can be recorded", message.TYPE)
+                assert p.identity is not None
+                return [
+                    fx.InSession(
+                        p.conn_id,
+                        message.session_id,
+                        "teller",
+                        p.identity.role.value,
+                        p.identity.username,
+                        message,
+                    )
+                ]
             case _ if isinstance(message, IN_SESSION_CLASSES):
                 session, leg = self._own_session(p, message.session_id)
                 assert p.identity is not None  # allowed() admits in-session messages only after hello
@@ -687,6 +717,7 @@ class Switchboard:
         )
         self._sessions[session.id] = session
         customer.session_id = teller.session_id = session.id
+        teller.wrap_up_session = None
         self._enter(customer, CustomerState.IN_CALL, now)
         # Both parties are told before anything is written: pairing latency is what they feel.
         peer = {"role": "teller", "display_name": teller.display_name}
@@ -718,6 +749,7 @@ class Switchboard:
         )
         self._sessions[session.id] = session
         teller.session_id = session.id
+        teller.wrap_up_session = None
         callback.session_id = session.id
         link_token = self._new_id() + self._new_id()
         callback.link_hash = token_hash(link_token)
@@ -800,6 +832,7 @@ class Switchboard:
         teller = self._participants.get(session.teller_conn)
         if teller is not None:
             teller.session_id = None
+            teller.wrap_up_session = session.id
             self.router.call_ended(teller.username, now)
             out.append(fx.Send(teller.conn_id, SessionEnded(session.id, reason)))
             out += self._teller_changed(teller, now)

@@ -156,10 +156,13 @@ async def expect_wrap_up(teller: Party) -> int:
 
 
 async def finish_wrap_up(teller: Party) -> None:
-    """Press "I am ready" during wrap-up; the teller is available again."""
+    """Press "I am ready" during wrap-up; the teller is available again and the last call is cleared."""
     page = teller.page
     await page.get_by_test_id("wrapup-done").click()
     await expect(page.get_by_test_id("call-status")).to_have_attribute(
         "data-state", "available", timeout=WAIT_MS
     )
     await expect(page.get_by_test_id("wrapup")).to_be_hidden()
+    await expect(page.get_by_test_id("customer-card")).to_have_attribute("data-state", "none")
+    await expect(page.get_by_test_id("customer-name")).to_have_text("")
+    await expect(page.get_by_test_id("flow-console")).to_be_hidden()

@@ -161,11 +161,13 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
     await expect(c.get_by_test_id("app")).to_have_attribute("data-screen", "home", timeout=WAIT_MS)
     assert await c.get_by_test_id("app-address").input_value() == ADDRESS
     assert not await c.get_by_test_id("app-address").evaluate("(e) => document.activeElement === e")
-    # Scroll works too; then the customer takes control back.
+    # Scroll works too (the wheel over a part of the mirror in view); then the customer takes control back.
     await c.evaluate("() => window.scrollTo(0, 0)")
-    overlay_box = await t.get_by_test_id("cobrowse-overlay").bounding_box()
-    assert overlay_box is not None
-    await t.mouse.move(overlay_box["x"] + 50, overlay_box["y"] + 50)
+    over = view.get_by_test_id("app-title")
+    await over.scroll_into_view_if_needed()
+    over_box = await over.bounding_box()
+    assert over_box is not None
+    await t.mouse.move(over_box["x"] + over_box["width"] / 2, over_box["y"] + over_box["height"] / 2)
     await t.mouse.wheel(0, 300)
     await c.wait_for_function("() => window.scrollY > 0", timeout=WAIT_MS)
     await c.get_by_test_id("control-stop").click()

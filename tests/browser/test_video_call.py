@@ -140,7 +140,9 @@ async def expect_back_to_start(customer: Party, teller: Party) -> None:
     await expect(c.get_by_test_id("hangup-button")).to_be_disabled()
     await expect_wrap_up(teller)
     await expect(t.get_by_test_id("hangup-button")).to_be_disabled()
-    await expect(t.get_by_test_id("customer-name")).to_have_text("")
+    # The last customer stays on the card, marked ended, while the teller wraps up their call.
+    await expect(t.get_by_test_id("customer-card")).to_have_attribute("data-state", "ended")
+    await expect(t.get_by_test_id("customer-name")).to_have_text(CUSTOMER_NAME)
     for page in (c, t):
         assert await page.get_by_test_id("remote-video").evaluate("v => v.srcObject === null")
 

@@ -238,6 +238,72 @@ async def test_the_session_closing_abandons_the_flow_and_releases_it(
     await desk.session_closed(SESSION, "customer_hangup", T0 + 51)  # idempotent
 
 
+async def test_after_the_customer_hangs_up_the_teller_is_asked_for_the_wrap_up_code_and_can_record_it(
+    store: CoreBankingStore, link: Link, verification: Verification
+) -> None:
+    desk = await open_desk(store, link, verification)
+    await send(desk, CUSTOMER, "consent", recording=True, biometric=True)
+    await send(desk, CUSTOMER, "identify", resident_id=demo.PENSIONER.resident_id.number)
+    link.sent.clear()
+    await desk.session_closed(SESSION, "customer_hangup", T0 + 50)
+    assert (desk.sessions, desk.wrapping) == (0, 1)
+    # The teller is told the flow's end, the suggested code, and that the code is still expected.
+    assert link.codes("teller") == ["flow_finished", "wrap_up"]
+    (wrap_up,) = [m for _, m in link.sent if isinstance(m, FlowMessage) and m.code == "wrap_up"]
+    assert wrap_up.data["suggested"] == "customer_disconnected"
+    assert (link.state("teller").status, link.state("teller").expected) == ("abandoned", ["wrap_up"])
+
+    # Nothing else is taken after the call: not from the customer, not other teller inputs.
+    for sender, kind, fields in (
+        (CUSTOMER, "rated", {"score": 5}),
+        (TELLER, "cancelled", {"reason": "too late"}),
+    ):
+        with pytest.raises(PeerError) as gone:
+            await send(desk, sender, kind, **fields)
+        assert gone.value.code == "not_available"
+
+    await send(desk, TELLER, "wrap_up", code="customer_disconnected")
+    feedback = await store.feedback(SESSION)
+    assert feedback is not None
+    assert (feedback.disposition, feedback.disposition_by) == ("customer_disconnected", "teller1")
+    assert link.state("teller").expected == []
+    assert desk.wrapping == 0  # released once recorded
+    with pytest.raises(PeerError) as again:
+        await send(desk, TELLER, "wrap_up", code="resolved")
+    assert again.value.code == "not_available"
+    assert ("flow_wrap_up", "teller1", {"code": "customer_disconnected"}) in [
+        (k, a, dict(d)) for k, a, d in link.logged
+    ]
+
+
+async def test_a_flow_whose_wrap_up_code_is_recorded_in_the_call_is_released_at_the_end(
+    store: CoreBankingStore, link: Link, verification: Verification
+) -> None:
+    desk = await open_desk(store, link, verification)
+    await send(desk, CUSTOMER, "consent", recording=True, biometric=False)  # declined: the flow ends
+    await send(desk, TELLER, "wrap_up", code="customer_declined")
+    await desk.session_closed(SESSION, "teller_hangup", T0 + 50)
+    assert (desk.sessions, desk.wrapping) == (0, 0)
+
+
+async def test_a_kept_flow_is_dropped_when_the_tellers_next_session_opens(
+    store: CoreBankingStore, link: Link, verification: Verification
+) -> None:
+    desk = await open_desk(store, link, verification)
+    await desk.session_closed(SESSION, "customer_hangup", T0 + 50)
+    assert desk.wrapping == 1
+    other = SessionInfo("sess_desk_0002", "activation", "call", "Li Hua", "teller2", False, T0 + 60)
+    await desk.session_opened(other)
+    assert desk.wrapping == 1  # another teller's session
+    await desk.session_opened(
+        SessionInfo("sess_desk_0003", "activation", "call", "Li Hua", "teller1", False, T0 + 70)
+    )
+    assert (desk.sessions, desk.wrapping) == (2, 0)
+    with pytest.raises(PeerError) as gone:
+        await send(desk, TELLER, "wrap_up", code="resolved")
+    assert gone.value.code == "not_available"
+
+
 async def test_in_a_card_review_the_field_officer_acts_for_the_customer(
     store: CoreBankingStore, link: Link, verification: Verification
 ) -> None:

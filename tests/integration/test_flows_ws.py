@@ -230,3 +230,38 @@ async def test_a_session_ending_mid_flow_abandons_it(
     events = await client.app[appkeys.STORAGE].events(customer.session_id)
     finished = [e for e in events if e.kind == "flow_finished"]
     assert [(e.data["status"], e.data["reason"]) for e in finished] == [("abandoned", "teller_hangup")]
+
+
+@pytest.mark.parametrize("hangs_up", ["customer", "teller"])
+async def test_after_either_side_hangs_up_the_teller_records_the_wrap_up_code_while_wrapping_up(
+    party: PartyFactory, bank: Path, client: TestClient, hangs_up: str
+) -> None:
+    customer, teller = await open_flow(party, "activation")
+    await consent_and_identify(customer, teller, "activation")
+    leaving = customer if hangs_up == "customer" else teller
+    await leaving.send(type="hangup", session_id=leaving.session_id)
+    # Before session_ended the teller gets the flow's end and the code still expected of them.
+    wrap_up = await flow_until(teller, "flow_message", "wrap_up")
+    assert wrap_up["data"]["suggested"] == "customer_disconnected"
+    ended = await state_at(teller, None, "abandoned")
+    assert ended["expected"] == ["wrap_up"]
+    await teller.until("session_ended")
+    assert (await teller.until("teller_state"))["state"] == "wrap-up"
+
+    await flow_input(teller, "cancelled", reason="too late")
+    await refused(teller, "not_allowed")
+    await flow_input(teller, "wrap_up", code="customer_disconnected")
+    recorded = await state_at(teller, None, "abandoned")
+    assert recorded["expected"] == []
+    store = await CoreBankingStore.open(client.app[appkeys.STORAGE])
+    assert teller.session_id is not None
+    feedback = await store.feedback(teller.session_id)
+    assert feedback is not None
+    assert (feedback.disposition, feedback.disposition_by) == ("customer_disconnected", "teller1")
+    await flow_input(teller, "wrap_up", code="resolved")
+    await refused(teller, "not_available")
+
+    await teller.send(type="wrap_up_done")
+    assert (await teller.until("teller_state"))["state"] == "available"
+    await flow_input(teller, "wrap_up", code="resolved")
+    await refused(teller, "not_allowed")

@@ -6,7 +6,8 @@ import pytest
 
 from signaling import effects as fx
 from signaling.desks import DeskBoard, NoDesk, Sender, SessionInfo, SessionLink
-from signaling.messages import ClientMessage, ErrorMessage
+from signaling.flow_messages import FlowInputMessage
+from signaling.messages import ClientMessage, ErrorMessage, Hangup, JoinQueue, SessionStarted, WrapUpDone
 from signaling.verification_messages import VerificationStart, VerificationStop
 from tests.unit.test_switchboard import Harness, paired
 
@@ -45,6 +46,53 @@ def test_a_teller_outside_a_call_may_not_send_in_session_messages(h: Harness) ->
     out = h.send("t2", VerificationStart(session_id="session-0001"))
     assert not [e for e in out if isinstance(e, fx.InSession)]
     assert [m.code for m in h.messages("t2", ErrorMessage)] == ["not_allowed"]
+
+
+def test_a_teller_wrapping_up_may_still_send_the_wrap_up_code_of_the_call_that_just_ended(h: Harness) -> None:
+    session_id = paired(h)
+    h.send("c1", Hangup(session_id=session_id))
+    assert h.sb.session(session_id) is None
+    assert h.sb.wrap_up_conn(session_id) == "t1"
+    wrap_up = FlowInputMessage(session_id, "wrap_up", {"code": "customer_disconnected"})
+    out = h.send("t1", wrap_up)
+    assert out == [fx.InSession("t1", session_id, "teller", "teller", "t1", wrap_up)]
+
+
+def test_after_the_call_nothing_but_the_wrap_up_code_is_taken(h: Harness) -> None:
+    session_id = paired(h)
+    h.send("t1", Hangup(session_id=session_id))
+    out = h.send("t1", FlowInputMessage(session_id, "cancelled", {"reason": "late"}))
+    assert not [e for e in out if isinstance(e, fx.InSession)]
+    out = h.send("t1", VerificationStop(session_id=session_id))
+    assert not [e for e in out if isinstance(e, fx.InSession)]
+    out = h.send("t1", FlowInputMessage("session-9999", "wrap_up", {"code": "resolved"}))
+    assert not [e for e in out if isinstance(e, fx.InSession)]
+    assert [m.code for m in h.messages("t1", ErrorMessage)] == [
+        "not_allowed",
+        "not_allowed",
+        "unknown_session",
+    ]
+    # The customer of the ended call cannot send anything to it.
+    out = h.send("c1", FlowInputMessage(session_id, "rated", {"score": 5}))
+    assert not [e for e in out if isinstance(e, fx.InSession)]
+
+
+def test_the_wrap_up_window_closes_when_the_wrap_up_ends_or_the_next_call_starts(h: Harness) -> None:
+    first = paired(h)
+    h.send("c1", Hangup(session_id=first))
+    h.send("t1", WrapUpDone())
+    out = h.send("t1", FlowInputMessage(first, "wrap_up", {"code": "resolved"}))
+    assert not [e for e in out if isinstance(e, fx.InSession)]
+    assert [m.code for m in h.messages("t1", ErrorMessage)] == ["not_allowed"]
+
+    h.send("c1", JoinQueue(display_name="Ann", business="activation"))
+    second = h.last("c1", SessionStarted).session_id
+    assert second != first
+    assert h.sb.wrap_up_conn(first) is None
+    h.send("t1", Hangup(session_id=second))
+    out = h.send("t1", FlowInputMessage(first, "wrap_up", {"code": "resolved"}))
+    assert not [e for e in out if isinstance(e, fx.InSession)]
+    assert h.sb.wrap_up_conn(second) == "t1"
 
 
 class _Desk:

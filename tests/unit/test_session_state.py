@@ -64,7 +64,13 @@ def test_the_transition_table_allows_only_what_each_state_needs() -> None:
     }
     assert allowed(Role.TELLER, TellerState.AVAILABLE) == {"set_state"}
     assert allowed(Role.TELLER, TellerState.RESERVED) == {"offer_accept", "offer_reject"}
-    assert allowed(Role.TELLER, TellerState.WRAP_UP) == {"set_state", "wrap_up_done", "wrap_up_extend"}
+    # flow_input in wrap-up: only the wrap-up code of the call that just ended (the switchboard checks).
+    assert allowed(Role.TELLER, TellerState.WRAP_UP) == {
+        "set_state",
+        "wrap_up_done",
+        "wrap_up_extend",
+        "flow_input",
+    }
     teller_cobrowse = {
         "cobrowse_request",
         "cobrowse_stop",

@@ -13,7 +13,10 @@ decides, the decision is fed to the flow as a ``system`` input; when the flow re
 (or accepted) decision, the decision is consumed, once.
 
 The flow's log goes to the session's event log and record timeline through the signaling service.
-When the session closes the flow is told (a running flow ends ``abandoned``) and dropped.
+When the session closes the flow is told (a running flow ends ``abandoned``) and the teller gets the
+flow's last state. While the wrap-up code is not recorded the flow is kept for the teller, who may
+still send it while wrapping up (``wrap_up`` is the only input taken after the call); it is dropped
+once recorded, or when the same teller's next session opens (so at most one per teller).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any, Protocol
 
 from signaling.desks import Sender, SessionInfo, SessionLink
 from signaling.errors import InvalidMessage, NotAllowed, PeerError
-from signaling.flow_messages import FlowInputMessage, FlowMessage, FlowState
+from signaling.flow_messages import AFTER_CALL_KINDS, FlowInputMessage, FlowMessage, FlowState
 from signaling.messages import ClientMessage, ErrorMessage
 from signaling.session import Leg
 from verification.decision import Decision
@@ -34,7 +37,7 @@ from video_bank.core_banking.pin_vault import PinVault
 from video_bank.core_banking.store import CHANGE_EVENT, CoreBankingStore
 from video_bank.errors import StorageError
 from video_bank.flows.executor import FlowExecutor, FlowReport
-from video_bank.flows.inputs import FlowInput, FlowInputError, SessionEnded, VerificationDecided
+from video_bank.flows.inputs import FlowInput, FlowInputError, SessionEnded, VerificationDecided, WrapUpChosen
 from video_bank.flows.outputs import Audience
 from video_bank.flows.registry import create_flow
 from video_bank.flows.script import DEFAULT_SCRIPT, WillingnessScript
@@ -119,6 +122,8 @@ class FlowDesk:
         self._script = script
         self._link: SessionLink | None = None
         self._sessions: dict[str, _Session] = {}
+        self._wrapping: dict[str, _Session] = {}
+        """Ended sessions whose teller has not recorded the wrap-up code yet."""
         verification.add_listener(self._on_decision)
 
     @property
@@ -129,14 +134,21 @@ class FlowDesk:
 
     @property
     def sessions(self) -> int:
-        """Sessions with a flow now."""
+        """Live sessions with a flow now."""
         return len(self._sessions)
+
+    @property
+    def wrapping(self) -> int:
+        """Ended sessions kept for their teller's wrap-up code."""
+        return len(self._wrapping)
 
     def bind(self, link: SessionLink) -> None:
         self._link = link
 
     async def session_opened(self, info: SessionInfo) -> None:
         link = self.link
+        for ended in [s for s, kept in self._wrapping.items() if kept.info.teller == info.teller]:
+            del self._wrapping[ended]  # the teller moved on without recording it
         try:
             flow = create_flow(info.business, info.session_id, script=self._script, recorded=info.recorded)
         except ValueError:
@@ -168,6 +180,8 @@ class FlowDesk:
         if not isinstance(message, FlowInputMessage):
             raise NotAllowed(f"{message.TYPE} is not a flow message", message.TYPE)
         session = self._sessions.get(session_id)
+        if session is None and sender.role == "teller" and message.kind in AFTER_CALL_KINDS:
+            session = self._wrapping.get(session_id)
         if session is None:
             raise NoFlow("this session has no business flow", message.TYPE)
         actor = ACTORS.get(sender.role)
@@ -180,6 +194,8 @@ class FlowDesk:
         except FlowInputError as error:
             raise InvalidMessage(f"flow_input: {error}", message.TYPE) from None
         report = await self._submit(session, event, sender.leg)
+        if session_id in self._wrapping and not self._awaits_wrap_up(session):
+            del self._wrapping[session_id]
         if report is not None and report.refusal is not None:
             raise FlowRefused(report.refusal.code, report.refusal.message)
 
@@ -188,9 +204,17 @@ class FlowDesk:
         if session is None:
             return
         try:
-            await session.executor.submit(SessionEnded(at=at, actor=Actor.SYSTEM, reason=reason))
+            report = await session.executor.submit(SessionEnded(at=at, actor=Actor.SYSTEM, reason=reason))
         except StorageError:
             logger.exception("session %s: the flow's end could not be logged", session_id)
+            return
+        self._deliver(session, report)  # reaches the teller only: the customer has left
+        if self._awaits_wrap_up(session):
+            self._wrapping[session_id] = session
+
+    @staticmethod
+    def _awaits_wrap_up(session: _Session) -> bool:
+        return (Actor.TELLER, WrapUpChosen.kind) in session.executor.flow.expected()
 
     # --- verification ----------------------------------------------------------------------------
 

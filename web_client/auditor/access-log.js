@@ -10,6 +10,7 @@
 
 import {getJson} from '/auditor/api.js';
 import {sha256, toHex} from '/auditor/record-crypto.js';
+import {t} from '/auditor/strings.js';
 
 const GENESIS = '0'.repeat(64);
 
@@ -24,12 +25,20 @@ const GENESIS = '0'.repeat(64);
  */
 
 /**
+ * @typedef {object} ChainProblem where the chain breaks
+ * @property {'numbered'|'chain'|'json'} code
+ * @property {number} entry 1-based position in the log
+ * @property {number} [seq] the number the entry carries (`numbered`)
+ */
+
+/**
  * @param {string[]} lines stored lines, in order
- * @returns {Promise<{entries: AccessEntry[], problems: string[], head: string}>}
+ * @returns {Promise<{entries: AccessEntry[], problems: ChainProblem[], head: string}>}
  */
 export async function checkAccessLog(lines) {
   /** @type {AccessEntry[]} */
   const entries = [];
+  /** @type {ChainProblem[]} */
   const problems = [];
   let prev = GENESIS;
   for (let i = 0; i < lines.length; i += 1) {
@@ -38,17 +47,26 @@ export async function checkAccessLog(lines) {
       const entry = JSON.parse(lines[i]);
       entries.push(entry);
       if (entry.seq !== i + 1) {
-        problems.push(`entry ${i + 1} is numbered ${entry.seq}`);
+        problems.push({code: 'numbered', entry: i + 1, seq: entry.seq});
       }
       if (entry.prev !== prev) {
-        problems.push(`entry ${i + 1} does not follow entry ${i} (altered or removed)`);
+        problems.push({code: 'chain', entry: i + 1});
       }
     } catch {
-      problems.push(`entry ${i + 1} is not JSON`);
+      problems.push({code: 'json', entry: i + 1});
     }
     prev = toHex(await sha256(bytes));
   }
   return {entries, problems, head: prev};
+}
+
+/**
+ * @param {ChainProblem} problem
+ * @returns {string} the problem in the page language
+ */
+function problemText(problem) {
+  return t(`access.problem_${problem.code}`, {entry: problem.entry, previous: problem.entry - 1,
+    seq: String(problem.seq ?? '')});
 }
 
 /**
@@ -60,13 +78,13 @@ export async function checkAccessLog(lines) {
  */
 export async function showAccessLog(rows, table, status) {
   status.dataset.state = 'checking';
-  status.textContent = 'Checking…';
+  status.textContent = t('access.checking');
   let lines;
   try {
     lines = /** @type {{lines: string[]}} */ (await getJson('/api/access-log')).lines;
-  } catch (error) {
+  } catch {
     status.dataset.state = 'error';
-    status.textContent = error instanceof Error ? error.message : 'The access log could not be loaded.';
+    status.textContent = t('access.load_failed');
     return;
   }
   const {entries, problems, head} = await checkAccessLog(lines);
@@ -95,6 +113,6 @@ export async function showAccessLog(rows, table, status) {
   status.dataset.state = problems.length ? 'broken' : 'intact';
   status.dataset.head = head;
   status.textContent = problems.length
-    ? `Broken: ${problems.join('; ')}`
-    : `Chain intact: ${entries.length} entries, head ${head.slice(0, 16)}…`;
+    ? t('access.broken', {problems: problems.map(problemText).join('; ')})
+    : t('access.intact', {count: entries.length, head: head.slice(0, 16)});
 }

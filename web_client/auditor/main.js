@@ -9,6 +9,9 @@
  * signature, the chain and every chunk's hash and tag checked out, `tampered` at the first failure
  * (the replay stops at once and is emptied: never a partial replay without the warning).
  * Every chunk is checked before its plaintext is used; the background pass checks the rest.
+ * `integrity-status[data-reason]` names the failed check (`chunk_altered`, `signature_invalid`…).
+ *
+ * Chinese by default, English with `?lang=en` (auditor/strings.js); codes stay in `data-*`.
  */
 
 import {ApiError, getBytes, getJson, recordPath, send} from '/auditor/api.js';
@@ -24,9 +27,10 @@ import {
   verifySignature,
 } from '/auditor/record-crypto.js';
 import {DualReplay, StreamPlayer} from '/auditor/replay.js';
+import {BUSINESSES, businessName, serverErrorText, strings, t, tOr} from '/auditor/strings.js';
 import {highlightTimeline, renderTimeline} from '/auditor/timeline.js';
-import {BUSINESS_LABELS, businessLabel} from '/shared/businesses.js';
-import {byId, byTestId, sentence, setNotice} from '/shared/dom.js';
+import {byId, byTestId, setNotice} from '/shared/dom.js';
+import {applyPageLanguage} from '/shared/page-language.js';
 import {SignalingError} from '/shared/signaling.js';
 import {bindLoginForm, loginForm} from '/shared/staff-login.js';
 import {formatDuration} from '/shared/time.js';
@@ -49,6 +53,8 @@ import {formatDuration} from '/shared/time.js';
  */
 
 const STREAMS = /** @type {const} */ (['customer', 'teller']);
+
+applyPageLanguage(strings);
 
 const ui = {
   name: byId('auditor-name', HTMLElement),
@@ -178,7 +184,8 @@ async function search() {
   try {
     answer = await getJson(`/api/records?${searchParams()}`);
   } catch (error) {
-    setNotice(ui.searchError, sentence(error instanceof Error ? error.message : 'Search failed'), 'error');
+    setNotice(ui.searchError, error instanceof ApiError ? serverErrorText(error.code, error.message) :
+      t('search.failed'), 'error');
     return;
   }
   renderResults(/** @type {RecordSummary[]} */ (answer.records), answer.invalid ?? []);
@@ -197,26 +204,32 @@ function renderResults(records, invalid) {
     row.className = 'invalid';
     const cell = document.createElement('td');
     cell.colSpan = 7;
-    cell.textContent = `${bad.record_id}: the manifest signature is invalid (altered record); open it to see the details.`;
+    cell.textContent = t('results.invalid', {record: bad.record_id});
     row.append(cell, openCell(bad.record_id));
     ui.resultRows.append(row);
   }
   for (const record of records) {
     const row = document.createElement('tr');
     row.dataset.recordId = record.record_id;
-    row.dataset.verification = record.verification ?? 'none';
+    const verification = record.verification ?? 'none';
+    row.dataset.verification = verification;
+    row.dataset.business = record.business;
+    row.dataset.outcome = record.outcome ?? '';
+    /** @type {[string, Record<string, string>][]} text and the cell's data-* (the codes behind it) */
     const cells = [
-      new Date(record.start_us / 1000).toLocaleString(),
-      businessLabel(record.business),
-      record.teller ?? '—',
-      record.customer_id ?? '—',
-      record.verification ?? 'not run',
-      record.outcome ?? '—',
-      formatDuration((record.end_us - record.start_us) / 1e6),
+      [new Date(record.start_us / 1000).toLocaleString(strings.lang), {}],
+      [businessName(record.business), {business: record.business}],
+      [record.teller ?? '—', {}],
+      [record.customer_id ?? '—', {}],
+      [tOr(`verification.${verification}`, verification), {verification}],
+      [record.outcome ? tOr(`outcome.${record.outcome}`, record.outcome) : t('outcome.none'),
+        {outcome: record.outcome ?? ''}],
+      [formatDuration((record.end_us - record.start_us) / 1e6), {}],
     ];
-    cells.forEach((text, i) => {
+    cells.forEach(([text, data], i) => {
       const cell = document.createElement('td');
       cell.textContent = text;
+      Object.assign(cell.dataset, data);
       if (i === 6) {
         cell.className = 'num';
       }
@@ -239,7 +252,7 @@ function openCell(recordId) {
   open.type = 'button';
   open.className = 'button secondary';
   open.dataset.testid = 'open-record';
-  open.textContent = 'Open…';
+  open.textContent = t('results.open');
   open.addEventListener('click', () => chooseRecord(recordId));
   action.append(open);
   return action;
@@ -264,14 +277,15 @@ async function confirmOpen() {
   }
   const reason = ui.openReason.value.trim();
   if (reason.length < 5) {
-    setNotice(ui.openError, 'State the reason for opening this record (at least 5 characters).', 'error');
+    setNotice(ui.openError, t('open.reason_short'), 'error');
     return;
   }
   ui.openConfirm.disabled = true;
   try {
     await send(recordPath(recordId, 'open'), 'POST', {reason});
   } catch (error) {
-    setNotice(ui.openError, sentence(error instanceof Error ? error.message : 'Opening failed'), 'error');
+    setNotice(ui.openError, error instanceof ApiError ? serverErrorText(error.code, error.message) :
+      t('open.failed'), 'error');
     return;
   } finally {
     ui.openConfirm.disabled = false;
@@ -287,10 +301,29 @@ async function confirmOpen() {
 /**
  * @param {'idle'|'checking'|'verified'|'tampered'|'error'} state
  * @param {string} text
+ * @param {string} [reason] the failed check's code (`tampered`, `error`)
  */
-function setIntegrity(state, text) {
+function setIntegrity(state, text, reason = '') {
   ui.integrity.dataset.state = state;
+  ui.integrity.dataset.reason = reason;
   ui.integrityText.textContent = text;
+}
+
+/**
+ * What went wrong, in the page language: record-crypto and replay errors by their code, the
+ * server's by its error code.
+ * @param {unknown} error
+ * @returns {{code: string, text: string}}
+ */
+function problemOf(error) {
+  if (error instanceof TamperError || error instanceof KeyError) {
+    return {code: error.code, text: tOr(`crypto.${error.code}`, error.message, error.params)};
+  }
+  if (error instanceof ApiError) {
+    return {code: error.code, text: serverErrorText(error.code, error.message)};
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return {code: 'unknown', text: t('crypto.unknown', {detail})};
 }
 
 /** Stop and forget the current record (its key and plaintext go with it). */
@@ -319,7 +352,7 @@ function startRecord(recordId) {
   if (page.auditorKey) {
     void loadRecord(page.loaded);
   } else {
-    setIntegrity('idle', 'Load your private key to verify and play the record.');
+    setIntegrity('idle', t('integrity.load_key'));
     ui.keyFile.focus();
   }
 }
@@ -330,19 +363,21 @@ async function loadKeyFile() {
     return;
   }
   ui.keyStatus.dataset.state = 'loading';
-  ui.keyStatus.textContent = 'Reading the key…';
+  ui.keyStatus.textContent = t('key.reading');
   try {
     page.auditorKey = await importAuditorKey(await file.text());
   } catch (error) {
     page.auditorKey = null;
     ui.keyStatus.dataset.state = 'error';
-    ui.keyStatus.textContent = error instanceof Error ? error.message : 'The key could not be read.';
+    ui.keyStatus.dataset.reason = error instanceof KeyError ? error.code : 'unknown';
+    ui.keyStatus.textContent = error instanceof KeyError ? problemOf(error).text : t('key.unreadable');
     return;
   } finally {
     ui.keyFile.value = ''; // the file's content is not kept
   }
   ui.keyStatus.dataset.state = 'loaded';
-  ui.keyStatus.textContent = `Key ${page.auditorKey.keyId.slice(0, 16)}… loaded (in this page only).`;
+  ui.keyStatus.dataset.reason = '';
+  ui.keyStatus.textContent = t('key.loaded', {key: page.auditorKey.keyId.slice(0, 16)});
   if (page.loaded && !page.loaded.replay) {
     void loadRecord(page.loaded);
   }
@@ -362,15 +397,16 @@ function fail(loaded, error) {
   }
   setControls(false);
   ui.replay.dataset.state = 'stopped';
-  const message = error instanceof Error ? error.message : String(error);
+  const problem = problemOf(error);
   const item = document.createElement('li');
-  item.textContent = message;
+  item.textContent = problem.text;
+  item.dataset.reason = problem.code;
   ui.problems.append(item);
   ui.problems.hidden = false;
   if (error instanceof TamperError) {
-    setIntegrity('tampered', `Tampered: ${message} The replay was stopped.`);
+    setIntegrity('tampered', t('integrity.tampered', {problem: problem.text}), problem.code);
   } else {
-    setIntegrity('error', message);
+    setIntegrity('error', t('integrity.error', {problem: problem.text}), problem.code);
   }
 }
 
@@ -387,7 +423,7 @@ async function fetchChunk(recordId, entry, dataKey) {
     file = await getBytes(recordPath(recordId, `chunks/${entry.index}`));
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) {
-      throw new TamperError(`Chunk ${entry.index} is missing.`);
+      throw new TamperError('chunk_missing', `Chunk ${entry.index} is missing.`, {index: entry.index});
     }
     throw error;
   }
@@ -403,7 +439,7 @@ async function loadRecord(loaded) {
   const {recordId} = loaded;
   const current = () => page.loaded === loaded && !loaded.failed;
   ui.replay.dataset.state = 'loading';
-  setIntegrity('checking', 'Checking the signature and the hash chain…');
+  setIntegrity('checking', t('integrity.checking_signature'));
   try {
     const [manifestBytes, signature, header, keys] = await Promise.all([
       getBytes(recordPath(recordId, 'manifest')),
@@ -414,7 +450,7 @@ async function loadRecord(loaded) {
     const signingKeyId = await verifySignature(manifestBytes, signature, keys.keys);
     const manifest = parseManifest(manifestBytes);
     if (manifest.record_id !== recordId) {
-      throw new TamperError('The manifest belongs to another record.');
+      throw new TamperError('other_record', 'The manifest belongs to another record.');
     }
     await verifyChain(manifest, header);
     loaded.manifest = manifest;
@@ -423,7 +459,7 @@ async function loadRecord(loaded) {
       wrap = await getJson(recordPath(recordId, `keys/${auditor.keyId}`));
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) {
-        throw new KeyError('This record was not encrypted to your key (it names other auditors).');
+        throw new KeyError('not_your_key', 'This record was not encrypted to your key (it names other auditors).');
       }
       throw error;
     }
@@ -431,7 +467,7 @@ async function loadRecord(loaded) {
     if (!current()) {
       return;
     }
-    setIntegrity('checking', `Signature (key ${signingKeyId.slice(0, 16)}…) and chain valid; checking chunks…`);
+    setIntegrity('checking', t('integrity.checking_chunks', {key: signingKeyId.slice(0, 16)}));
 
     /** @type {TimelineEvent[]} */
     const events = [];
@@ -459,7 +495,7 @@ async function loadRecord(loaded) {
     }
     const replay = new DualReplay(players, duration);
     loaded.replay = replay;
-    renderTimeline(ui.timeline, events, manifest.opened_at_us, (t) => void seekTo(loaded, t));
+    renderTimeline(ui.timeline, events, manifest.opened_at_us, (at) => void seekTo(loaded, at));
     ui.seek.max = String(duration);
     await seekTo(loaded, replay.startTime);
     if (!current()) {
@@ -490,14 +526,11 @@ async function checkAllChunks(loaded, manifest, dataKey) {
       await fetchChunk(loaded.recordId, entry, dataKey);
       done += 1;
       if (done % 20 === 0) {
-        setIntegrity('checking', `Checked ${done} of ${manifest.chunks.length} chunks…`);
+        setIntegrity('checking', t('integrity.checked', {done, total: manifest.chunks.length}));
       }
     }
     if (page.loaded === loaded && !loaded.failed) {
-      setIntegrity(
-        'verified',
-        `Verified: signature, hash chain and all ${manifest.chunks.length} chunks' authentication tags.`,
-      );
+      setIntegrity('verified', t('integrity.verified', {total: manifest.chunks.length}));
     }
   } catch (error) {
     fail(loaded, error);
@@ -538,21 +571,21 @@ function updateClock() {
   if (!replay) {
     return;
   }
-  const t = replay.currentTime;
-  ui.clock.textContent = `${formatDuration(t)} / ${formatDuration(replay.duration)}`;
-  ui.play.textContent = replay.paused ? 'Play' : 'Pause';
+  const position = replay.currentTime;
+  ui.clock.textContent = `${formatDuration(position)} / ${formatDuration(replay.duration)}`;
+  ui.play.textContent = t(replay.paused ? 'replay.play' : 'replay.pause');
   if (document.activeElement !== ui.seek) {
-    ui.seek.value = String(t);
+    ui.seek.value = String(position);
   }
-  highlightTimeline(ui.timeline, t);
+  highlightTimeline(ui.timeline, position);
 }
 
 // --- wiring ----------------------------------------------------------------------------------------------
 
-for (const [value, label] of BUSINESS_LABELS) {
+for (const value of BUSINESSES) {
   const option = document.createElement('option');
   option.value = value;
-  option.textContent = label;
+  option.textContent = businessName(value);
   ui.business.append(option);
 }
 
@@ -590,7 +623,7 @@ ui.sound.addEventListener('click', () => {
   for (const video of Object.values(ui.videos)) {
     video.muted = muted;
   }
-  ui.sound.textContent = muted ? 'Sound on' : 'Sound off';
+  ui.sound.textContent = t(muted ? 'replay.sound_on' : 'replay.sound_off');
 });
 ui.seek.addEventListener('change', () => {
   if (page.loaded) {
@@ -609,5 +642,6 @@ getJson('/api/session')
     }
   })
   .catch((error) => {
-    setNotice(ui.notice, sentence(error instanceof Error ? error.message : 'The server cannot be reached'), 'error');
+    setNotice(ui.notice, error instanceof ApiError ? serverErrorText(error.code, error.message) :
+      t('error.network'), 'error');
   });

@@ -12,21 +12,37 @@
 const subtle = globalThis.crypto.subtle;
 const ascii = new TextEncoder();
 
-/** The record (or what the server sent for it) is not what was signed. */
+/**
+ * The record (or what the server sent for it) is not what was signed. `code` names the check that
+ * failed (the console words it in its language and shows it in `integrity-status[data-reason]`);
+ * `message` is the English wording, for logs.
+ */
 export class TamperError extends Error {
-  /** @param {string} message what failed, for the auditor */
-  constructor(message) {
+  /**
+   * @param {string} code e.g. `chunk_altered`, `signature_invalid`
+   * @param {string} message what failed
+   * @param {Record<string, string|number>} [params] values for the wording, e.g. `{index: 12}`
+   */
+  constructor(code, message, params = {}) {
     super(message);
     this.name = 'TamperError';
+    this.code = code;
+    this.params = params;
   }
 }
 
 /** The auditor's key file or this browser cannot be used (not a tampering). */
 export class KeyError extends Error {
-  /** @param {string} message */
-  constructor(message) {
+  /**
+   * @param {string} code e.g. `not_your_key`, `no_ed25519`
+   * @param {string} message
+   * @param {Record<string, string|number>} [params]
+   */
+  constructor(code, message, params = {}) {
     super(message);
     this.name = 'KeyError';
+    this.code = code;
+    this.params = params;
   }
 }
 
@@ -129,26 +145,27 @@ function domain(prefix, recordId) {
 export async function importAuditorKey(pem) {
   if (/BEGIN (RSA |ENCRYPTED )PRIVATE KEY/.test(pem)) {
     throw new KeyError(
+      'key_pkcs1',
       'The key file must be an unencrypted PKCS#8 key ("BEGIN PRIVATE KEY"); ' +
         'convert it with: openssl pkcs8 -topk8 -nocrypt -in old.pem -out auditor.pem',
     );
   }
   const match = /-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\s]+)-----END PRIVATE KEY-----/.exec(pem);
   if (!match) {
-    throw new KeyError('This file is not a PEM private key ("-----BEGIN PRIVATE KEY-----").');
+    throw new KeyError('key_not_pem', 'This file is not a PEM private key ("-----BEGIN PRIVATE KEY-----").');
   }
   let der;
   try {
     der = fromBase64(match[1].replace(/\s+/g, ''));
   } catch {
-    throw new KeyError('The key file is damaged (its base64 does not decode).');
+    throw new KeyError('key_damaged', 'The key file is damaged (its base64 does not decode).');
   }
   const algorithm = {name: 'RSA-OAEP', hash: 'SHA-256'};
   let extractable;
   try {
     extractable = await subtle.importKey('pkcs8', der, algorithm, true, ['decrypt']);
   } catch {
-    throw new KeyError('The key file does not hold an RSA private key this browser can use.');
+    throw new KeyError('key_not_rsa', 'The key file does not hold an RSA private key this browser can use.');
   }
   // The public half, for the key id: n and e of the private JWK, re-imported as a public key.
   const jwk = await subtle.exportKey('jwk', extractable);
@@ -174,29 +191,30 @@ export async function importAuditorKey(pem) {
  */
 export async function verifySignature(manifestBytes, signature, trusted) {
   if (signature.length !== 96) {
-    throw new TamperError('The manifest signature file has the wrong length.');
+    throw new TamperError('signature_file_length', 'The manifest signature file has the wrong length.');
   }
   const keyId = toHex(signature.subarray(0, 32));
   const entry = trusted.find((k) => k.key_id === keyId);
   if (!entry) {
-    throw new TamperError('The manifest is signed by a key that is not a trusted signing key.');
+    throw new TamperError('signing_key_untrusted', 'The manifest is signed by a key that is not a trusted signing key.');
   }
   const raw = fromBase64(entry.public_key);
   if (toHex(await sha256(raw)) !== keyId) {
-    throw new TamperError('A signing key does not match its key id.');
+    throw new TamperError('signing_key_mismatch', 'A signing key does not match its key id.');
   }
   let publicKey;
   try {
     publicKey = await subtle.importKey('raw', raw, {name: 'Ed25519'}, false, ['verify']);
   } catch {
     throw new KeyError(
+      'no_ed25519',
       'This browser cannot check Ed25519 signatures (WebCrypto Ed25519); use a current Chromium, Firefox or Safari.',
     );
   }
   const signed = concat(ascii.encode('video_bank.record.manifest/1'), new Uint8Array([0]), manifestBytes);
   const ok = await subtle.verify({name: 'Ed25519'}, publicKey, signature.subarray(32), signed);
   if (!ok) {
-    throw new TamperError('The manifest signature is invalid: the manifest was altered.');
+    throw new TamperError('signature_invalid', 'The manifest signature is invalid: the manifest was altered.');
   }
   return keyId;
 }
@@ -210,10 +228,10 @@ export function parseManifest(manifestBytes) {
   try {
     manifest = JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(manifestBytes));
   } catch {
-    throw new TamperError('The manifest is not valid JSON.');
+    throw new TamperError('manifest_not_json', 'The manifest is not valid JSON.');
   }
   if (manifest?.format !== 'video_bank.record/1' || !Array.isArray(manifest.chunks)) {
-    throw new TamperError('The manifest is not a video_bank.record/1 manifest.');
+    throw new TamperError('manifest_format', 'The manifest is not a video_bank.record/1 manifest.');
   }
   return manifest;
 }
@@ -228,21 +246,21 @@ export function parseManifest(manifestBytes) {
 export async function verifyChain(manifest, headerBytes) {
   const headerHash = await sha256(headerBytes);
   if (toHex(headerHash) !== manifest.header_sha256) {
-    throw new TamperError('The record header differs from the one the manifest names.');
+    throw new TamperError('header_mismatch', 'The record header differs from the one the manifest names.');
   }
   if (manifest.chunk_count !== manifest.chunks.length) {
-    throw new TamperError('The manifest chunk count does not match its chunk list.');
+    throw new TamperError('chunk_count', 'The manifest chunk count does not match its chunk list.');
   }
   let link = await sha256(concat(domain('video_bank.record.chain/1', manifest.record_id), headerHash));
   for (let i = 0; i < manifest.chunks.length; i += 1) {
     const entry = manifest.chunks[i];
     if (entry.index !== i || !/^[0-9a-f]{64}$/.test(entry.sha256)) {
-      throw new TamperError(`The manifest's chunk list is out of order at ${i}.`);
+      throw new TamperError('chunk_order', `The manifest's chunk list is out of order at ${i}.`, {index: i});
     }
     link = await sha256(concat(link, u64(i), hexBytes(entry.sha256)));
   }
   if (toHex(link) !== manifest.chain_head) {
-    throw new TamperError('The hash chain does not end at the signed chain head.');
+    throw new TamperError('chain_head', 'The hash chain does not end at the signed chain head.');
   }
 }
 
@@ -269,20 +287,20 @@ export async function unwrapDataKey(wrap, headerBytes, auditor) {
   const header = JSON.parse(new TextDecoder().decode(headerBytes));
   const own = (header.key_wraps ?? []).find((/** @type {{key_id: string}} */ w) => w.key_id === auditor.keyId);
   if (!own) {
-    throw new KeyError('This record was not encrypted to your key (it names other auditors).');
+    throw new KeyError('not_your_key', 'This record was not encrypted to your key (it names other auditors).');
   }
   if (own.wrapped !== wrap.wrapped || wrap.key_id !== auditor.keyId) {
-    throw new TamperError('The wrapped key the server sent differs from the record header.');
+    throw new TamperError('wrap_mismatch', 'The wrapped key the server sent differs from the record header.');
   }
   let raw;
   try {
     raw = new Uint8Array(await subtle.decrypt({name: 'RSA-OAEP'}, auditor.key, fromBase64(wrap.wrapped)));
   } catch {
-    throw new KeyError('Your key cannot unwrap this record’s key (wrong key file?).');
+    throw new KeyError('key_unwrap', 'Your key cannot unwrap this record’s key (wrong key file?).');
   }
   if (raw.length !== 32) {
     raw.fill(0);
-    throw new TamperError('The unwrapped data key has the wrong length.');
+    throw new TamperError('data_key_length', 'The unwrapped data key has the wrong length.');
   }
   const key = await subtle.importKey('raw', raw, {name: 'AES-GCM'}, false, ['decrypt']);
   raw.fill(0);
@@ -299,7 +317,11 @@ export async function unwrapDataKey(wrap, headerBytes, auditor) {
  */
 export async function openChunk(file, entry, recordId, dataKey) {
   if (file.length !== entry.size || toHex(await sha256(file)) !== entry.sha256) {
-    throw new TamperError(`Chunk ${entry.index} was altered (its hash differs from the signed manifest).`);
+    throw new TamperError(
+      'chunk_altered',
+      `Chunk ${entry.index} was altered (its hash differs from the signed manifest).`,
+      {index: entry.index},
+    );
   }
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const text = new TextDecoder('ascii');
@@ -324,7 +346,11 @@ export async function openChunk(file, entry, recordId, dataKey) {
     contentType === entry.content_type &&
     view.getUint32(34 + s + c) === file.length - headerEnd;
   if (!matches) {
-    throw new TamperError(`Chunk ${entry.index}'s header differs from the signed manifest.`);
+    throw new TamperError(
+      'chunk_header',
+      `Chunk ${entry.index}'s header differs from the signed manifest.`,
+      {index: entry.index},
+    );
   }
   const aad = concat(domain('video_bank.record.chunk/1', recordId), file.subarray(0, headerEnd));
   const iv = concat(new Uint8Array(4), u64(entry.index));
@@ -336,6 +362,6 @@ export async function openChunk(file, entry, recordId, dataKey) {
     );
     return new Uint8Array(plain);
   } catch {
-    throw new TamperError(`Chunk ${entry.index} fails its authentication tag.`);
+    throw new TamperError('chunk_tag', `Chunk ${entry.index} fails its authentication tag.`, {index: entry.index});
   }
 }

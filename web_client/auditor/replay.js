@@ -11,6 +11,8 @@
  * @module replay
  */
 
+import {KeyError} from '/auditor/record-crypto.js';
+
 /** @typedef {import('/auditor/record-crypto.js').ChunkEntry} ChunkEntry */
 
 /** Fetch the next fragment when less than this much is buffered ahead of the playhead. */
@@ -93,7 +95,7 @@ export class StreamPlayer {
     }
     const type = this.init.content_type;
     if (!('MediaSource' in globalThis) || !MediaSource.isTypeSupported(type)) {
-      throw new Error(`This browser cannot play ${type} with Media Source Extensions.`);
+      throw new KeyError('no_mse', `This browser cannot play ${type} with Media Source Extensions.`, {type});
     }
     this.initData = await this.load(this.init);
     const source = new MediaSource();
@@ -266,7 +268,10 @@ export class StreamPlayer {
       buffer.addEventListener('updateend', resolve, {once: true});
       buffer.addEventListener(
         'error',
-        () => reject(new Error(`The browser could not decode a fragment (${this.video.error?.message ?? 'no detail'}).`)),
+        () => {
+          const detail = this.video.error?.message || 'no detail';
+          reject(new KeyError('decode_failed', `The browser could not decode a fragment (${detail}).`, {detail}));
+        },
         {once: true},
       );
     });

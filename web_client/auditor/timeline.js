@@ -6,6 +6,7 @@
  * @module timeline
  */
 
+import {t, tOr} from '/auditor/strings.js';
 import {formatDuration} from '/shared/time.js';
 
 /**
@@ -56,7 +57,7 @@ function keyframeStrip(data) {
     if (typeof jpeg !== 'string' || !/^[A-Za-z0-9+/=]+$/.test(jpeg)) continue;
     const img = document.createElement('img');
     img.src = `data:image/jpeg;base64,${jpeg}`;
-    img.alt = `keyframe at ${Number(frame.at).toFixed(1)} s`;
+    img.alt = t('timeline.keyframe', {seconds: Number(frame.at).toFixed(1)});
     img.width = 96;
     strip.append(img);
   }
@@ -73,9 +74,9 @@ function keyframeStrip(data) {
 export function renderTimeline(list, events, openedAtUs, onSeek) {
   list.replaceChildren();
   for (const event of events) {
-    const t = (event.at_us - openedAtUs) / 1e6;
+    const at = (event.at_us - openedAtUs) / 1e6;
     const item = document.createElement('li');
-    item.dataset.t = t.toFixed(3);
+    item.dataset.t = at.toFixed(3);
     item.dataset.kind = event.kind;
     item.dataset.testid = 'timeline-event';
     const button = document.createElement('button');
@@ -83,18 +84,20 @@ export function renderTimeline(list, events, openedAtUs, onSeek) {
     button.className = 'timeline-seek';
     const clock = document.createElement('span');
     clock.className = 'clock';
-    clock.textContent = formatDuration(Math.max(0, t));
+    clock.textContent = formatDuration(Math.max(0, at));
     const kind = document.createElement('span');
     kind.className = 'kind';
-    kind.textContent = event.kind.replaceAll('_', ' ');
+    kind.textContent = tOr(`event.${event.kind}`, event.kind.replaceAll('_', ' '));
+    kind.dataset.kind = event.kind;
     button.append(clock, kind);
     if (event.actor) {
       const actor = document.createElement('span');
       actor.className = 'actor';
-      actor.textContent = event.actor;
+      actor.dataset.actor = event.actor;
+      actor.textContent = tOr(`timeline.actor.${event.actor}`, event.actor);
       button.append(actor);
     }
-    button.addEventListener('click', () => onSeek(t));
+    button.addEventListener('click', () => onSeek(at));
     item.append(button);
     if (event.kind === 'verification_keyframes') {
       item.append(keyframeStrip(event.data));

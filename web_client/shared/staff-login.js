@@ -1,12 +1,56 @@
 /**
  * The sign-in form every staff page shares (DESIGN.md, "Test hooks"): `username`, `password`,
- * `login-button`, and `login-error` for a refused sign-in.
+ * `login-button`, and `login-error` for a refused sign-in. The markup lives here once: a page holds
+ * an empty `<form id="login-form" novalidate>` (styled by the page) and {@link loginForm} fills it,
+ * in the page language (shared/i18n.js: Chinese by default, `?lang=en` for English), with a link to
+ * the other language.
  *
  * @module staff-login
  */
 
 import {byTestId, sentence, setNotice} from '/shared/dom.js';
+import {Strings, chooseLanguage, rememberLanguage} from '/shared/i18n.js';
 import {SignalingError} from '/shared/signaling.js';
+
+/** @type {Record<string, import('/shared/i18n.js').StringTable>} */
+export const LOGIN_TABLES = {
+  'zh-CN': {
+    'login.heading': '员工登录',
+    'login.username': '用户名',
+    'login.password': '密码',
+    'login.submit': '登录',
+    'login.switch': 'English',
+    'login.switch_label': 'Switch to English',
+    'login.missing': '请输入用户名和密码。',
+    'login.failed': '登录失败，请重试。',
+    'error.auth_failed': '用户名或密码错误。',
+    'error.too_many_attempts': '登录失败次数过多，请15分钟后再试。',
+    'error.forbidden': '此账号无权使用本工作台。',
+    'error.network': '无法连接服务器，请检查网络后重试。',
+    'error.not_allowed': '此账号不能在这里登录。',
+    'error.server_error': '服务器出错，请稍后再试。',
+    'error.replaced': '此账号已在别处登录。',
+  },
+  'en': {
+    'login.heading': 'Staff sign-in',
+    'login.username': 'Username',
+    'login.password': 'Password',
+    'login.submit': 'Sign in',
+    'login.switch': '中文',
+    'login.switch_label': '切换到中文',
+    'login.missing': 'Enter your username and password.',
+    'login.failed': 'Sign-in failed. Please try again.',
+    'error.auth_failed': 'Wrong username or password.',
+    'error.too_many_attempts': 'Too many failed sign-ins. Try again in 15 minutes.',
+    'error.forbidden': 'This account may not use this console.',
+    'error.network': 'The server cannot be reached. Check the network and try again.',
+    'error.not_allowed': 'This account cannot sign in here.',
+    'error.server_error': 'The server had a problem. Please try again later.',
+    'error.replaced': 'This account signed in somewhere else.',
+  },
+};
+
+const strings = new Strings(LOGIN_TABLES, chooseLanguage(Object.keys(LOGIN_TABLES)));
 
 /**
  * @typedef {object} LoginForm
@@ -20,10 +64,58 @@ import {SignalingError} from '/shared/signaling.js';
 /** @typedef {{username: string, password: string}} Credentials */
 
 /**
- * @param {HTMLFormElement} form the `<form>` holding the shared hooks
+ * @param {string} tag
+ * @param {Record<string, string>} attributes
+ * @param {string} [text]
+ * @returns {HTMLElement}
+ */
+function make(tag, attributes, text) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    element.setAttribute(name, value);
+  }
+  if (text !== undefined) {
+    element.textContent = text;
+  }
+  return element;
+}
+
+/**
+ * @param {'username'|'password'} name
+ * @param {Record<string, string>} attributes
+ * @returns {HTMLElement} the labelled field
+ */
+function field(name, attributes) {
+  const wrap = make('div', {class: 'field'});
+  wrap.append(
+    make('label', {for: name}, strings.t(`login.${name}`)),
+    make('input', {id: name, 'data-testid': name, name, maxlength: name === 'username' ? '64' : '256',
+      required: '', ...attributes}),
+  );
+  return wrap;
+}
+
+/**
+ * Fill the page's empty sign-in `<form>` with the shared fields and return them.
+ * @param {HTMLFormElement} form the page's `<form id="login-form">`, empty
  * @returns {LoginForm}
  */
 export function loginForm(form) {
+  const other = strings.lang === 'en' ? 'zh-CN' : 'en';
+  const switchLink = make('a', {class: 'login-language', 'data-testid': 'login-language', href: `?lang=${other}`,
+    lang: other,
+    'aria-label': strings.t('login.switch_label')}, strings.t('login.switch'));
+  switchLink.addEventListener('click', () => rememberLanguage(other));
+  const head = make('div', {class: 'login-head'});
+  head.append(make('h2', {}, strings.t('login.heading')), switchLink);
+  form.noValidate = true;
+  form.replaceChildren(
+    head,
+    field('username', {type: 'text', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false'}),
+    field('password', {type: 'password', autocomplete: 'current-password'}),
+    make('p', {class: 'notice error', 'data-testid': 'login-error', role: 'alert', hidden: ''}),
+    make('button', {class: 'button', 'data-testid': 'login-button', type: 'submit'}, strings.t('login.submit')),
+  );
   return {
     form,
     username: byTestId('username', HTMLInputElement),
@@ -35,7 +127,8 @@ export function loginForm(form) {
 
 /**
  * Handle the form's submit: check that both fields are filled, then call `signIn`, keeping the form
- * disabled meanwhile. A refusal is shown in `login-error`; on success the password field is cleared.
+ * disabled meanwhile. A refusal is shown in `login-error` (`data-code` = the server's code); on
+ * success the password field is cleared.
  * @param {LoginForm} login
  * @param {(credentials: Credentials) => Promise<void>} signIn resolves once signed in; rejects with
  *   a {@link SignalingError} when the server refuses or cannot be reached
@@ -56,7 +149,8 @@ async function submit(login, signIn) {
   const username = login.username.value.trim();
   const password = login.password.value;
   if (!username || !password) {
-    setNotice(login.error, 'Enter your username and password.', 'error');
+    login.error.dataset.code = 'missing';
+    setNotice(login.error, strings.t('login.missing'), 'error');
     (username ? login.password : login.username).focus();
     return;
   }
@@ -71,6 +165,7 @@ async function submit(login, signIn) {
     if (!(error instanceof SignalingError)) {
       console.error('sign-in failed', error);
     }
+    login.error.dataset.code = error instanceof SignalingError ? error.code : 'failed';
     setNotice(login.error, refusalText(error), 'error');
   } finally {
     setBusy(login, false);
@@ -91,12 +186,15 @@ function setBusy(login, busy) {
 }
 
 /**
+ * What to tell the person about a refused sign-in: the one place a server error code becomes
+ * wording on this form (to be replaced by shared/error-texts.js `errorText`).
  * @param {unknown} error what `signIn` threw
- * @returns {string} what to tell the person
+ * @returns {string}
  */
 function refusalText(error) {
   if (error instanceof SignalingError) {
-    return error.code === 'auth_failed' ? 'Wrong username or password.' : sentence(error.message);
+    const key = `error.${error.code}`;
+    return key in LOGIN_TABLES[strings.lang] ? strings.t(key) : sentence(error.message);
   }
-  return 'Sign-in failed. Please try again.';
+  return strings.t('login.failed');
 }

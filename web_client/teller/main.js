@@ -2,20 +2,27 @@
  * Teller console: sign in, choose available or away, answer offered customers, hold video calls,
  * wrap up after each call, and call back customers who booked a call-back.
  *
+ * The desk (1366×768 and up): the call column — status, the customer's video, the customer card
+ * with End call — never scrolls; the work column beside it (offer, wrap-up, business, identity
+ * check, co-browsing) scrolls on its own, so the customer stays in view whatever the teller does.
+ * After a call the customer card (`customer-card[data-state="ended"]`) and the business panel stay
+ * for the wrap-up (the wrap-up code can still be recorded) and are cleared when it ends.
+ *
  * `call-status[data-state]` shows the state the server last sent in `teller_state` (`away` right
  * after sign-in, `reserved` while an offer waits for an answer) and `data-reason` the away reason;
  * it is `offline` only while signed out or disconnected. The server decides every transition: the
  * page asks (`set_state`, `offer_accept`, `wrap_up_done`, …) and shows what it is told.
  */
 
-import {businessLabel} from '/shared/businesses.js';
-import {byId, byTestId, sentence, setNotice} from '/shared/dom.js';
+import {byId, byTestId, setNotice} from '/shared/dom.js';
+import {applyPageLanguage} from '/shared/page-language.js';
 import {HubCall, openLocalMedia, stopLocalMedia} from '/shared/rtc.js';
 import {CloseCode, SignalingClient, closeText} from '/shared/signaling.js';
 import {bindLoginForm, loginForm} from '/shared/staff-login.js';
 import {attachStream, countFrames, offerSoundButton} from '/shared/video.js';
 import {OfferCard} from '/teller/offer-card.js';
-import {AWAY_CHOICES, END_REASONS, STATE_TEXT, WITHDRAWN_TEXT, awayReasonText} from '/teller/texts.js';
+import {businessName, serverErrorText, strings, t} from '/teller/strings.js';
+import {awayChoices, awayReasonText, endText, stateText, withdrawnText} from '/teller/texts.js';
 import {WrapUpPanel} from '/teller/wrap-up.js';
 import {TellerFlowConsole} from '/teller/flow/flow-console.js';
 import {CobrowsePanel} from '/teller/cobrowse/panel.js';
@@ -42,6 +49,8 @@ const ui = {
   autoAccept: byTestId('auto-accept', HTMLInputElement),
   signOut: byId('sign-out', HTMLButtonElement),
   login: loginForm(byId('login-form', HTMLFormElement)),
+  customerCard: byTestId('customer-card', HTMLElement),
+  customerHeading: byId('customer-heading', HTMLElement),
   callbackStatus: byTestId('callback-status', HTMLElement),
   customerName: byTestId('customer-name', HTMLElement),
   customerElderly: byTestId('customer-elderly', HTMLElement),
@@ -50,6 +59,7 @@ const ui = {
   mediaState: byId('media-state', HTMLElement),
   hangup: byTestId('hangup-button', HTMLButtonElement),
   notice: byId('notice', HTMLElement),
+  work: byId('work', HTMLElement),
   remoteVideo: byTestId('remote-video', HTMLVideoElement),
   localVideo: byTestId('local-video', HTMLVideoElement),
   placeholder: byId('stage-placeholder', HTMLElement),
@@ -82,14 +92,18 @@ const page = {
   hangupTimer: undefined,
 };
 
-const flowConsole = new TellerFlowConsole(byTestId('flow-console', HTMLElement));
+applyPageLanguage(strings);
+
+const flowConsole = new TellerFlowConsole(byTestId('flow-console', HTMLElement), {
+  identified: showIdentifiedCustomer,
+});
 const offerCard = new OfferCard({
   accept: (taskId) => page.signaling?.send({type: 'offer_accept', task_id: taskId}),
   reject: (taskId) => page.signaling?.send({type: 'offer_reject', task_id: taskId}),
 });
 
-const cobrowse = new CobrowsePanel(document.querySelector('main.console') ?? document.body);
-const verification = new VerificationPanel(document.querySelector('.customer-card')?.parentElement ?? document.body);
+const cobrowse = new CobrowsePanel(byId('cobrowse-slot', HTMLElement));
+const verification = new VerificationPanel(byId('verification-slot', HTMLElement));
 
 const wrapUp = new WrapUpPanel({
   done: () => page.signaling?.send({type: 'wrap_up_done'}),
@@ -102,12 +116,13 @@ const wrapUp = new WrapUpPanel({
  */
 function onTellerState(message) {
   const reason = 'reason' in message ? message.reason ?? null : null;
+  const entering = message.state !== page.state;
   page.state = message.state;
   page.reason = message.state === 'away' ? reason : null;
   page.stateChangePending = false;
   ui.status.dataset.state = message.state;
   ui.status.dataset.reason = page.reason ?? '';
-  const [text, hint] = STATE_TEXT[message.state] ?? [message.state, ''];
+  const [text, hint] = stateText(message.state);
   ui.statusText.textContent = text;
   ui.statusDetail.textContent = message.state === 'away' && page.reason ?
     `${awayReasonText(page.reason)} ${hint}` : hint;
@@ -116,8 +131,14 @@ function onTellerState(message) {
   }
   if (message.state === 'wrap-up') {
     wrapUp.show('wrap_up_seconds_left' in message ? message.wrap_up_seconds_left ?? 0 : 0);
+    if (entering) {
+      ui.work.scrollTo({top: 0}); // the wrap-up card, then the business panel with its wrap-up code
+    }
   } else {
     wrapUp.hide();
+    if (page.sessionId === null) {
+      clearLastCall(); // the wrap-up is over: the server no longer takes its wrap-up code either
+    }
   }
   if (message.state === 'available' && 'auto_accept' in message &&
       typeof message.auto_accept === 'boolean' && message.auto_accept !== ui.autoAccept.checked) {
@@ -144,7 +165,7 @@ function render() {
   const awaitingCallback = ui.callbackStatus.dataset.state === 'waiting';
   ui.placeholder.hidden = page.sessionId !== null && !awaitingCallback;
   ui.placeholder.textContent = awaitingCallback ?
-    `Waiting for ${page.customerName} to follow the call-back link…` : 'No customer yet.';
+    t('stage.waiting_callback', {name: page.customerName}) : t('stage.none');
 }
 
 /** @returns {SignalingClient} a client with every handler of this page registered */
@@ -160,28 +181,28 @@ function createClient() {
   });
   client.on('task_offer_withdrawn', (message) => {
     offerCard.hide(message.task_id);
-    setNotice(ui.notice, WITHDRAWN_TEXT[message.reason] ?? 'The offer was withdrawn.');
+    setNotice(ui.notice, withdrawnText(message.reason));
   });
   client.on('session_started', (message) => void onSessionStarted(message));
   client.on('callback_answered', (message) => {
     if (message.session_id === page.sessionId) {
-      showCallbackStatus('answered', `${page.customerName} followed the link and is joining the call.`);
+      showCallbackStatus('answered', t('callback.answered', {name: page.customerName}));
     }
   });
   client.on('answer', (message) => {
     page.call?.applyAnswer(message).catch((error) => {
       console.error('teller: could not apply the answer', error);
-      setNotice(ui.notice, 'The video connection could not be set up.', 'error');
+      setNotice(ui.notice, t('notice.video_setup_failed'), 'error');
     });
   });
   client.on('media_state', (message) => {
     if (message.session_id === page.sessionId) {
-      ui.mediaState.textContent = message.state === 'connected' ? 'Connected' : 'Connecting…';
+      ui.mediaState.textContent = t(message.state === 'connected' ? 'media.connected' : 'media.connecting');
     }
   });
   client.on('session_ended', (message) => {
     if (message.session_id === page.sessionId) {
-      endCall(END_REASONS[message.reason] ?? 'The call ended.');
+      endCall(endText(message.reason));
     }
   });
   client.on('error', onServerError);
@@ -222,7 +243,7 @@ function acquireMedia() {
       }
       attachStream(ui.localVideo, media.stream);
       if (media.problem) {
-        setNotice(ui.notice, media.problem);
+        setNotice(ui.notice, t('media.no_camera'));
       }
     });
   }
@@ -277,20 +298,22 @@ async function onSessionStarted(message) {
   }
   offerCard.hide();
   page.sessionId = message.session_id;
-  page.customerName = message.peer.display_name || 'the customer';
+  page.customerName = message.peer.display_name || t('customer.fallback_name');
   page.hangingUp = false;
   setNotice(ui.notice, '');
+  setCustomerCard('in-call');
   ui.customerName.textContent = message.peer.display_name;
   ui.customerElderly.hidden = !message.peer.elderly;
-  ui.customerBusiness.textContent = businessLabel(message.business);
+  ui.customerBusiness.textContent = businessName(message.business);
+  ui.customerBusiness.dataset.business = message.business;
   ui.sessionId.textContent = message.session_id;
-  ui.mediaState.textContent = 'Connecting…';
+  ui.mediaState.textContent = t('media.connecting');
   if (message.kind === 'callback') {
-    showCallbackStatus(
-      'waiting', `Calling back ${page.customerName} — waiting for the customer to follow the link.`);
+    showCallbackStatus('waiting', t('callback.waiting', {name: page.customerName}));
   } else {
     showCallbackStatus('', '');
   }
+  ui.work.scrollTo({top: 0});
   render();
   const media = await acquireMedia();
   if (page.sessionId !== message.session_id) {
@@ -309,7 +332,7 @@ async function onSessionStarted(message) {
     await call.start();
   } catch (error) {
     console.error('teller: could not start the call', error);
-    setNotice(ui.notice, 'The browser could not start the video call.', 'error');
+    setNotice(ui.notice, t('notice.call_failed'), 'error');
   }
 }
 
@@ -320,13 +343,14 @@ function onHangup() {
   }
   page.hangingUp = true;
   render();
-  ui.mediaState.textContent = 'Ending the call…';
+  ui.mediaState.textContent = t('media.ending');
   page.signaling.send({type: 'hangup', session_id: page.sessionId});
-  page.hangupTimer = setTimeout(() => endCall(END_REASONS.teller_hangup), HANGUP_CONFIRM_MS);
+  page.hangupTimer = setTimeout(() => endCall(endText('teller_hangup')), HANGUP_CONFIRM_MS);
 }
 
 /**
- * Close the call and clear the customer card; the server sends the new teller state.
+ * Close the call; the customer card stays (marked ended) for the wrap-up. The server sends the new
+ * teller state.
  * @param {string} notice what to tell the teller
  */
 function endCall(notice) {
@@ -336,14 +360,49 @@ function endCall(notice) {
   page.sessionId = null;
   page.customerName = '';
   page.hangingUp = false;
-  ui.customerName.textContent = '';
-  ui.customerElderly.hidden = true;
-  ui.customerBusiness.textContent = '';
-  ui.sessionId.textContent = '';
-  ui.mediaState.textContent = '';
+  if (ui.customerCard.dataset.state === 'in-call') {
+    setCustomerCard('ended');
+    ui.mediaState.textContent = t('media.ended');
+  }
   showCallbackStatus('', '');
   setNotice(ui.notice, notice);
   render();
+}
+
+/**
+ * @param {'none'|'in-call'|'ended'} state what the customer card shows: nobody, the customer in the
+ *   call, or the last call's customer during its wrap-up
+ */
+function setCustomerCard(state) {
+  ui.customerCard.dataset.state = state;
+  ui.customerHeading.textContent = t(state === 'ended' ? 'customer.heading_ended' : 'customer.heading');
+}
+
+/** Forget the last call once its wrap-up is over (or on sign-out): customer card and business panel. */
+function clearLastCall() {
+  if (ui.customerCard.dataset.state !== 'ended') {
+    return;
+  }
+  setCustomerCard('none');
+  ui.customerName.textContent = '';
+  ui.customerElderly.hidden = true;
+  ui.customerBusiness.textContent = '';
+  delete ui.customerBusiness.dataset.business;
+  ui.sessionId.textContent = '';
+  ui.mediaState.textContent = '';
+  flowConsole.reset();
+}
+
+/**
+ * The business flow identified the customer: the identity check is for them (the server checks
+ * that anyway); fill the check's customer field so the teller sees who is verified.
+ * @param {string} customerId
+ */
+function showIdentifiedCustomer(customerId) {
+  const field = document.querySelector('[data-testid="verification-customer-id"]');
+  if (field instanceof HTMLInputElement && field.value.trim() === '') {
+    field.value = customerId;
+  }
 }
 
 /** @param {import('/shared/signaling.js').ErrorMessage} message */
@@ -367,7 +426,7 @@ function onServerError(message) {
     default:
       break;
   }
-  setNotice(ui.notice, sentence(message.message), 'error');
+  setNotice(ui.notice, serverErrorText(message.code, message.message), 'error');
   render();
 }
 
@@ -384,10 +443,19 @@ function onDisconnected(event) {
   ui.tellerName.textContent = '';
   onTellerState({state: 'offline'});
   if (!voluntary) {
-    const text = event.code === CloseCode.REPLACED ?
-      'You were signed out because this account signed in somewhere else.' : closeText(event);
-    setNotice(ui.notice, text, 'error');
+    setNotice(ui.notice, closeNotice(event), 'error');
   }
+}
+
+/**
+ * @param {CloseEvent} event the signaling socket closed without the teller signing out
+ * @returns {string}
+ */
+function closeNotice(event) {
+  if (event.code === CloseCode.REPLACED) {
+    return t('notice.replaced');
+  }
+  return strings.lang === 'en' ? closeText(event) : t('notice.connection_lost');
 }
 
 function onSignOut() {
@@ -398,7 +466,7 @@ function onSignOut() {
 }
 
 function fillAwayReasons() {
-  for (const [value, label] of AWAY_CHOICES) {
+  for (const [value, label] of awayChoices()) {
     ui.awayReason.append(new Option(label, value));
   }
 }

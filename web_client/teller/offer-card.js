@@ -6,9 +6,9 @@
  * @module teller/offer-card
  */
 
-import {businessLabel} from '/shared/businesses.js';
 import {byId, byTestId} from '/shared/dom.js';
 import {Countdown, Stopwatch, formatDuration} from '/shared/time.js';
+import {businessName, t} from '/teller/strings.js';
 
 /** @typedef {import('/shared/signaling.js').TaskOfferMessage} TaskOfferMessage */
 
@@ -58,10 +58,11 @@ export class OfferCard {
     ui.card.dataset.taskId = offer.task_id;
     ui.card.dataset.kind = offer.kind;
     ui.card.dataset.elderly = String(offer.customer.elderly);
-    ui.heading.textContent = offer.kind === 'callback' ? 'Call-back to make' : 'Customer waiting for you';
-    ui.name.textContent = offer.customer.display_name || 'Customer';
+    ui.heading.textContent = t(offer.kind === 'callback' ? 'offer.heading_callback' : 'offer.heading_call');
+    ui.name.textContent = offer.customer.display_name || t('offer.customer');
     ui.elderly.hidden = !offer.customer.elderly;
-    ui.business.textContent = businessLabel(offer.business);
+    ui.business.textContent = businessName(offer.business);
+    ui.business.dataset.business = offer.business;
     ui.progress.max = Math.max(1, offer.expires_in_seconds);
     ui.accept.disabled = false;
     ui.reject.disabled = false;

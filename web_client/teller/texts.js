@@ -1,47 +1,29 @@
 /**
- * What the teller console says about states, away reasons, withdrawn offers and ended calls.
+ * What the teller console says about states, away reasons, withdrawn offers and ended calls, in the
+ * page language (teller/strings.js).
  *
  * @module teller/texts
  */
 
-/** @typedef {import('/shared/signaling.js').TellerState} TellerState */
-/** @typedef {import('/shared/signaling.js').EndReason} EndReason */
-/** @typedef {import('/shared/signaling.js').TaskOfferWithdrawnMessage} TaskOfferWithdrawnMessage */
+import {t, tOr} from '/teller/strings.js';
 
-/** @type {Record<TellerState, [string, string]>} state -> status text and hint */
-export const STATE_TEXT = {
-  'offline': ['Signed out', 'Sign in to take customers.'],
-  'away': ['Away', 'Press Available to take the next customer.'],
-  'available': ['Available', 'The next customer in the queue will be offered to you.'],
-  'reserved': ['Customer offered', 'Accept or decline the customer before the time runs out.'],
-  'in-call': ['In a call', 'The customer is shown on the right.'],
-  'wrap-up': ['Wrapping up', 'Finish your notes; you become available when the timer ends.'],
-};
+/** @typedef {import('/shared/signaling.js').TellerState} TellerState */
 
 /**
- * Away reasons a teller can choose (value -> label); the server adds `login`, `no_answer` and
- * `rejected` by itself.
- * @type {ReadonlyMap<string, string>}
+ * @param {TellerState|string} state a `teller_state` state, or `offline`
+ * @returns {[string, string]} status text and hint
  */
-export const AWAY_CHOICES = new Map([
-  ['break', 'Break'],
-  ['meal', 'Meal'],
-  ['meeting', 'Meeting'],
-  ['training', 'Training'],
-  ['paperwork', 'Paperwork'],
-]);
+export function stateText(state) {
+  return [tOr(`state.${state}`, state), tOr(`state.${state}_hint`, '')];
+}
 
-/** @type {Record<string, string>} away reason code -> why, in words */
-const AWAY_REASONS = {
-  login: 'You just signed in.',
-  no_answer: 'An offer was not answered in time, so you were set to away.',
-  rejected: 'You declined an offer, so you were set to away.',
-  break: 'On a break.',
-  meal: 'At a meal.',
-  meeting: 'In a meeting.',
-  training: 'In training.',
-  paperwork: 'Doing paperwork.',
-};
+/**
+ * Away reasons a teller can choose; the server adds `login`, `no_answer` and `rejected` by itself.
+ * @returns {[string, string][]} value and label, in menu order
+ */
+export function awayChoices() {
+  return ['break', 'meal', 'meeting', 'training', 'paperwork'].map((value) => [value, t(`away.${value}`)]);
+}
 
 /**
  * @param {string|null|undefined} reason the `reason` of a `teller_state` in `away`
@@ -51,23 +33,21 @@ export function awayReasonText(reason) {
   if (!reason) {
     return '';
   }
-  return AWAY_REASONS[reason] ?? `Reason: ${reason}.`;
+  return tOr(`away_reason.${reason}`, t('away_reason.other', {reason}));
 }
 
-/** @type {Record<TaskOfferWithdrawnMessage['reason'], string>} */
-export const WITHDRAWN_TEXT = {
-  customer_left: 'The customer left the queue before you answered.',
-  timeout: 'The offer was not answered in time.',
-  rejected: 'You declined the customer; they keep their place in line.',
-};
+/**
+ * @param {string} reason a `task_offer_withdrawn` reason
+ * @returns {string}
+ */
+export function withdrawnText(reason) {
+  return tOr(`withdrawn.${reason}`, t('withdrawn.other'));
+}
 
-/** @type {Record<EndReason, string>} */
-export const END_REASONS = {
-  customer_hangup: 'The customer ended the call.',
-  teller_hangup: 'You ended the call.',
-  customer_lost: 'The customer’s connection was lost.',
-  teller_lost: 'Your connection was lost.',
-  media_failed: 'The video connection failed.',
-  server_shutdown: 'The service is restarting.',
-  callback_missed: 'The customer did not follow the call-back link in time.',
-};
+/**
+ * @param {string} reason a `session_ended` reason
+ * @returns {string}
+ */
+export function endText(reason) {
+  return tOr(`end.${reason}`, t('end.other'));
+}

@@ -14,26 +14,16 @@
  */
 
 import {Mirror} from '/teller/cobrowse/mirror.js';
+import {t} from '/teller/strings.js';
 
 /** @typedef {import('/shared/signaling.js').SignalingClient} SignalingClient */
 
-const SCREENS = /** @type {const} */ ([
-  ['activate_card', 'Activate card'],
-  ['social_security', 'Social security card'],
-  ['change_password', 'Change password'],
-  ['my_info', 'My information'],
-  ['help', 'Help'],
-  ['home', 'Home'],
-]);
+/** Screens of the customer's app the teller may suggest (labels: teller/strings.js `screen.*`). */
+const SCREENS = /** @type {const} */ (['activate_card', 'social_security', 'change_password', 'my_info', 'help',
+  'home']);
 
-/** @type {Record<string, string>} */
-const STATE_TEXT = {
-  idle: 'Not shared. Ask the customer to share their screen when they need guidance.',
-  requested: 'Waiting for the customer to allow sharing…',
-  sharing: 'The customer is sharing their screen.',
-  denied: 'The customer did not allow sharing.',
-  stopped: 'Sharing stopped. You see nothing of the customer’s screen now.',
-};
+/** Sharing states the panel names (`cobrowse.<state>` in teller/strings.js). */
+const STATES = new Set(['idle', 'requested', 'sharing', 'denied', 'stopped']);
 
 /** The mirror document: our stylesheets only; the sandbox lets no script run in it. */
 const MIRROR_DOCUMENT = '<!doctype html><html><head><meta charset="utf-8">' +
@@ -71,34 +61,34 @@ export class CobrowsePanel {
     this.status = el('p', {class: 'status cb-status', 'data-testid': 'cobrowse-status', 'data-state': 'idle',
       'data-control': 'off', 'data-screen': '', 'data-received': '0', role: 'status', 'aria-live': 'polite'});
     this.request = el('button', {type: 'button', class: 'button', 'data-testid': 'cobrowse-request'},
-      ['Ask to see screen']);
+      [t('cobrowse.request')]);
     this.end = el('button', {type: 'button', class: 'button secondary', 'data-testid': 'cobrowse-end'},
-      ['Stop viewing']);
+      [t('cobrowse.end')]);
     this.controlRequest = el('button', {type: 'button', class: 'button secondary',
-      'data-testid': 'control-request'}, ['Ask to tap for them']);
+      'data-testid': 'control-request'}, [t('cobrowse.control_request')]);
     this.highlight = el('button', {type: 'button', class: 'button secondary', 'data-testid': 'cobrowse-highlight',
-      'aria-pressed': 'false'}, ['Highlight']);
+      'aria-pressed': 'false'}, [t('cobrowse.highlight')]);
     this.pointer = el('button', {type: 'button', class: 'button secondary', 'data-testid': 'cobrowse-pointer',
-      'aria-pressed': 'false'}, ['Pointer']);
+      'aria-pressed': 'false'}, [t('cobrowse.pointer')]);
     this.pushScreen = /** @type {HTMLSelectElement} */ (el('select', {'data-testid': 'cobrowse-push-screen',
-      'aria-label': 'Screen to suggest'}));
-    for (const [value, label] of SCREENS) {
-      this.pushScreen.append(new Option(label, value));
+      'aria-label': t('cobrowse.push_label')}));
+    for (const value of SCREENS) {
+      this.pushScreen.append(new Option(t(`screen.${value}`), value));
     }
     this.push = el('button', {type: 'button', class: 'button secondary', 'data-testid': 'cobrowse-push'},
-      ['Suggest screen']);
+      [t('cobrowse.push')]);
     this.frame = /** @type {HTMLIFrameElement} */ (el('iframe', {'data-testid': 'cobrowse-view',
-      sandbox: 'allow-same-origin', title: 'Customer’s screen (live, view only)', width: '390', height: '844',
+      sandbox: 'allow-same-origin', title: t('cobrowse.frame_title'), width: '390', height: '844',
       referrerpolicy: 'no-referrer'}));
     this.overlay = el('div', {class: 'cb-overlay', 'data-testid': 'cobrowse-overlay', 'data-mode': 'view'});
     this.stoppedNote = el('p', {class: 'cb-stopped', 'data-testid': 'cobrowse-stopped'},
-      ['The customer’s screen is not shared.']);
+      [t('cobrowse.not_shared')]);
     this.band = el('div', {class: 'cb-viewport', 'data-testid': 'cobrowse-viewport', 'data-top': '0',
       'aria-hidden': 'true'});
     const wrap = el('div', {class: 'cb-frame-wrap'}, [this.frame, this.band, this.overlay, this.stoppedNote]);
     this.panel = el('section', {class: 'card cobrowse-panel', 'data-testid': 'cobrowse-panel',
-      'aria-label': 'Customer’s screen'}, [
-      el('h2', {}, ['Customer’s screen']),
+      'aria-label': t('cobrowse.heading')}, [
+      el('h2', {}, [t('cobrowse.heading')]),
       this.status,
       el('div', {class: 'actions'}, [this.request, this.end, this.controlRequest]),
       el('div', {class: 'actions'}, [this.highlight, this.pointer, this.pushScreen, this.push]),
@@ -241,10 +231,11 @@ export class CobrowsePanel {
     const sharing = this.state === 'sharing';
     this.status.dataset.state = this.state;
     this.status.dataset.control = this.controlState;
-    this.status.textContent = inCall ? STATE_TEXT[this.state] ?? this.state : 'No call.';
+    this.status.textContent = inCall ? STATES.has(this.state) ? t(`cobrowse.${this.state}`) : this.state :
+      t('cobrowse.no_call');
     if (sharing && this.controlState !== 'off') {
-      this.status.textContent += this.controlState === 'on' ? ' You may tap and scroll for them (never type).' :
-        ' Waiting for the customer to allow tapping…';
+      this.status.textContent += ` ${t(this.controlState === 'on' ? 'cobrowse.control_on' :
+        'cobrowse.control_requested')}`;
     }
     /** @type {HTMLButtonElement} */ (this.request).disabled = !inCall || this.state === 'requested' || sharing;
     /** @type {HTMLButtonElement} */ (this.end).disabled = !inCall || !sharing && this.state !== 'requested';
