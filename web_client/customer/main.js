@@ -55,6 +55,7 @@ const END_REASONS = {
   media_failed: t('end.media_failed'),
   server_shutdown: t('end.server_shutdown'),
   callback_missed: t('end.callback_missed'),
+  not_recorded: t('end.not_recorded'),
 };
 
 /** @type {Record<string, string>} `callback_cancelled.reason` -> what to tell the customer */
