@@ -40,7 +40,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from verification.analysis import FrameAnalysis
 from verification.baseline import Baseline, BaselineCollector
 from verification.challenges import (
     DELIBERATE,
@@ -66,6 +65,7 @@ from verification.decision import (
     decide,
 )
 from verification.errors import AttemptError
+from verification.frame_analysis import FrameAnalysis
 from verification.passive import FaceCountCheck, LoopCheck, StaticCheck, TrackCheck, identity_spread
 from verification.policy import VerificationPolicy
 from verification.quality import GUIDANCE, Issue, assess

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from verification.baseline import Baseline
-from verification.geometry import FaceMeasures
+from verification.measures import FaceMeasures
 from verification.policy import ChallengePolicy
 
 

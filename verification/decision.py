@@ -243,6 +243,8 @@ def decide(
         reasons.append(Reason.MATCH_UNCERTAIN)
     elif reference is None:
         reasons.append(Reason.NO_REFERENCE)
+    # An early rejection already names the mismatch; each reason is listed once.
+    reasons = list(dict.fromkeys(reasons))
     outcome: Outcome
     if any(r in FAILING for r in reasons):
         outcome = Outcome.FAIL
