@@ -53,7 +53,8 @@ class VerificationPhase:
     session_id: str
     attempt: str
     phase: str
-    """``quality``, ``baseline``, ``challenge``, ``deciding`` or ``done``."""
+    """``quality``, ``baseline``, ``challenge``, ``deciding``, ``done``, or ``paused`` (the server analyses
+    too few frames to judge: the attempt waits, the customer is asked to hold still)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +105,10 @@ class VerificationResult:
     session_id: str
     attempt: str
     outcome: str | None = None
-    """Teller: ``pass``, ``review`` or ``fail``."""
+    """Teller: ``pass``, ``review``, ``fail`` or ``busy`` (no verdict: the server was too slow)."""
     detail: dict[str, Any] | None = None
     status: str | None = None
-    """Customer: ``passed``, ``failed`` or ``teller_check``."""
+    """Customer: ``passed``, ``failed``, ``teller_check`` or ``busy``."""
     message: str | None = None
 
 
@@ -118,7 +119,8 @@ class VerificationRefused:
     TYPE: ClassVar[str] = "verification_refused"
     session_id: str
     reason: str
-    """``locked_out``, ``no_reference``, ``already_running``, ``customer_absent`` or ``unavailable``."""
+    """``locked_out``, ``no_reference``, ``already_running``, ``customer_absent``, ``unavailable`` or
+    ``busy`` (the server cannot analyse another check fast enough now)."""
     message: str
     until: float | None = None
     """Locked out: when new attempts are accepted again (server time, seconds since the epoch)."""

@@ -123,6 +123,9 @@ class AnalysisRequest:
     """Run the detector over the whole frame and count faces."""
     encode: bool = False
     """Compute the 128-d embedding and a JPEG of the frame (needs ``frame.chroma``)."""
+    priority: int = 1
+    """Order in the pool's queue when every worker is busy, lowest first: 0 while a prompt's window
+    runs or the verdict waits, 1 during the baseline or before a prompt, 2 while looking for a face."""
 
     def __post_init__(self) -> None:
         if self.encode and self.frame.chroma is None:

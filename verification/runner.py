@@ -198,6 +198,7 @@ class VerificationRunner:
                 detect=plan.detect,
                 full_scan=plan.full_scan,
                 encode=plan.encode,
+                priority=plan.priority,
             )
         except (ValueError, AttributeError) as exc:
             # A frame we cannot use (odd format, too small): skip it, as a dropped frame would be.

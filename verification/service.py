@@ -72,8 +72,11 @@ class Verifier:
         nonces: NonceBook,
         policy: VerificationPolicy | None = None,
         rng: Callable[[], random.Random] = random.SystemRandom,
+        sample_fps: float | None = None,
     ) -> None:
         self.policy = policy or VerificationPolicy()
+        self.sample_fps = sample_fps
+        """Frames analysed per second per attempt at most (``None``: the policy's ``sample_fps``)."""
         self._analyser = analyser
         self._references = references
         self._lockout = lockout
@@ -97,7 +100,7 @@ class Verifier:
                 reference = None
         nonce = self._nonces.issue(session_id)
         attempt = Attempt(nonce=nonce, policy=self.policy, rng=self._rng(), reference=reference)
-        runner = VerificationRunner(attempt, source, self._analyser, on_output)
+        runner = VerificationRunner(attempt, source, self._analyser, on_output, sample_fps=self.sample_fps)
         handle = VerificationHandle(nonce, attempt, runner, asyncio.ensure_future(runner.run()))
 
         def finished(task: asyncio.Task[Decision]) -> None:

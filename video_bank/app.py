@@ -121,6 +121,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         lambda session_id: hub.subscribe(session_id, "customer", "video", maxsize=2),
         has_reference=references.exists,
         ready=pool.ready,
+        expected_fps=pool.expected_fps,
     )
     flows = FlowDesk(await CoreBankingStore.open(storage), verification)
     preload = asyncio.create_task(pool.ready(), name="verification-preload") if preload_verification else None

@@ -84,6 +84,10 @@ class LazyAnalysisPool:
         self._pool = pool
         return pool
 
+    def expected_fps(self, running: int) -> float | None:
+        """Frames per second one more check could expect (``None``: not known yet)."""
+        return self._pool.expected_fps(running) if self._pool is not None else None
+
     async def analyse(self, request: AnalysisRequest) -> FrameAnalysis:
         """Analyse one frame in a worker."""
         return await (await self.ready()).analyse(request)
@@ -128,5 +132,6 @@ def build_verifier(
         nonces=NonceBook(clock),
         policy=VerificationPolicy(),
         rng=challenge_rng(settings),
+        sample_fps=settings.verification_fps,
     )
     return verifier, references

@@ -111,6 +111,8 @@ def test_every_setting_is_parsed_from_its_environment_variable(pem_files: tuple[
         ),  # any readable file passes Settings; its content is read at start
         "verification_workers": ("3", 3),
         "verification_preload": ("false", False),
+        "verification_fps": ("4", 4.0),
+        "review_four_eyes": ("true", True),
         "test_mode": ("false", False),  # True is refused with this host and TLS; tested below
         "verification_seed": ("", None),
     }

@@ -28,11 +28,12 @@ from signaling.errors import InvalidMessage, NotAllowed, PeerError
 from signaling.flow_messages import FlowInputMessage, FlowMessage, FlowState
 from signaling.messages import ClientMessage, ErrorMessage
 from signaling.session import Leg
-from verification.decision import Decision
+from verification.decision import Decision, Outcome
 from verification.errors import NonceError
 from video_bank.core_banking.store import CHANGE_EVENT, CoreBankingStore
 from video_bank.errors import StorageError
 from video_bank.flows.executor import FlowExecutor, FlowReport
+from video_bank.flows.inputs import Decision as FlowDecision
 from video_bank.flows.inputs import FlowInput, FlowInputError, SessionEnded, VerificationDecided
 from video_bank.flows.outputs import Audience
 from video_bank.flows.registry import create_flow
@@ -41,6 +42,13 @@ from video_bank.flows.steps import Actor, Step
 from video_bank.flows.wire import parse_input, state_payload
 
 logger = logging.getLogger(__name__)
+
+_FLOW_DECISIONS: dict[Outcome, FlowDecision] = {
+    Outcome.PASS: "pass",
+    Outcome.REVIEW: "review",
+    Outcome.FAIL: "fail",
+}
+"""Verification outcomes a flow records (``busy`` is no verdict on the customer)."""
 
 DecisionListener = Callable[[str, str, Decision], Awaitable[None]]
 
@@ -182,7 +190,8 @@ class FlowDesk:
 
     async def _on_decision(self, session_id: str, customer_id: str, decision: Decision) -> None:
         session = self._sessions.get(session_id)
-        if session is None:
+        flow_decision = _FLOW_DECISIONS.get(decision.outcome)
+        if session is None or flow_decision is None:  # busy: no verdict on the customer, start again
             return
         relied_on = Step.VERIFICATION in session.executor.flow.facts.completed
         session.decision = None if relied_on else decision
@@ -191,7 +200,7 @@ class FlowDesk:
             actor=Actor.SYSTEM,
             session_id=session_id,
             customer_id=customer_id,
-            decision=decision.outcome.value,  # Outcome values are the flow's decision literals
+            decision=flow_decision,
             reasons=tuple(reason.value for reason in decision.reasons),
         )
         report = await self._submit(session, event, "teller")

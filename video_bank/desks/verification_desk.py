@@ -33,7 +33,16 @@ from signaling.verification_messages import (
     VerificationStarted,
     VerificationStop,
 )
-from verification.attempt import ChallengeProgress, Decided, Guidance, Output, PhaseChanged, Prompt
+from verification.attempt import (
+    ChallengeProgress,
+    Decided,
+    Guidance,
+    Output,
+    Paused,
+    PhaseChanged,
+    Prompt,
+    Resumed,
+)
 from verification.decision import Decision
 from verification.errors import LockedOutError, NonceError
 from verification.service import VerificationHandle, Verifier
@@ -87,8 +96,10 @@ class VerificationDesk:
         *,
         has_reference: Callable[[str], bool],
         ready: Callable[[], Awaitable[object]],
+        expected_fps: Callable[[int], float | None] | None = None,
     ) -> None:
         self._verifier = verifier
+        self._expected_fps = expected_fps
         self._frames = frames
         self._has_reference = has_reference
         self._ready = ready
@@ -189,6 +200,15 @@ class VerificationDesk:
             return
         if not self._has_reference(customer_id):
             await self._refuse(case, "no_reference", "No reference photo is enrolled for this customer.")
+            return
+        running = sum(1 for c in self._cases.values() if c.starting or c.handle is not None)
+        fps = self._expected_fps(running) if self._expected_fps is not None else None
+        if fps is not None and fps < self._verifier.policy.pace.admit_fps:
+            await self._refuse(
+                case,
+                "busy",
+                "The server is too busy to run an identity check now; please start it again in a minute.",
+            )
             return
         case.starting = True
         case.customer_id = customer_id
@@ -333,6 +353,15 @@ class VerificationDesk:
                     None,
                     {"attempt": nonce, "index": index, "action": action.value, "try": attempt_try},
                 )
+            case Paused(fps=fps, message=text, at=at):
+                link.send(session_id, "teller", VerificationPhase(session_id, nonce, "paused"))
+                link.send(session_id, "customer", VerificationGuidance(session_id, nonce, "busy", text))
+                self._log(
+                    at, "verification_paused", session_id, None, {"attempt": nonce, "fps": round(fps, 2)}
+                )
+            case Resumed(phase=phase, at=at):
+                link.send(session_id, "teller", VerificationPhase(session_id, nonce, phase.value))
+                self._log(at, "verification_resumed", session_id, None, {"attempt": nonce})
             case ChallengeProgress(index=index, action=action, status=status, result=result, at=at):
                 progress = VerificationProgress(session_id, nonce, index, action.value, status, result.value)
                 link.send(session_id, "teller", progress)
