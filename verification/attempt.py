@@ -412,7 +412,8 @@ class Attempt:
             self._recent.popleft()
         if t - self.started_at < pace.rate_window or self.phase not in (Phase.BASELINE, Phase.CHALLENGE):
             return []
-        fps = (len(self._recent) - 1) / pace.rate_window
+        span = t - self._recent[0]
+        fps = (len(self._recent) - 1) / span if span > 0 else 0.0
         if not self.paused and fps < pace.min_fps:
             # After a stall the pause began when frames stopped coming, not when the next one arrived.
             previous = self._recent[-2] if len(self._recent) > 1 else self._last_fed

@@ -220,15 +220,15 @@ class PacePolicy:
     analysis pool could not give it ``admit_fps``.
     """
 
-    min_fps: float = 3.0
+    min_fps: float = 2.0
     """Analysed frames per second (over ``rate_window``) below which the attempt pauses."""
-    resume_fps: float = 4.0
+    resume_fps: float = 2.5
     """Rate at which a paused attempt resumes."""
     rate_window: float = 2.0
     """Seconds of server time over which the rate is measured."""
     max_pause: float = 20.0
     """Total seconds an attempt may stay paused before it ends ``busy``."""
-    admit_fps: float = 6.0
+    admit_fps: float = 5.0
     """Analysis rate a new attempt must be expected to get, else it is refused ``busy``."""
 
     def __post_init__(self) -> None:

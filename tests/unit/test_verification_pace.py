@@ -151,7 +151,7 @@ def test_a_stall_pauses_the_attempt_and_stops_the_window_then_it_resumes_and_pas
     assert d.teller_view()["scores"]["paused_seconds"] == pytest.approx(d.scores.paused_seconds, abs=1e-3)
 
 
-@pytest.mark.parametrize("fps", [1.0, 2.0])
+@pytest.mark.parametrize("fps", [1.0, 1.6])
 def test_a_server_that_stays_too_slow_ends_the_check_busy_never_failed(fps: float) -> None:
     run = drive(attempt(SEQUENCES[0]), Customer(), lambda k: k / fps)
     d = run.decision
