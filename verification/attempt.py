@@ -58,6 +58,7 @@ from verification.challenges import (
     Action,
     ActionDetectors,
     ActionEvent,
+    Randomness,
     Signals,
     Smoother,
     at_rest,
@@ -75,6 +76,7 @@ from verification.decision import (
     decide,
 )
 from verification.errors import AttemptError
+from verification.evidence import Evidence
 from verification.frame_analysis import FrameAnalysis
 from verification.passive import FaceCountCheck, LoopCheck, StaticCheck, TrackCheck, identity_spread
 from verification.policy import VerificationPolicy
@@ -252,7 +254,7 @@ class Attempt:
         *,
         nonce: str,
         policy: VerificationPolicy,
-        rng: random.Random,
+        rng: Randomness | random.Random,
         reference: npt.NDArray[np.float64] | None,
         sequence: tuple[Action, ...] | None = None,
     ) -> None:
@@ -293,6 +295,9 @@ class Attempt:
         self._deciding_frames = 0
         self._echo: tuple[Action, float] | None = None
         self._recent: deque[float] = deque()
+        self._fed: list[tuple[float, FrameAnalysis]] = []
+        self._draws: list[float] = []
+        self._aborted: tuple[float, Reason] | None = None
         self._last_fed: float | None = None
         self.paused = False
         """Whether the attempt waits for the server to analyse frames fast enough."""
@@ -353,6 +358,7 @@ class Attempt:
         if self._last_t is not None and t < self._last_t:
             raise AttemptError("frames must be fed in time order")
         self._last_t = t
+        self._fed.append((t, analysis))
         out: list[Output] = []
         if self.started_at is None:
             self.started_at = t
@@ -391,9 +397,23 @@ class Attempt:
         """End the attempt now (the stream ended, the call was hung up)."""
         if self.phase is Phase.DONE:
             return []
+        self._aborted = (t, reason)
         if self.started_at is None:
             self.started_at = t
         return self._finish(max(t, self._last_t or t), [reason])
+
+    def evidence(self) -> Evidence:
+        """Every input so far (policy, reference, sequence, random pauses, frames, abort): what
+        :mod:`verification.redecide` needs to re-derive the decision."""
+        return Evidence(
+            nonce=self.nonce,
+            policy=self.policy,
+            sequence=self.sequence,
+            draws=tuple(self._draws),
+            reference=self._reference,
+            frames=tuple(self._fed),
+            aborted=self._aborted,
+        )
 
     # --- pace ----------------------------------------------------------------------------------------------
 
@@ -519,7 +539,9 @@ class Attempt:
 
     def _new_try(self, challenge: _Challenge, t: float) -> None:
         low, high = self.policy.challenges.gap
-        challenge.current = _Try(waiting_since=t, prompt_after=t + self._rng.uniform(low, high))
+        pause = self._rng.uniform(low, high)
+        self._draws.append(pause)
+        challenge.current = _Try(waiting_since=t, prompt_after=t + pause)
 
     def _challenge(self, t: float, analysis: FrameAnalysis) -> list[Output]:
         assert self.baseline is not None

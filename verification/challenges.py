@@ -34,6 +34,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from verification.baseline import Baseline
 from verification.measures import FaceMeasures
@@ -69,8 +70,21 @@ DELIBERATE: frozenset[Action] = frozenset(
 Blinks are not in it: people blink on their own every few seconds."""
 
 
+class Randomness(Protocol):
+    """What an attempt draws at random: ``random.Random`` (``SystemRandom`` in production), or the
+    recorded draws when a decision is re-derived."""
+
+    def uniform(self, a: float, b: float) -> float:
+        """A number within ``a``-``b``."""
+        ...
+
+    def randrange(self, n: int) -> int:
+        """An integer within 0-``n``-1."""
+        ...
+
+
 def draw_sequence(
-    rng: random.Random, count: int = 3, actions: Sequence[Action] = tuple(Action)
+    rng: Randomness | random.Random, count: int = 3, actions: Sequence[Action] = tuple(Action)
 ) -> tuple[Action, ...]:
     """``count`` actions drawn at random from ``actions``, never the same twice in a row, and never a
     blink last.

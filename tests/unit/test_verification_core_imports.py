@@ -11,6 +11,7 @@ CORE = (
     "verification.baseline",
     "verification.challenges",
     "verification.decision",
+    "verification.evidence",
     "verification.frame_analysis",
     "verification.matching",
     "verification.measures",
@@ -18,6 +19,7 @@ CORE = (
     "verification.policy",
     "verification.quality",
     "verification.reasons",
+    "verification.redecide",
 )
 
 

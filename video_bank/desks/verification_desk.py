@@ -45,6 +45,7 @@ from verification.attempt import (
 )
 from verification.decision import Decision
 from verification.errors import LockedOutError, NonceError
+from verification.evidence import encode as encode_evidence
 from verification.service import VerificationHandle, Verifier
 from video_bank.media.fanout import Delivery
 
@@ -82,6 +83,8 @@ class _Case:
     runner: asyncio.Task[None] | None = None
     stop_requested: bool = False
     decisions: list[Decision] = field(default_factory=list)
+    writes: set[asyncio.Future[None]] = field(default_factory=set)
+    """Record writes under way (the session's record is sealed only after them)."""
 
 
 class VerificationDesk:
@@ -161,6 +164,8 @@ class VerificationDesk:
                 await asyncio.wait_for(asyncio.shield(case.runner), CLOSE_GRACE_SECONDS)
             if not case.runner.done():
                 case.runner.cancel()
+        if case.writes:  # keyframes and evidence reach the record before it is sealed
+            await asyncio.wait(set(case.writes), timeout=CLOSE_GRACE_SECONDS)
         await self.flush()
 
     async def flush(self) -> None:
@@ -402,6 +407,22 @@ class VerificationDesk:
                     {"attempt": nonce, "customer_id": case.customer_id, "requested_by": teller, **view},
                 )
                 self._record_keyframes(case, decision, nonce)
+                self._record_evidence(case, decision, nonce)
+
+    def _record_evidence(self, case: _Case, decision: Decision, nonce: str) -> None:
+        """Every input of the attempt, so an auditor can re-derive the decision: into the encrypted
+        session record only (embeddings and thumbnails are biometric data)."""
+        handle = case.handle
+        if handle is None or handle.nonce != nonce:
+            return
+        evidence = handle.attempt.evidence()
+        link, session_id = self._require_link(), case.info.session_id
+
+        async def write() -> None:
+            data = await asyncio.to_thread(encode_evidence, evidence)  # deflate and base64: off the loop
+            await link.record(decision.decided_at, "verification_evidence", session_id, None, data)
+
+        self._track(case, asyncio.ensure_future(write()))
 
     def _record_keyframes(self, case: _Case, decision: Decision, nonce: str) -> None:
         """Keyframes go into the encrypted session record only (never the plaintext event log)."""
@@ -421,7 +442,12 @@ class VerificationDesk:
                     {"attempt": nonce, "keyframes": frames},
                 )
             )
-            task.add_done_callback(_log_failure)
+            self._track(case, task)
+
+    def _track(self, case: _Case, task: asyncio.Future[None]) -> None:
+        case.writes.add(task)
+        task.add_done_callback(case.writes.discard)
+        task.add_done_callback(_log_failure)
 
     # --- plumbing -------------------------------------------------------------------------------------------
 
