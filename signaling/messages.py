@@ -30,7 +30,10 @@ from signaling.verification_messages import (
     VerificationProgress,
     VerificationPrompt,
     VerificationRefused,
+    VerificationResolve,
+    VerificationResolved,
     VerificationResult,
+    VerificationReview,
     VerificationStart,
     VerificationStarted,
     VerificationStop,
@@ -238,6 +241,7 @@ ClientMessage = (
     | Hangup
     | VerificationStart
     | VerificationStop
+    | VerificationResolve
     | FlowInputMessage
     | CobrowseRequest
     | CobrowseConsent
@@ -251,6 +255,7 @@ ClientMessage = (
 IN_SESSION_CLASSES: tuple[type[ClientMessage], ...] = (
     VerificationStart,
     VerificationStop,
+    VerificationResolve,
     FlowInputMessage,
     CobrowseRequest,
     CobrowseConsent,
@@ -571,6 +576,8 @@ ServerMessage = (
     | VerificationProgress
     | VerificationResult
     | VerificationRefused
+    | VerificationReview
+    | VerificationResolved
     | FlowState
     | FlowMessage
     | CobrowseState

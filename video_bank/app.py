@@ -116,19 +116,24 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
     )
     pool = LazyAnalysisPool(settings.verification_workers)
     verifier, references = build_verifier(settings, pool)
+    accounts = AccountService(storage)
+    throttle = LoginThrottle(time.monotonic)
     verification = VerificationDesk(
         verifier,
         lambda session_id: hub.subscribe(session_id, "customer", "video", maxsize=2),
         has_reference=references.exists,
         ready=pool.ready,
         expected_fps=pool.expected_fps,
+        reference_photo=references.photo,
+        check_staff=accounts.authenticate_staff,
+        four_eyes=settings.review_four_eyes,
+        throttle=throttle,
     )
     flows = FlowDesk(await CoreBankingStore.open(storage), verification)
     preload = asyncio.create_task(pool.ready(), name="verification-preload") if preload_verification else None
     if preload is not None:
         preload.add_done_callback(_preload_done)
     metrics = Metrics()
-    accounts = AccountService(storage)
     service = SignalingService(
         switchboard,
         observer=metrics,
@@ -146,7 +151,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
     app[appkeys.RECORDER] = recorder
     app[appkeys.ACCESS_LOG] = AccessLogStore(storage)
     app[appkeys.STAFF_SESSIONS] = StaffSessions(time.monotonic)
-    app[appkeys.LOGIN_THROTTLE] = LoginThrottle(time.monotonic)
+    app[appkeys.LOGIN_THROTTLE] = throttle
     metrics.watch(switchboard, time.time)
     app[appkeys.METRICS] = metrics
     service.start()

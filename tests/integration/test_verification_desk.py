@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import PartyFactory
@@ -22,12 +25,14 @@ from tests.support.faces import face_path
 from tests.support.media_party import Party, start_call, wait_until
 from verification.analysis import DlibAnalyzer
 from verification.challenges import Action
+from verification.policy import MatchPolicy, VerificationPolicy
 from verification.reference_store import ReferenceStore, parse_key
 from verification.synth.attacks import PhotoAttack
 from verification.synth.catalog import Cast
 from verification.synth.performer import Performer
 from verification.synth.track import SyntheticCameraTrack
 from verification.testing import shared_analyzer
+from video_bank import verification_setup
 from video_bank.config import Settings
 from video_bank.records.export import export_record
 from video_bank.records.keyring import KeyRing
@@ -41,10 +46,13 @@ VERDICT_TIMEOUT = 120.0
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """Client, server and face rendering share one event loop here: allow it some lag before a party
-    counts as lost (the default suite uses 0.5 s heartbeats)."""
-    return Settings(data_dir=tmp_path / "data", heartbeat_seconds=10.0)
+    counts as lost (the default suite uses 0.5 s heartbeats). ``@pytest.mark.analysis_fps(n)`` caps
+    the analysis rate as ``VIDEO_BANK_VERIFICATION_FPS`` does."""
+    marker = request.node.get_closest_marker("analysis_fps")
+    fps = float(marker.args[0]) if marker else 15.0
+    return Settings(data_dir=tmp_path / "data", heartbeat_seconds=10.0, verification_fps=fps)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +94,7 @@ class Face:
 
 
 async def verify(
-    party: PartyFactory, settings: Settings, face: Face
+    party: PartyFactory, settings: Settings, face: Face, *, busy_refusal: bool = False
 ) -> tuple[dict[str, Any], list[Any], Party, Party]:
     customer, teller = await start_call(party)
     await customer.connect_media(0, 440.0, camera=face.track)
@@ -96,6 +104,10 @@ async def verify(
     done = asyncio.Event()
     follower = asyncio.create_task(face.follow(customer, done))
     started = await first_of(teller, ("verification_started", "verification_refused"), 60)
+    if busy_refusal and started["type"] == "verification_refused" and started["reason"] == "busy":
+        done.set()
+        await follower
+        return {"outcome": "busy", "refused": started}, [], customer, teller
     assert started["type"] == "verification_started", started
     result = await teller.until("verification_result", timeout=VERDICT_TIMEOUT)
     customer_messages = await asyncio.wait_for(follower, 30)
@@ -118,6 +130,32 @@ async def hang_up(customer: Party, teller: Party) -> None:
     await customer.until("session_ended")
     await customer.close_media()
     await teller.close_media()
+
+
+async def redecide(
+    settings: Settings, session_id: str, key: rsa.RSAPrivateKey, tmp_path: Path, *options: str
+) -> tuple[int, list[dict[str, Any]]]:
+    """``python -m video_bank records redecide`` on the sealed record: exit status and its JSON."""
+    records = LocalRecordStore(settings.data_dir / "records")
+    await wait_until(
+        lambda: records.state(session_id).value == "sealed", timeout=20, what="the record sealed"
+    )
+    pem = tmp_path / "auditor.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    argv = ["records", "redecide", session_id, "--key", str(pem), "--data-dir", str(settings.data_dir)]
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "video_bank", *argv, "--json", *options],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)
 
 
 @pytest.fixture
@@ -175,10 +213,23 @@ async def test_a_live_customer_passes_and_only_the_teller_sees_the_scores(
     # Auditors find the record by the customer and the verification outcome (signed manifest summary).
     summary = json.loads((tmp_path / "export" / "manifest.json").read_text())["summary"]
     assert summary["verification"] == "pass" and summary["customer_id"] == CUSTOMER
+    assert any(e["kind"] == "verification_evidence" for e in timeline)
+    assert "verification_evidence" not in logged  # biometric: the encrypted record only
+
+    # The auditor re-runs the decision code on the recorded evidence: the same verdict, exactly.
+    status, [again] = await redecide(settings, session_id, auditor_key, tmp_path)
+    assert status == 0 and again["verdict"] == "identical", again["differences"]
+    assert again["recorded_outcome"] == again["rederived_outcome"] == "pass"
+    assert again["rederived"]["scores"] == detail["scores"]
 
 
 async def test_a_photo_held_up_to_the_camera_fails(
-    enrolled: None, party: PartyFactory, settings: Settings, cast: Cast
+    enrolled: None,
+    party: PartyFactory,
+    settings: Settings,
+    cast: Cast,
+    auditor_key: rsa.RSAPrivateKey,
+    tmp_path: Path,
 ) -> None:
     face = Face(PhotoAttack(cast.rig("obama"), seed=5))
     result, to_customer, customer, teller = await verify(party, settings, face)
@@ -187,6 +238,57 @@ async def test_a_photo_held_up_to_the_camera_fails(
     assert result["detail"]["reasons"]
     [verdict] = [m for m in to_customer if m["type"] == "verification_result"]
     assert verdict["status"] == "failed" and verdict["message"]
+    session_id = teller.session_id
+    await hang_up(customer, teller)
+
+    status, [again] = await redecide(settings, session_id, auditor_key, tmp_path)
+    assert status == 0 and again["verdict"] == "identical", again["differences"]
+    assert again["rederived"]["reasons"] == result["detail"]["reasons"]
+
+
+async def test_a_review_is_re_derived_and_a_later_policy_shows_what_it_would_decide(
+    party: PartyFactory,
+    settings: Settings,
+    cast: Cast,
+    auditor_key: rsa.RSAPrivateKey,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A bank whose accept threshold sits below this (same-photo) customer's distance: review.
+    strict = VerificationPolicy(match=MatchPolicy(accept=0.02, review=0.50, early_reject=0.60))
+    monkeypatch.setattr(verification_setup, "VerificationPolicy", lambda: strict)
+    await asyncio.to_thread(enroll, settings, CUSTOMER, "obama.jpg")
+    face = Face(Performer(cast.rig("obama"), seed=12))
+    result, _, customer, teller = await verify(party, settings, face)
+    assert result["outcome"] == "review", result["detail"]["reasons"]
+    session_id = teller.session_id
+    await hang_up(customer, teller)
+
+    status, [again] = await redecide(settings, session_id, auditor_key, tmp_path)
+    assert status == 0 and again["verdict"] == "identical", again["differences"]
+    assert again["rederived_outcome"] == "review"
+    # With today's default thresholds the same evidence passes: the report says so, reason by reason.
+    status, [today] = await redecide(settings, session_id, auditor_key, tmp_path, "--current-policy")
+    assert status == 1 and today["verdict"] == "differs"
+    changes = {(d["what"], d["recorded"], d["rederived"]) for d in today["differences"]}
+    assert ("outcome", "review", "pass") in changes
+    assert ("reason", "match_uncertain", None) in changes
+
+
+@pytest.mark.analysis_fps(4.0)
+async def test_a_live_customer_on_a_server_analysing_4_frames_a_second_passes_or_hears_busy(
+    enrolled: None, party: PartyFactory, settings: Settings, cast: Cast
+) -> None:
+    """The analysis throttled to 4 frames/s (``VIDEO_BANK_VERIFICATION_FPS``): a live person passes,
+    or — if this machine is slower still — is told the server is busy; never failed."""
+    assert settings.verification_fps == 4.0
+    face = Face(Performer(cast.rig("obama"), seed=13))
+    result, to_customer, customer, teller = await verify(party, settings, face, busy_refusal=True)
+    if "refused" not in result:  # refused before starting: the server said busy, nobody was failed
+        assert result["outcome"] in ("pass", "busy"), result["detail"]["reasons"]
+        assert result["detail"]["scores"]["effective_fps"] <= 5.0  # judged on the few frames analysed
+        [verdict] = [m for m in to_customer if m["type"] == "verification_result"]
+        assert verdict["status"] in ("passed", "busy")
     await hang_up(customer, teller)
 
 

@@ -30,11 +30,19 @@ from signaling.messages import ClientMessage, ErrorMessage
 from signaling.session import Leg
 from verification.decision import Decision, Outcome
 from verification.errors import NonceError
+from verification.review import ReviewResolution
+from video_bank.core_banking.models import MAX_REASON
 from video_bank.core_banking.store import CHANGE_EVENT, CoreBankingStore
 from video_bank.errors import StorageError
 from video_bank.flows.executor import FlowExecutor, FlowReport
 from video_bank.flows.inputs import Decision as FlowDecision
-from video_bank.flows.inputs import FlowInput, FlowInputError, SessionEnded, VerificationDecided
+from video_bank.flows.inputs import (
+    FlowInput,
+    FlowInputError,
+    ReviewResolved,
+    SessionEnded,
+    VerificationDecided,
+)
 from video_bank.flows.outputs import Audience
 from video_bank.flows.registry import create_flow
 from video_bank.flows.script import DEFAULT_SCRIPT, WillingnessScript
@@ -51,6 +59,7 @@ _FLOW_DECISIONS: dict[Outcome, FlowDecision] = {
 """Verification outcomes a flow records (``busy`` is no verdict on the customer)."""
 
 DecisionListener = Callable[[str, str, Decision], Awaitable[None]]
+ReviewListener = Callable[[str, str, Decision, ReviewResolution], Awaitable[None]]
 
 ACTORS: Mapping[str, Actor] = {"customer": Actor.CUSTOMER, "field": Actor.FIELD, "teller": Actor.TELLER}
 """Authenticated connection role → the flow's actor. Other roles never send flow inputs."""
@@ -64,6 +73,10 @@ class VerificationLink(Protocol):
 
     def add_listener(self, cb: DecisionListener) -> None:
         """``cb(session_id, customer_id, decision)`` is awaited when an attempt decides."""
+
+    def add_review_listener(self, cb: ReviewListener) -> None:
+        """``cb(session_id, customer_id, decision, resolution)`` is awaited when staff resolved a review
+        (in the identity check's side-by-side view; the only way a review is resolved)."""
 
     def consume(self, session_id: str, decision: Decision) -> None:
         """A business action relies on ``decision`` (single use)."""
@@ -125,6 +138,7 @@ class FlowDesk:
         self._link: SessionLink | None = None
         self._sessions: dict[str, _Session] = {}
         verification.add_listener(self._on_decision)
+        verification.add_review_listener(self._on_review)
 
     @property
     def link(self) -> SessionLink:
@@ -167,6 +181,11 @@ class FlowDesk:
         actor = ACTORS.get(sender.role)
         if actor is None:
             raise NotAllowed(f"a {sender.role} does not take part in business flows", message.TYPE)
+        if message.kind == ReviewResolved.kind:
+            raise NotAllowed(
+                "resolve a review in the identity check, beside the reference photo (verification_resolve)",
+                message.TYPE,
+            )
         try:
             event = parse_input(
                 message.kind, message.fields, at=self.link.now(), actor=actor, actor_name=sender.username
@@ -206,6 +225,26 @@ class FlowDesk:
         report = await self._submit(session, event, "teller")
         if report is None or report.refusal is not None:
             session.decision = None  # the flow did not take it: nothing relies on it
+
+    async def _on_review(
+        self, session_id: str, customer_id: str, decision: Decision, resolution: ReviewResolution
+    ) -> None:
+        session = self._sessions.get(session_id)
+        if session is None:
+            return
+        reason = resolution.reason.value + (f": {resolution.comment}" if resolution.comment else "")
+        if resolution.second is not None:
+            reason += f" (confirmed by {resolution.second})"
+        event = ReviewResolved(
+            at=resolution.at,
+            actor=Actor.TELLER,
+            actor_name=resolution.by,
+            accept=resolution.accept,
+            reason=reason[:MAX_REASON],
+        )
+        report = await self._submit(session, event, "teller")
+        if report is None or report.refusal is not None or not resolution.accept:
+            session.decision = None
 
     # --- internals -------------------------------------------------------------------------------
 

@@ -15,12 +15,14 @@ import asyncio
 import base64
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from signaling.desks import Sender, SessionInfo, SessionLink
 from signaling.errors import InvalidMessage, NotAllowed, PeerError
+from signaling.identity import Identity
 from signaling.messages import ClientMessage
 from signaling.verification_messages import (
     VerificationGuidance,
@@ -28,7 +30,10 @@ from signaling.verification_messages import (
     VerificationProgress,
     VerificationPrompt,
     VerificationRefused,
+    VerificationResolve,
+    VerificationResolved,
     VerificationResult,
+    VerificationReview,
     VerificationStart,
     VerificationStarted,
     VerificationStop,
@@ -43,16 +48,23 @@ from verification.attempt import (
     Prompt,
     Resumed,
 )
-from verification.decision import Decision
+from verification.decision import Decision, Outcome
 from verification.errors import LockedOutError, NonceError
 from verification.evidence import encode as encode_evidence
+from verification.review import ACCEPT_REASONS, REJECT_REASONS, ReviewRefused, ReviewResolution, resolve
+from verification.review_images import review_images
 from verification.service import VerificationHandle, Verifier
+from video_bank.auditing.login_throttle import LoginThrottle
 from video_bank.media.fanout import Delivery
 
 logger = logging.getLogger(__name__)
 
 DecisionListener = Callable[[str, str, Decision], Awaitable[None]]
 """Called with (session id, customer id, decision) when an attempt decides."""
+ReviewListener = Callable[[str, str, Decision, ReviewResolution], Awaitable[None]]
+"""Called with (session id, customer id, decision, resolution) when staff resolved a review."""
+StaffCheck = Callable[[str, str], Awaitable[Identity | None]]
+"""Checks a staff member's username and password (the accounts service)."""
 FrameSource = Callable[[str], AsyncIterable[Delivery]]
 """The customer's decoded video of a session (a bounded hub subscription)."""
 STALL_GRACE_SECONDS = 5.0
@@ -83,6 +95,8 @@ class _Case:
     runner: asyncio.Task[None] | None = None
     stop_requested: bool = False
     decisions: list[Decision] = field(default_factory=list)
+    review: tuple[str, Decision] | None = None
+    """(customer id, decision) of a ``review`` waiting for the teller's resolution."""
     writes: set[asyncio.Future[None]] = field(default_factory=set)
     """Record writes under way (the session's record is sealed only after them)."""
 
@@ -90,7 +104,7 @@ class _Case:
 class VerificationDesk:
     """The :class:`~signaling.desks.SessionDesk` for ``verification_start`` / ``verification_stop``."""
 
-    message_types = frozenset({VerificationStart.TYPE, VerificationStop.TYPE})
+    message_types = frozenset({VerificationStart.TYPE, VerificationStop.TYPE, VerificationResolve.TYPE})
 
     def __init__(
         self,
@@ -100,9 +114,19 @@ class VerificationDesk:
         has_reference: Callable[[str], bool],
         ready: Callable[[], Awaitable[object]],
         expected_fps: Callable[[int], float | None] | None = None,
+        reference_photo: Callable[[str], bytes] | None = None,
+        check_staff: StaffCheck | None = None,
+        four_eyes: bool = False,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self._verifier = verifier
         self._expected_fps = expected_fps
+        self._reference_photo = reference_photo
+        self._check_staff = check_staff
+        self.four_eyes = four_eyes
+        """Whether a second staff member must confirm each review resolution."""
+        self._throttle = throttle or LoginThrottle(time.monotonic)
+        self._review_listeners: list[ReviewListener] = []
         self._frames = frames
         self._has_reference = has_reference
         self._ready = ready
@@ -123,6 +147,10 @@ class VerificationDesk:
     def add_listener(self, listener: DecisionListener) -> None:
         """Hear every decision (after it has been sent to both parties and logged)."""
         self._listeners.append(listener)
+
+    def add_review_listener(self, listener: ReviewListener) -> None:
+        """Hear every review resolution (after it was logged and sent to the teller)."""
+        self._review_listeners.append(listener)
 
     def consume(self, session_id: str, decision: Decision) -> None:
         """Redeem ``decision`` for one business action in ``session_id`` (``NonceError`` the second time)."""
@@ -149,6 +177,8 @@ class VerificationDesk:
             await self._start(case, sender, message)
         elif isinstance(message, VerificationStop):
             self._stop(case)
+        elif isinstance(message, VerificationResolve):
+            await self._resolve(case, sender, message)
         else:  # pragma: no cover - the board routes only our types here
             raise NotAllowed(f"{message.TYPE} is not a verification message")
 
@@ -310,11 +340,121 @@ class VerificationDesk:
                 {"customer_id": customer_id, "until": round(lockout.until, 3), "failures": lockout.failures},
             )
         await self.flush()
+        if decision.outcome is Outcome.REVIEW:
+            case.review = (customer_id, decision)
+            self._track(case, asyncio.ensure_future(self._send_review(case, customer_id, decision)))
         for listener in list(self._listeners):
             try:
                 await listener(session_id, customer_id, decision)
             except Exception:
                 logger.exception("a verification listener failed")
+
+    # --- review ---------------------------------------------------------------------------------------
+
+    async def _send_review(self, case: _Case, customer_id: str, decision: Decision) -> None:
+        """The side-by-side pictures go to the teller only (decoded and scaled off the event loop)."""
+        photo = None
+        if self._reference_photo is not None:
+            try:
+                photo = await asyncio.to_thread(self._reference_photo, customer_id)
+            except Exception as error:
+                logger.warning(
+                    "the reference photo could not be read for a review (%s)", type(error).__name__
+                )
+        reference, keyframe = await asyncio.to_thread(review_images, decision, photo)
+        match, policy = decision.scores.match, self._verifier.policy.match
+        self._require_link().send(
+            case.info.session_id,
+            "teller",
+            VerificationReview(
+                case.info.session_id,
+                decision.nonce,
+                distance=None if match is None else round(match.median, 3),
+                accept_threshold=policy.accept,
+                review_threshold=policy.review,
+                reference_image=reference,
+                keyframe_image=keyframe,
+                reasons=[r.value for r in decision.reasons],
+                accept_reasons=[r.value for r in ACCEPT_REASONS],
+                reject_reasons=[r.value for r in REJECT_REASONS],
+                four_eyes=self.four_eyes,
+            ),
+        )
+
+    async def _resolve(self, case: _Case, sender: Sender, message: VerificationResolve) -> None:
+        session_id = case.info.session_id
+        link = self._require_link()
+        if case.review is None or case.review[1].nonce != message.attempt:
+            await self._refuse(case, "no_review", "There is no identity check waiting for your review.")
+            return
+        customer_id, decision = case.review
+        by = sender.username or sender.role
+        second: tuple[str, str] | None = None
+        if self.four_eyes and message.second_username and message.second_password:
+            name = message.second_username
+            if self._throttle.retry_after(name) > 0:
+                await self._refuse(
+                    case,
+                    "second_staff_throttled",
+                    "Too many wrong passwords for that colleague; wait a while.",
+                )
+                return
+            identity = await self._check_staff(name, message.second_password) if self._check_staff else None
+            if identity is None or identity.username is None:
+                self._throttle.failed(name)
+                await self._refuse(
+                    case, "second_staff_invalid", "The second staff member's sign-in was not accepted."
+                )
+                return
+            self._throttle.succeeded(name)
+            second = (identity.username, identity.role.value)
+        try:
+            resolution = resolve(
+                decision,
+                accept=message.accept,
+                reason=message.reason,
+                by=by,
+                at=link.now(),
+                comment=message.comment,
+                second=second,
+                four_eyes=self.four_eyes,
+            )
+        except ReviewRefused as refused:
+            if refused.code == "invalid_reason":
+                raise InvalidMessage(f"verification_resolve: {refused}") from None
+            await self._refuse(case, refused.code, str(refused))
+            return
+        case.review = None
+        self._log(resolution.at, "verification_reviewed", session_id, by, resolution.to_event())
+        link.send(
+            session_id,
+            "teller",
+            VerificationResolved(
+                session_id,
+                decision.nonce,
+                resolution.accept,
+                resolution.reason.value,
+                resolution.by,
+                round(resolution.at, 3),
+                resolution.second,
+            ),
+        )
+        status, text = (
+            ("passed", "Thank you, your identity is confirmed.")
+            if resolution.accept
+            else ("failed", "We could not confirm it is you. The teller will tell you what to do next.")
+        )
+        link.send(
+            session_id,
+            "customer",
+            VerificationResult(session_id, decision.nonce, status=status, message=text),
+        )
+        await self.flush()
+        for listener in list(self._review_listeners):
+            try:
+                await listener(session_id, customer_id, decision, resolution)
+            except Exception:
+                logger.exception("a review listener failed")
 
     # --- outputs ------------------------------------------------------------------------------------------
 
