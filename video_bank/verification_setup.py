@@ -15,6 +15,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from verification.analysis import AnalysisRequest, FrameAnalysis, PhotoFace, Rgb
@@ -118,6 +119,20 @@ def challenge_rng(settings: Settings) -> Callable[[], random.Random]:
     return lambda: random.Random(seed)
 
 
+def verification_policy(settings: Settings) -> VerificationPolicy:
+    """The default policy with the bank's face-match operating point, if it set one."""
+    policy = VerificationPolicy()
+    if settings.match_accept is None and settings.match_review is None:
+        return policy
+    match = policy.match
+    accept = settings.match_accept if settings.match_accept is not None else match.accept
+    review = settings.match_review if settings.match_review is not None else max(match.review, accept)
+    return replace(
+        policy,
+        match=replace(match, accept=accept, review=review, early_reject=max(match.early_reject, review)),
+    )
+
+
 def build_verifier(
     settings: Settings, pool: LazyAnalysisPool, clock: Callable[[], float] = time.time
 ) -> tuple[Verifier, ReferenceStore]:
@@ -130,7 +145,7 @@ def build_verifier(
         references=references,
         lockout=Lockout(LockoutPolicy(), clock),
         nonces=NonceBook(clock),
-        policy=VerificationPolicy(),
+        policy=verification_policy(settings),
         rng=challenge_rng(settings),
         sample_fps=settings.verification_fps,
     )

@@ -20,19 +20,17 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import PartyFactory
+from tests.conftest import DEMO_PASSWORD, PartyFactory
 from tests.support.faces import face_path
 from tests.support.media_party import Party, start_call, wait_until
 from verification.analysis import DlibAnalyzer
 from verification.challenges import Action
-from verification.policy import MatchPolicy, VerificationPolicy
 from verification.reference_store import ReferenceStore, parse_key
 from verification.synth.attacks import PhotoAttack
 from verification.synth.catalog import Cast
 from verification.synth.performer import Performer
 from verification.synth.track import SyntheticCameraTrack
 from verification.testing import shared_analyzer
-from video_bank import verification_setup
 from video_bank.config import Settings
 from video_bank.records.export import export_record
 from video_bank.records.keyring import KeyRing
@@ -48,11 +46,11 @@ VERDICT_TIMEOUT = 120.0
 @pytest.fixture
 def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """Client, server and face rendering share one event loop here: allow it some lag before a party
-    counts as lost (the default suite uses 0.5 s heartbeats). ``@pytest.mark.analysis_fps(n)`` caps
-    the analysis rate as ``VIDEO_BANK_VERIFICATION_FPS`` does."""
-    marker = request.node.get_closest_marker("analysis_fps")
-    fps = float(marker.args[0]) if marker else 15.0
-    return Settings(data_dir=tmp_path / "data", heartbeat_seconds=10.0, verification_fps=fps)
+    counts as lost (the default suite uses 0.5 s heartbeats). ``@pytest.mark.settings(**kw)`` sets
+    more (``verification_fps``, ``match_accept``, ``review_four_eyes``…)."""
+    marker = request.node.get_closest_marker("settings")
+    extra = dict(marker.kwargs) if marker else {}
+    return Settings(data_dir=tmp_path / "data", heartbeat_seconds=10.0, **extra)
 
 
 @pytest.fixture(scope="module")
@@ -246,28 +244,67 @@ async def test_a_photo_held_up_to_the_camera_fails(
     assert again["rederived"]["reasons"] == result["detail"]["reasons"]
 
 
-async def test_a_review_is_re_derived_and_a_later_policy_shows_what_it_would_decide(
+@pytest.mark.settings(match_accept=0.02, match_review=0.5, review_four_eyes=True)
+async def test_a_review_is_resolved_with_four_eyes_re_derived_and_compared_with_a_later_policy(
+    enrolled: None,
     party: PartyFactory,
     settings: Settings,
     cast: Cast,
     auditor_key: rsa.RSAPrivateKey,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A bank whose accept threshold sits below this (same-photo) customer's distance: review.
-    strict = VerificationPolicy(match=MatchPolicy(accept=0.02, review=0.50, early_reject=0.60))
-    monkeypatch.setattr(verification_setup, "VerificationPolicy", lambda: strict)
-    await asyncio.to_thread(enroll, settings, CUSTOMER, "obama.jpg")
     face = Face(Performer(cast.rig("obama"), seed=12))
-    result, _, customer, teller = await verify(party, settings, face)
+    result, to_customer, customer, teller = await verify(party, settings, face)
     assert result["outcome"] == "review", result["detail"]["reasons"]
+    assert [m["status"] for m in to_customer if m["type"] == "verification_result"] == ["teller_check"]
+    review = await teller.until("verification_review")
+    assert review["attempt"] == result["attempt"] and review["four_eyes"] is True
+    assert review["distance"] == result["detail"]["scores"]["match_distance"]
+    assert review["reference_image"].startswith("data:image/jpeg;base64,/9j/")
+    assert review["keyframe_image"].startswith("data:image/jpeg;base64,/9j/")
+    assert "verification_review" not in [m["type"] for m in to_customer]
     session_id = teller.session_id
+
+    async def resolve(**fields: Any) -> dict[str, Any]:
+        await teller.send(
+            type="verification_resolve", session_id=session_id, attempt=review["attempt"], **fields
+        )
+        return await first_of(teller, ("verification_resolved", "verification_refused"), 30)
+
+    alone = await resolve(accept=True, reason="matches_reference")
+    assert alone["type"] == "verification_refused" and alone["reason"] == "second_staff_required"
+    wrong = await resolve(
+        accept=True, reason="matches_reference", second_username="teller2", second_password="wrong-password"
+    )
+    assert wrong["reason"] == "second_staff_invalid"
+    done = await resolve(
+        accept=True,
+        reason="matches_reference",
+        comment="same person, older photo",
+        second_username="teller2",
+        second_password=DEMO_PASSWORD,
+    )
+    assert done["type"] == "verification_resolved", done
+    assert (done["accept"], done["by"], done["second"]) == (True, "teller1", "teller2")
+    assert (await customer.until("verification_result"))["status"] == "passed"
+    again = await resolve(accept=True, reason="matches_reference")
+    assert again["reason"] == "no_review"  # resolved once
     await hang_up(customer, teller)
+    with sqlite3.connect(settings.sqlite_path) as db:
+        rows = db.execute(
+            "SELECT kind, actor, data FROM events WHERE session_id = ? AND kind = 'verification_reviewed'",
+            (session_id,),
+        ).fetchall()
+    [(_, actor, data)] = rows
+    logged = json.loads(data)
+    assert actor == "teller1" and logged["second"] == "teller2" and logged["reason"] == "matches_reference"
+    assert "password" not in data and "image" not in data
 
     status, [again] = await redecide(settings, session_id, auditor_key, tmp_path)
     assert status == 0 and again["verdict"] == "identical", again["differences"]
     assert again["rederived_outcome"] == "review"
-    # With today's default thresholds the same evidence passes: the report says so, reason by reason.
+    # With the default thresholds the same evidence passes: the report says so, reason by reason.
     status, [today] = await redecide(settings, session_id, auditor_key, tmp_path, "--current-policy")
     assert status == 1 and today["verdict"] == "differs"
     changes = {(d["what"], d["recorded"], d["rederived"]) for d in today["differences"]}
@@ -275,7 +312,7 @@ async def test_a_review_is_re_derived_and_a_later_policy_shows_what_it_would_dec
     assert ("reason", "match_uncertain", None) in changes
 
 
-@pytest.mark.analysis_fps(4.0)
+@pytest.mark.settings(verification_fps=4.0)
 async def test_a_live_customer_on_a_server_analysing_4_frames_a_second_passes_or_hears_busy(
     enrolled: None, party: PartyFactory, settings: Settings, cast: Cast
 ) -> None:

@@ -113,6 +113,8 @@ def test_every_setting_is_parsed_from_its_environment_variable(pem_files: tuple[
         "verification_preload": ("false", False),
         "verification_fps": ("4", 4.0),
         "review_four_eyes": ("true", True),
+        "match_accept": ("0.45", 0.45),
+        "match_review": ("0.55", 0.55),
         "test_mode": ("false", False),  # True is refused with this host and TLS; tested below
         "verification_seed": ("", None),
     }
