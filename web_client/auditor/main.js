@@ -23,6 +23,7 @@ import {
   verifyChain,
   verifySignature,
 } from '/auditor/record-crypto.js';
+import {RedecidePanel} from '/auditor/redecide.js';
 import {DualReplay, StreamPlayer} from '/auditor/replay.js';
 import {highlightTimeline, renderTimeline} from '/auditor/timeline.js';
 import {BUSINESS_LABELS, businessLabel} from '/shared/businesses.js';
@@ -89,6 +90,7 @@ const ui = {
   accessStatus: byTestId('access-log-status', HTMLElement),
   accessRefresh: byTestId('access-log-refresh', HTMLButtonElement),
 };
+const redecide = new RedecidePanel(ui.timeline.parentElement ?? ui.timeline);
 
 /**
  * @typedef {object} Loaded one opened record, from the open until another one or sign-out
@@ -304,6 +306,7 @@ function closeRecord() {
   ui.replay.dataset.state = 'idle';
   ui.timeline.replaceChildren();
   ui.timeline.dataset.count = '0';
+  redecide.clear();
   setControls(false);
 }
 
@@ -460,6 +463,7 @@ async function loadRecord(loaded) {
     const replay = new DualReplay(players, duration);
     loaded.replay = replay;
     renderTimeline(ui.timeline, events, manifest.opened_at_us, (t) => void seekTo(loaded, t));
+    redecide.show(recordId, events);
     ui.seek.max = String(duration);
     await seekTo(loaded, replay.startTime);
     if (!current()) {
