@@ -232,7 +232,12 @@ def _reference_embedding(
 ) -> npt.NDArray[np.float64] | None:
     found = analyzer.analyse_photo(as_u8(cv2.cvtColor(photo, cv2.COLOR_BGR2RGB)))
     good = [f for f in found if f.detection_score >= MIN_SCORE]
-    return good[0].embedding if good else None
+    if not good:
+        return None
+    # The ID framing may take in part of a neighbour's face: the reference is the face in the middle.
+    h, w = photo.shape[:2]
+    centre = np.array([w / 2.0, h * 0.45])
+    return min(good, key=lambda f: float(np.hypot(*(_eyes(f)[0] - centre)))).embedding
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +267,9 @@ def measure(
     for face in faces:
         image = images[face.photo]
         embedding = _live_embedding(analyzer, live_frame(image, face.face, rng))
+        if embedding is not None and float(np.linalg.norm(embedding - face.face.embedding)) > 0.3:
+            notes.append(f"{face.key}: its live frame shows another face (a neighbour), left out as live")
+            embedding = None
         if embedding is None:
             notes.append(f"{face.key}: no face found in its live frame, left out as live")
         else:
