@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import math
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -150,28 +151,35 @@ def _landmarks(points: npt.NDArray[Any]) -> dict[str, str]:
     return {"f64": _b64(np.asarray(points, np.float64))}
 
 
+def _num(value: float) -> float | str:
+    """A float for JSON: finite as a number (exact repr), NaN and infinities as text (``float()``
+    reads both back; a degenerate pose can give NaN, and the decision code saw exactly that)."""
+    value = float(value)
+    return value if math.isfinite(value) else repr(value)
+
+
 def _face(face: FaceObservation) -> dict[str, Any]:
     m = face.measures
     return {
-        "box": [face.box.left, face.box.top, face.box.right, face.box.bottom],
+        "box": [int(face.box.left), int(face.box.top), int(face.box.right), int(face.box.bottom)],
         "landmarks": _landmarks(face.landmarks),
         "measures": {
-            "eye_ratio": m.eye_ratio,
-            "mouth_opening": m.mouth_opening,
-            "yaw": m.pose.yaw,
-            "pitch": m.pose.pitch,
-            "roll": m.pose.roll,
-            "parallax_u": m.parallax_u,
-            "parallax_v": m.parallax_v,
-            "aspect": m.aspect,
-            "eye_distance": m.eye_distance,
-            "center_x": m.center_x,
-            "center_y": m.center_y,
+            "eye_ratio": _num(m.eye_ratio),
+            "mouth_opening": _num(m.mouth_opening),
+            "yaw": _num(m.pose.yaw),
+            "pitch": _num(m.pose.pitch),
+            "roll": _num(m.pose.roll),
+            "parallax_u": _num(m.parallax_u),
+            "parallax_v": _num(m.parallax_v),
+            "aspect": _num(m.aspect),
+            "eye_distance": _num(m.eye_distance),
+            "center_x": _num(m.center_x),
+            "center_y": _num(m.center_y),
         },
-        "detection_score": face.detection_score,
-        "brightness": face.brightness,
-        "contrast": face.contrast,
-        "sharpness": face.sharpness,
+        "detection_score": None if face.detection_score is None else _num(face.detection_score),
+        "brightness": _num(face.brightness),
+        "contrast": _num(face.contrast),
+        "sharpness": _num(face.sharpness),
     }
 
 
@@ -202,14 +210,14 @@ def encode(evidence: Evidence) -> dict[str, Any]:
         "nonce": evidence.nonce,
         "policy": dataclasses.asdict(evidence.policy),
         "sequence": [a.value for a in evidence.sequence],
-        "draws": list(evidence.draws),
+        "draws": [float(d) for d in evidence.draws],
         "reference": None if evidence.reference is None else _b64(np.asarray(evidence.reference, np.float64)),
         "frames": {
-            "t": [t for t, _ in evidence.frames],
+            "t": [float(t) for t, _ in evidence.frames],
             "size": [[a.width, a.height] for a in analyses],
             "face": [None if a.face is None else _face(a.face) for a in analyses],
-            "face_count": [a.face_count for a in analyses],
-            "detected": [a.detected for a in analyses],
+            "face_count": [None if a.face_count is None else int(a.face_count) for a in analyses],
+            "detected": [bool(a.detected) for a in analyses],
             "embeddings": {
                 str(i): _b64(np.asarray(a.embedding, np.float64))
                 for i, a in enumerate(analyses)
@@ -266,28 +274,29 @@ def decode_policy(data: object) -> tuple[VerificationPolicy, tuple[str, ...]]:
 def _face_from(data: Mapping[str, Any]) -> FaceObservation:
     m = data["measures"]
     measures = FaceMeasures(
-        eye_ratio=m["eye_ratio"],
-        mouth_opening=m["mouth_opening"],
-        pose=HeadPose(m["yaw"], m["pitch"], m["roll"]),
-        parallax_u=m["parallax_u"],
-        parallax_v=m["parallax_v"],
-        aspect=m["aspect"],
-        eye_distance=m["eye_distance"],
-        center_x=m["center_x"],
-        center_y=m["center_y"],
+        eye_ratio=float(m["eye_ratio"]),
+        mouth_opening=float(m["mouth_opening"]),
+        pose=HeadPose(float(m["yaw"]), float(m["pitch"]), float(m["roll"])),
+        parallax_u=float(m["parallax_u"]),
+        parallax_v=float(m["parallax_v"]),
+        aspect=float(m["aspect"]),
+        eye_distance=float(m["eye_distance"]),
+        center_x=float(m["center_x"]),
+        center_y=float(m["center_y"]),
     )
+    score = data["detection_score"]
     return FaceObservation(
-        box=Box(*data["box"]),
+        box=Box(*(int(v) for v in data["box"])),
         landmarks=(
             _array(data["landmarks"]["f32"], np.float32, (68, 2))
             if "f32" in data["landmarks"]
             else _array(data["landmarks"]["f64"], np.float64, (68, 2))
         ),
         measures=measures,
-        detection_score=data["detection_score"],
-        brightness=data["brightness"],
-        contrast=data["contrast"],
-        sharpness=data["sharpness"],
+        detection_score=None if score is None else float(score),
+        brightness=float(data["brightness"]),
+        contrast=float(data["contrast"]),
+        sharpness=float(data["sharpness"]),
     )
 
 

@@ -29,6 +29,7 @@ from verification.errors import UnknownReferenceError
 from verification.lockout import Lockout, LockoutEvent
 from verification.nonce import NonceBook
 from verification.policy import VerificationPolicy
+from verification.reasons import Reason
 from verification.reference_store import ReferenceStore
 from verification.runner import Analyser, Delivery, VerificationRunner
 
@@ -55,9 +56,10 @@ class VerificationHandle:
         """Await this for the decision."""
         return self.task
 
-    def stop(self) -> None:
-        """End the attempt now (the call ended); it decides ``fail`` with reason ``aborted``."""
-        self.runner.stop()
+    def stop(self, reason: Reason = Reason.ABORTED) -> None:
+        """End the attempt now: the call ended (``fail``, reason ``aborted``), or the server could not
+        analyse its frames (``busy``)."""
+        self.runner.stop(reason)
 
 
 class Verifier:

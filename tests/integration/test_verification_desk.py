@@ -144,10 +144,19 @@ async def redecide(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
     )
-    argv = ["records", "redecide", session_id, "--key", str(pem), "--data-dir", str(settings.data_dir)]
+    argv = [
+        "records",
+        "redecide",
+        "--key",
+        str(pem),
+        "--data-dir",
+        str(settings.data_dir),
+        "--json",
+        *options,
+    ]
     done = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "video_bank", *argv, "--json", *options],
+        [sys.executable, "-m", "video_bank", *argv, "--", session_id],  # ids may start with "-"
         capture_output=True,
         text=True,
         timeout=120,

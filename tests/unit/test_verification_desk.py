@@ -20,7 +20,7 @@ from tests.unit.test_verification_service import Clock, Instant, frames
 from verification.decision import Decision, Outcome
 from verification.lockout import Lockout
 from verification.nonce import NonceBook
-from verification.policy import LockoutPolicy, VerificationPolicy
+from verification.policy import LockoutPolicy, PacePolicy, VerificationPolicy
 from verification.reasons import Reason
 from verification.service import Verifier
 from video_bank.desks import verification_desk
@@ -221,7 +221,9 @@ async def test_an_attempt_whose_video_stalls_is_ended_by_the_servers_clock(
         yield None  # pragma: no cover
 
     monkeypatch.setattr(verification_desk, "STALL_GRACE_SECONDS", 0.05)
-    d = Desk(silent, VerificationPolicy(max_quality_seconds=0.05, max_seconds=0.1))
+    d = Desk(
+        silent, VerificationPolicy(max_quality_seconds=0.05, max_seconds=0.1, pace=PacePolicy(max_pause=0.05))
+    )
     await d.open()
     await d.start()
     decision = await d.decided()

@@ -4,6 +4,7 @@ through the JSON the record keeps; an altered record or a later policy shows wha
 from __future__ import annotations
 
 import json
+import math
 import random
 from dataclasses import replace
 from typing import Any
@@ -19,7 +20,7 @@ from verification.evidence import CODE_VERSION, EvidenceError, decode, encode
 from verification.policy import MatchPolicy, VerificationPolicy
 from verification.reasons import Reason
 from verification.redecide import redecide, render, replay
-from verification.testing import frame, person
+from verification.testing import face_measures, frame, person
 
 POLICY = VerificationPolicy()
 
@@ -131,3 +132,16 @@ def test_damaged_evidence_is_refused_clearly(damage: Any) -> None:
     damage(evidence)
     with pytest.raises(EvidenceError):
         decode(evidence)
+
+
+def test_a_degenerate_measure_nan_is_kept_exactly() -> None:
+    a = attempt()
+    for k in range(40):
+        m = face_measures(yaw=math.nan) if k == 20 else face_measures()
+        a.feed(k / 15, frame(m))
+    a.abort(3.0)
+    evidence, view = recorded(a)
+    text = json.dumps(evidence, allow_nan=False)  # the record refuses bare NaN
+    back = decode(json.loads(text))
+    assert math.isnan(back.frames[20][1].face.measures.pose.yaw)  # type: ignore[union-attr]
+    assert redecide(back, view).reproduced

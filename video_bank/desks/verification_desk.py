@@ -51,6 +51,7 @@ from verification.attempt import (
 from verification.decision import Decision, Outcome
 from verification.errors import LockedOutError, NonceError
 from verification.evidence import encode as encode_evidence
+from verification.reasons import Reason
 from verification.review import ACCEPT_REASONS, REJECT_REASONS, ReviewRefused, ReviewResolution, resolve
 from verification.review_images import review_images
 from verification.service import VerificationHandle, Verifier
@@ -316,12 +317,14 @@ class VerificationDesk:
 
     async def _decision(self, handle: VerificationHandle) -> Decision:
         """The attempt's decision; a stream that stalls (no frames, so no attempt clock) is stopped on the
-        server's wall clock once the attempt's own time limit has passed."""
-        limit = handle.attempt.policy.max_seconds + STALL_GRACE_SECONDS
+        server's wall clock once the attempt's own time limit (and its longest pause) has passed."""
+        policy = handle.attempt.policy
+        limit = policy.max_seconds + policy.pace.max_pause + STALL_GRACE_SECONDS
         try:
             return await asyncio.wait_for(asyncio.shield(handle.decision), limit)
         except TimeoutError:
-            handle.stop()
+            # Paused for lack of analysed frames: the server was too slow, not the customer.
+            handle.stop(Reason.BUSY if handle.attempt.paused else Reason.ABORTED)
             return await handle.decision
 
     async def _decided(
@@ -623,7 +626,9 @@ class VerificationDesk:
 
 def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
-        logger.error("could not record verification keyframes (%s)", type(task.exception()).__name__)
+        logger.error(
+            "could not record verification keyframes or evidence (%s)", type(task.exception()).__name__
+        )
 
 
 __all__ = ["NonceError", "VerificationDesk"]
