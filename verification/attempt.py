@@ -638,7 +638,9 @@ class Attempt:
                 return self._end_try(challenge, record, t)
         if t > current.deadline and not self.paused and not self._window_open(challenge, current, t):
             result = TryResult.NO_PARALLAX if current.flat_seen else TryResult.ACTION_NOT_SEEN
-            return self._end_try(challenge, TryRecord(challenge.action, prompted, t, result), t)
+            watched = max(t - prompted - current.shift, 1e-9)
+            record = TryRecord(challenge.action, prompted, t, result, window_fps=current.frames / watched)
+            return self._end_try(challenge, record, t)
         return []
 
     def _window_open(self, challenge: _Challenge, current: _Try, t: float) -> bool:
@@ -681,8 +683,17 @@ class Attempt:
             return [ChallengeProgress(challenge.index, challenge.action, "retry", record.result, t)]
         reason = record.result.reason
         assert reason is not None
+        if self._too_sparse_to_see(challenge, record):
+            reason = Reason.BUSY  # not seen because too few frames were analysed: no verdict on the person
         out = [ChallengeProgress(challenge.index, challenge.action, "failed", record.result, t)]
         return out + self._finish(t, [reason])
+
+    def _too_sparse_to_see(self, challenge: _Challenge, record: TryRecord) -> bool:
+        """Whether a blink 'not seen' came from a window analysed too sparsely to catch one."""
+        c = self.policy.challenges
+        if record.result is not TryResult.ACTION_NOT_SEEN or challenge.action is not Action.BLINK:
+            return False
+        return record.window_fps is not None and record.window_fps < c.blink_min_fps
 
     def _deciding(self, t: float) -> list[Output]:
         assert self._deciding_since is not None

@@ -68,6 +68,8 @@ class TryRecord:
     """When the asked (or offending) movement met its threshold."""
     other_action: Action | None = None
     """The action performed instead, for wrong or unprompted actions."""
+    window_fps: float | None = None
+    """Frames analysed per second in the window, for an action not seen."""
 
     @property
     def reaction_seconds(self) -> float | None:
@@ -194,6 +196,7 @@ class Decision:
                                 else t.completed_at - t.prompted_at
                             ),
                             "other_action": t.other_action.value if t.other_action else None,
+                            "window_fps": _round(t.window_fps),
                         }
                         for t in c.tries
                     ],

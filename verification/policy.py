@@ -135,6 +135,10 @@ class ChallengePolicy:
     late_grace: float = 1.5
     """At the end of a window, a movement of the asked action that started inside it (a slow answer, or
     one seen on few frames) may still complete within this many seconds and counts as the answer."""
+    blink_min_fps: float = 6.0
+    """A blink lasts 0.1-0.3 s: at fewer analysed frames per second its window may simply not have
+    caught it. A blink not seen at a lower rate, on its last try, ends the check ``busy`` (the server
+    could not see well enough to judge), never ``fail``."""
     smooth_span: float = 0.3
     """Signals are smoothed (median of three frames) only when those frames span at most this long;
     at low analysis rates three frames would blur a whole nod, so the raw frame is used."""

@@ -211,7 +211,7 @@ def from_timeline(
     evidence: dict[str, Mapping[str, Any]] = {}
     order: list[str] = []
     for kind, data in events:
-        attempt = data.get("attempt")
+        attempt = data.get("attempt", data.get("nonce") if kind == "verification_evidence" else None)
         if not isinstance(attempt, str):
             continue
         if kind == "verification_decided":

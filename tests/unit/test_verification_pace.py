@@ -160,3 +160,25 @@ def test_a_server_that_stays_too_slow_ends_the_check_busy_never_failed(fps: floa
     assert d.customer_view()["status"] == "busy"
     assert run.of(Paused)
     assert d.scores.paused_seconds > POLICY.pace.max_pause
+
+
+@dataclass
+class QuickBlinker(Customer):
+    """Blinks briefly (about 0.1 s closed): at 3 frames/s no frame may catch it."""
+
+    blink_hold: float = 0.02
+
+
+def test_a_blink_a_sparse_window_could_not_catch_ends_busy_never_failed() -> None:
+    outcomes = set()
+    for seed in range(8):
+        blinker = QuickBlinker(reaction=0.45 + 0.041 * seed)  # the blink falls anywhere between frames
+        run = drive(attempt((Action.BLINK, Action.NOD, Action.OPEN_MOUTH), seed), blinker, lambda k: k / 3.0)
+        d = run.decision
+        assert d.outcome in (Outcome.PASS, Outcome.BUSY), d.reasons
+        if d.outcome is Outcome.BUSY:
+            [blink] = [c for c in d.challenges if c.action is Action.BLINK]
+            assert all(t.result is TryResult.ACTION_NOT_SEEN for t in blink.tries)
+            assert all((t.window_fps or 99) < POLICY.challenges.blink_min_fps for t in blink.tries)
+        outcomes.add(d.outcome)
+    assert Outcome.BUSY in outcomes  # the case this guards actually happens

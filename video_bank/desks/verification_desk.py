@@ -562,7 +562,8 @@ class VerificationDesk:
         link, session_id = self._require_link(), case.info.session_id
 
         async def write() -> None:
-            data = await asyncio.to_thread(encode_evidence, evidence)  # deflate and base64: off the loop
+            encoded = await asyncio.to_thread(encode_evidence, evidence)  # deflate and base64: off the loop
+            data = {"attempt": nonce, **encoded}
             await link.record(decision.decided_at, "verification_evidence", session_id, None, data)
 
         self._track(case, asyncio.ensure_future(write()))
