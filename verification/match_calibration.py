@@ -267,11 +267,10 @@ def measure(
     for face in faces:
         image = images[face.photo]
         embedding = _live_embedding(analyzer, live_frame(image, face.face, rng))
-        if embedding is not None and float(np.linalg.norm(embedding - face.face.embedding)) > 0.3:
-            notes.append(f"{face.key}: its live frame shows another face (a neighbour), left out as live")
-            embedding = None
         if embedding is None:
             notes.append(f"{face.key}: no face found in its live frame, left out as live")
+        elif float(np.linalg.norm(embedding - face.face.embedding)) > 0.3:
+            notes.append(f"{face.key}: its live frame shows another face (a neighbour), left out as live")
         else:
             live[face.key] = embedding
         for name, degrade in DEGRADATIONS.items():

@@ -303,7 +303,7 @@ def _verification_events(review: bool) -> list[dict[str, object]]:
     from verification.testing import person
 
     a = attempt()
-    live = person(REFERENCE, 0.45 if review else 0.2)
+    live = person(REFERENCE, 0.50 if review else 0.2)
     drive(a, live=lambda t, k: live(k))
     assert a.decision is not None
     view = {"attempt": a.nonce, **a.decision.teller_view()}
@@ -331,7 +331,7 @@ async def test_an_auditor_re_derives_the_decisions_of_an_opened_record(
 
     today = await client.post(path + "?policy=current", json={"events": events}, headers=headers)
     [later] = (await today.json())["decisions"]
-    assert later["policy"] == "current"  # the defaults decide this 0.45 distance as they do now
+    assert later["policy"] == "current"  # the defaults decide this 0.50 distance as they do now
 
     events[1]["data"]["frames"]["t"].pop()  # type: ignore[index]
     damaged = await client.post(path, json={"events": events}, headers=headers)

@@ -25,6 +25,7 @@ from tests.support.faces import face_path
 from tests.support.media_party import Party, start_call, wait_until
 from verification.analysis import DlibAnalyzer
 from verification.challenges import Action
+from verification.policy import VerificationPolicy
 from verification.reference_store import ReferenceStore, parse_key
 from verification.synth.attacks import PhotoAttack
 from verification.synth.catalog import Cast
@@ -183,7 +184,7 @@ async def test_a_live_customer_passes_and_only_the_teller_sees_the_scores(
 
     assert result["outcome"] == "pass", result["detail"]["reasons"]
     detail = result["detail"]
-    assert detail["scores"]["match_distance"] <= 0.40
+    assert detail["scores"]["match_distance"] <= VerificationPolicy().match.accept
     assert [c["passed"] for c in detail["challenges"]] == [True] * 3
     assert [p["action"] for p in face.prompts[:3]] == detail["sequence"] or len(face.prompts) > 3
     kinds = [m["type"] for m in to_customer]

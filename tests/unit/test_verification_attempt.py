@@ -447,8 +447,8 @@ def test_keyframes_of_two_different_people_fail_identity_continuity() -> None:
     ("distance", "outcome", "reasons"),
     [
         (0.30, Outcome.PASS, ()),
-        (0.45, Outcome.REVIEW, (Reason.MATCH_UNCERTAIN,)),
-        (0.55, Outcome.FAIL, (Reason.FACE_MISMATCH,)),
+        (0.50, Outcome.REVIEW, (Reason.MATCH_UNCERTAIN,)),
+        (0.58, Outcome.FAIL, (Reason.FACE_MISMATCH,)),
     ],
 )
 def test_the_median_keyframe_distance_to_the_reference_decides_the_match(

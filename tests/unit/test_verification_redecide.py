@@ -47,7 +47,7 @@ def failing() -> Attempt:
 
 def reviewed() -> Attempt:
     a = attempt()
-    live = person(REFERENCE, 0.45)
+    live = person(REFERENCE, 0.50)
     drive(a, live=lambda t, k: live(k))
     return a
 

@@ -13,7 +13,7 @@ from verification.testing import person
 
 @pytest.fixture(scope="module")
 def review() -> Decision:
-    live = person(REFERENCE, 0.45)
+    live = person(REFERENCE, 0.50)
     decision = drive(attempt(), live=lambda t, k: live(k)).decision
     assert decision.outcome is Outcome.REVIEW
     return decision
