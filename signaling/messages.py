@@ -32,7 +32,10 @@ from signaling.verification_messages import (
     VerificationProgress,
     VerificationPrompt,
     VerificationRefused,
+    VerificationResolve,
+    VerificationResolved,
     VerificationResult,
+    VerificationReview,
     VerificationStart,
     VerificationStarted,
     VerificationStop,
@@ -241,6 +244,7 @@ ClientMessage = (
     | Hangup
     | VerificationStart
     | VerificationStop
+    | VerificationResolve
     | FlowInputMessage
     | CobrowseRequest
     | CobrowseConsent
@@ -254,6 +258,7 @@ ClientMessage = (
 IN_SESSION_CLASSES: tuple[type[ClientMessage], ...] = (
     VerificationStart,
     VerificationStop,
+    VerificationResolve,
     FlowInputMessage,
     CobrowseRequest,
     CobrowseConsent,
@@ -610,6 +615,8 @@ ServerMessage = (
     | VerificationProgress
     | VerificationResult
     | VerificationRefused
+    | VerificationReview
+    | VerificationResolved
     | FlowState
     | FlowMessage
     | CobrowseState

@@ -72,6 +72,7 @@ ALLOWED: dict[tuple[Role | None, ParticipantState], frozenset[str]] = {
             "hangup",
             "verification_start",
             "verification_stop",
+            "verification_resolve",
             "flow_input",
             "cobrowse_request",
             "cobrowse_stop",

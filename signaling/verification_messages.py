@@ -7,7 +7,7 @@ Every server message carries the attempt's single-use id (``attempt``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 # --- client to server -------------------------------------------------------------------------
@@ -21,6 +21,23 @@ class VerificationStart:
     session_id: str
     customer_id: str | None = None
     """Customer whose reference to match; may be omitted once a business flow identified them."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResolve:
+    """Teller: accept or reject a ``review`` decision, with a reason code (and, when the bank requires
+    four eyes, a second staff member's credentials, checked by the server)."""
+
+    TYPE: ClassVar[str] = "verification_resolve"
+    session_id: str
+    attempt: str
+    accept: bool
+    reason: str
+    """``matches_reference`` or ``matches_id_document`` to accept; ``different_person``,
+    ``reference_unusable`` or ``suspected_attack`` to reject."""
+    comment: str | None = None
+    second_username: str | None = None
+    second_password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +70,8 @@ class VerificationPhase:
     session_id: str
     attempt: str
     phase: str
-    """``quality``, ``baseline``, ``challenge``, ``deciding`` or ``done``."""
+    """``quality``, ``baseline``, ``challenge``, ``deciding``, ``done``, or ``paused`` (the server analyses
+    too few frames to judge: the attempt waits, the customer is asked to hold still)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +122,10 @@ class VerificationResult:
     session_id: str
     attempt: str
     outcome: str | None = None
-    """Teller: ``pass``, ``review`` or ``fail``."""
+    """Teller: ``pass``, ``review``, ``fail`` or ``busy`` (no verdict: the server was too slow)."""
     detail: dict[str, Any] | None = None
     status: str | None = None
-    """Customer: ``passed``, ``failed`` or ``teller_check``."""
+    """Customer: ``passed``, ``failed``, ``teller_check`` or ``busy``."""
     message: str | None = None
 
 
@@ -118,13 +136,48 @@ class VerificationRefused:
     TYPE: ClassVar[str] = "verification_refused"
     session_id: str
     reason: str
-    """``locked_out``, ``no_reference``, ``already_running``, ``customer_absent`` or ``unavailable``."""
+    """``locked_out``, ``no_reference``, ``already_running``, ``customer_absent``, ``unavailable``,
+    ``busy`` (the server cannot analyse another check fast enough now); for ``verification_resolve``:
+    ``no_review``, ``second_staff_required``, ``second_staff_invalid``, ``second_staff_throttled``."""
     message: str
     until: float | None = None
     """Locked out: when new attempts are accepted again (server time, seconds since the epoch)."""
 
 
-VERIFICATION_CLIENT = (VerificationStart, VerificationStop)
+@dataclass(frozen=True, slots=True)
+class VerificationReview:
+    """To the teller only: a ``review`` decision to resolve, the reference photo beside the best live
+    keyframe (JPEG data URLs — biometric data: shown, never logged) and the match distance."""
+
+    TYPE: ClassVar[str] = "verification_review"
+    session_id: str
+    attempt: str
+    distance: float | None
+    accept_threshold: float
+    review_threshold: float
+    reference_image: str | None
+    keyframe_image: str | None
+    reasons: list[str]
+    accept_reasons: list[str]
+    reject_reasons: list[str]
+    four_eyes: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResolved:
+    """To the teller: the review was resolved — by whom, when, why."""
+
+    TYPE: ClassVar[str] = "verification_resolved"
+    session_id: str
+    attempt: str
+    accept: bool
+    reason: str
+    by: str
+    at: float
+    second: str | None = None
+
+
+VERIFICATION_CLIENT = (VerificationStart, VerificationStop, VerificationResolve)
 VERIFICATION_SERVER = (
     VerificationStarted,
     VerificationPhase,
@@ -133,4 +186,6 @@ VERIFICATION_SERVER = (
     VerificationProgress,
     VerificationResult,
     VerificationRefused,
+    VerificationReview,
+    VerificationResolved,
 )

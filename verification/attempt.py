@@ -19,6 +19,15 @@ Any passive finding (static frames, a loop, a broken track, several faces, a cha
 clear face mismatch once three keyframes are in, an action failed on its last try, or a time limit
 ends the attempt at once with a failing decision.
 
+The attempt judges on the frames it is actually fed, at whatever rate the server manages to analyse
+them (see :class:`~verification.policy.PacePolicy`). A window that received too few frames is
+extended (up to ``max_window``); a movement of the asked action under way when the window ends may
+complete within ``late_grace``; the asked action performed while waiting for its retry prompt (a late
+answer to the first prompt) is ignored, not taken for an unprompted action. When the rate falls below
+``min_fps`` during the baseline or the challenges the attempt pauses (:class:`Paused`: no prompt, the
+window stops counting, the customer is asked to hold still) and resumes (:class:`Resumed`) when the
+rate recovers; paused longer than ``max_pause`` it ends with outcome ``busy``, never ``fail``.
+
 Within ``challenge``, each action is one *try* (plus ``retries`` more): the attempt waits a random
 ``gap`` (and for the face to be at rest), sends a :class:`Prompt`, and watches for the action until
 ``window`` seconds after the prompt. A try fails when the response starts sooner than ``min_onset``
@@ -33,6 +42,7 @@ that just passed (a second blink or nod) within ``echo`` seconds is ignored.
 from __future__ import annotations
 
 import random
+from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -40,7 +50,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from verification.analysis import FrameAnalysis
 from verification.baseline import Baseline, BaselineCollector
 from verification.challenges import (
     DELIBERATE,
@@ -49,6 +58,7 @@ from verification.challenges import (
     Action,
     ActionDetectors,
     ActionEvent,
+    Randomness,
     Signals,
     Smoother,
     at_rest,
@@ -66,6 +76,8 @@ from verification.decision import (
     decide,
 )
 from verification.errors import AttemptError
+from verification.evidence import Evidence
+from verification.frame_analysis import FrameAnalysis
 from verification.passive import FaceCountCheck, LoopCheck, StaticCheck, TrackCheck, identity_spread
 from verification.policy import VerificationPolicy
 from verification.quality import GUIDANCE, Issue, assess
@@ -156,7 +168,36 @@ class Decided:
     """Output kind."""
 
 
-Output = PhaseChanged | Guidance | Prompt | ChallengeProgress | Decided
+@dataclass(frozen=True, slots=True)
+class Paused:
+    """The server analyses too few frames to judge: prompts wait and the window stops counting."""
+
+    fps: float
+    """The analysis rate measured when pausing (frames per second of server time)."""
+    message: str
+    """Plain guidance for the customer."""
+    at: float
+    """Server time."""
+    type: Literal["paused"] = "paused"
+    """Output kind."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """Enough frames arrive again; the attempt goes on where it paused."""
+
+    phase: Phase
+    """The phase it resumes in."""
+    at: float
+    """Server time."""
+    type: Literal["resumed"] = "resumed"
+    """Output kind."""
+
+
+PAUSE_MESSAGE = "Please hold still and keep looking at the camera: the check will go on in a moment."
+"""What the customer is told while the attempt waits for the server (never a failure)."""
+
+Output = PhaseChanged | Guidance | Prompt | ChallengeProgress | Paused | Resumed | Decided
 """Everything :meth:`Attempt.feed` can return."""
 
 
@@ -170,6 +211,9 @@ class AnalysisPlan:
     """Scan the whole frame (counts faces)."""
     encode: bool
     """Compute the embedding (a keyframe)."""
+    priority: int = 1
+    """How urgent the frame is when the analysis pool is busy, lowest first: 0 while a prompt's window
+    runs or the verdict waits, 1 during the baseline or before a prompt, 2 while looking for a face."""
 
 
 @dataclass(slots=True)
@@ -180,6 +224,10 @@ class _Try:
     deadline: float = 0.0
     flat_seen: bool = False
     flat_run: int = 0
+    frames: int = 0
+    """Frames fed since the prompt."""
+    shift: float = 0.0
+    """Seconds the window was suspended by pauses."""
 
 
 @dataclass(slots=True)
@@ -192,6 +240,8 @@ class _Challenge:
 
 GUIDANCE_REPEAT = 3.0
 """Seconds before the same guidance is repeated."""
+DECIDE_FRAMES = 8
+"""Frames the deciding phase must have been fed before missing keyframes fail the attempt."""
 BASELINE_GRACE = 0.5
 """Seconds of unusable frames tolerated during the baseline before going back to the quality phase."""
 
@@ -204,7 +254,7 @@ class Attempt:
         *,
         nonce: str,
         policy: VerificationPolicy,
-        rng: random.Random,
+        rng: Randomness | random.Random,
         reference: npt.NDArray[np.float64] | None,
         sequence: tuple[Action, ...] | None = None,
     ) -> None:
@@ -224,7 +274,7 @@ class Attempt:
         self._faces = FaceCountCheck(p)
         self._collector = BaselineCollector(policy.baseline)
         self._detectors = ActionDetectors(policy.challenges)
-        self._smoother = Smoother()
+        self._smoother = Smoother(policy.challenges.smooth_span)
         self.phase = Phase.QUALITY
         self.baseline: Baseline | None = None
         self.decision: Decision | None = None
@@ -242,7 +292,18 @@ class Attempt:
         self._guided: tuple[Issue, float] | None = None
         self._challenges: list[_Challenge] = []
         self._deciding_since: float | None = None
+        self._deciding_frames = 0
         self._echo: tuple[Action, float] | None = None
+        self._recent: deque[float] = deque()
+        self._fed: list[tuple[float, FrameAnalysis]] = []
+        self._draws: list[float] = []
+        self._aborted: tuple[float, Reason] | None = None
+        self._last_fed: float | None = None
+        self.paused = False
+        """Whether the attempt waits for the server to analyse frames fast enough."""
+        self._paused_since: float | None = None
+        self._paused_total = 0.0
+        self._retrying = False
 
     # --- queries ------------------------------------------------------------------------------------
 
@@ -277,7 +338,16 @@ class Attempt:
             encode = False
         scan = self._last_scan_at is None or t - self._last_scan_at >= pol.scan_interval
         detect = self._last_detect_at is None or t - self._last_detect_at >= pol.detect_interval
-        return AnalysisPlan(detect=detect, full_scan=scan or encode, encode=encode)
+        current = self._challenges[-1].current if self._challenges else None
+        if self.phase is Phase.DECIDING or (
+            self.phase is Phase.CHALLENGE and current is not None and current.prompted_at is not None
+        ):
+            priority = 0
+        elif judging:
+            priority = 1
+        else:
+            priority = 2
+        return AnalysisPlan(detect=detect, full_scan=scan or encode, encode=encode, priority=priority)
 
     # --- driving --------------------------------------------------------------------------------------
 
@@ -288,6 +358,7 @@ class Attempt:
         if self._last_t is not None and t < self._last_t:
             raise AttemptError("frames must be fed in time order")
         self._last_t = t
+        self._fed.append((t, analysis))
         out: list[Output] = []
         if self.started_at is None:
             self.started_at = t
@@ -301,8 +372,11 @@ class Attempt:
         failure = self._passive(t, analysis)
         if failure is not None:
             return out + self._finish(t, [failure])
-        if t - self.started_at > self.policy.max_seconds:
+        if t - self.started_at - self._paused_for(t) > self.policy.max_seconds:
             return out + self._finish(t, [Reason.TIMED_OUT])
+        out += self._pace(t)
+        if self.decision is not None:
+            return out
 
         if self.phase is Phase.QUALITY:
             out += self._quality(t, analysis)
@@ -323,9 +397,63 @@ class Attempt:
         """End the attempt now (the stream ended, the call was hung up)."""
         if self.phase is Phase.DONE:
             return []
+        self._aborted = (t, reason)
         if self.started_at is None:
             self.started_at = t
         return self._finish(max(t, self._last_t or t), [reason])
+
+    def evidence(self) -> Evidence:
+        """Every input so far (policy, reference, sequence, random pauses, frames, abort): what
+        :mod:`verification.redecide` needs to re-derive the decision."""
+        return Evidence(
+            nonce=self.nonce,
+            policy=self.policy,
+            sequence=self.sequence,
+            draws=tuple(self._draws),
+            reference=self._reference,
+            frames=tuple(self._fed),
+            aborted=self._aborted,
+        )
+
+    # --- pace ----------------------------------------------------------------------------------------------
+
+    def _paused_for(self, t: float) -> float:
+        """Seconds paused so far, including a pause still running."""
+        running = t - self._paused_since if self._paused_since is not None else 0.0
+        return self._paused_total + running
+
+    def _pace(self, t: float) -> list[Output]:
+        """Pause or resume by the rate of frames fed; end ``busy`` after too long a pause."""
+        assert self.started_at is not None
+        pace = self.policy.pace
+        self._last_fed = self._recent[-1] if self._recent else None
+        self._recent.append(t)
+        while t - self._recent[0] > pace.rate_window:
+            self._recent.popleft()
+        if t - self.started_at < pace.rate_window or self.phase not in (Phase.BASELINE, Phase.CHALLENGE):
+            return []
+        span = t - self._recent[0]
+        fps = (len(self._recent) - 1) / span if span > 0 else 0.0
+        if not self.paused and fps < pace.min_fps:
+            # After a stall the pause began when frames stopped coming, not when the next one arrived.
+            previous = self._recent[-2] if len(self._recent) > 1 else self._last_fed
+            gap_began = previous if previous is not None and t - previous > 1 / pace.min_fps else t
+            self.paused, self._paused_since = True, gap_began
+            return [Paused(round(fps, 2), PAUSE_MESSAGE, t)]
+        if self.paused:
+            assert self._paused_since is not None
+            if self._paused_for(t) > pace.max_pause:
+                return self._finish(t, [Reason.BUSY])
+            if fps >= pace.resume_fps:
+                suspended = t - self._paused_since
+                self._paused_total += suspended
+                self.paused, self._paused_since = False, None
+                current = self._challenges[-1].current if self._challenges else None
+                if current is not None and current.prompted_at is not None:
+                    current.deadline += suspended
+                    current.shift += suspended
+                return [Resumed(self.phase, t)]
+        return []
 
     # --- passive checks -----------------------------------------------------------------------------------
 
@@ -411,7 +539,9 @@ class Attempt:
 
     def _new_try(self, challenge: _Challenge, t: float) -> None:
         low, high = self.policy.challenges.gap
-        challenge.current = _Try(waiting_since=t, prompt_after=t + self._rng.uniform(low, high))
+        pause = self._rng.uniform(low, high)
+        self._draws.append(pause)
+        challenge.current = _Try(waiting_since=t, prompt_after=t + pause)
 
     def _challenge(self, t: float, analysis: FrameAnalysis) -> list[Output]:
         assert self.baseline is not None
@@ -444,6 +574,8 @@ class Attempt:
 
         if current.prompted_at is None:
             for event in events:
+                if event.action is challenge.action and challenge.tries:
+                    continue  # a late answer to the previous prompt of this action, not an unprompted one
                 if event.action in DELIBERATE:
                     record = TryRecord(
                         challenge.action,
@@ -456,6 +588,8 @@ class Attempt:
                     )
                     return self._end_try(challenge, record, t)
             settled = s is not None and at_rest(s, c)
+            if self.paused:
+                return []
             if t >= current.prompt_after and (settled or t >= current.prompt_after + c.settle_max):
                 current.prompted_at = t
                 current.deadline = t + c.window
@@ -472,6 +606,7 @@ class Attempt:
             return []
 
         prompted = current.prompted_at
+        current.frames += 1
         for event in events:
             if event.action is challenge.action:
                 if event.onset < prompted + c.min_onset:
@@ -501,10 +636,27 @@ class Attempt:
                     event.action,
                 )
                 return self._end_try(challenge, record, t)
-        if t > current.deadline:
+        if t > current.deadline and not self.paused and not self._window_open(challenge, current, t):
             result = TryResult.NO_PARALLAX if current.flat_seen else TryResult.ACTION_NOT_SEEN
-            return self._end_try(challenge, TryRecord(challenge.action, prompted, t, result), t)
+            watched = max(t - prompted - current.shift, 1e-9)
+            record = TryRecord(challenge.action, prompted, t, result, window_fps=current.frames / watched)
+            return self._end_try(challenge, record, t)
         return []
+
+    def _window_open(self, challenge: _Challenge, current: _Try, t: float) -> bool:
+        """Past the deadline, whether the try still waits: too few frames were analysed in its window,
+        or a movement of the asked action that started inside it has not completed yet."""
+        c = self.policy.challenges
+        assert current.prompted_at is not None
+        limit = current.prompted_at + current.shift + c.max_window
+        if current.frames < c.window_frames and t <= limit:
+            return True
+        onset = self._detectors.started(challenge.action, t)
+        return (
+            onset is not None
+            and current.prompted_at + c.min_onset <= onset <= current.deadline
+            and t <= current.deadline + c.late_grace
+        )
 
     def _end_try(self, challenge: _Challenge, record: TryRecord, t: float) -> list[Output]:
         challenge.tries.append(record)
@@ -531,14 +683,25 @@ class Attempt:
             return [ChallengeProgress(challenge.index, challenge.action, "retry", record.result, t)]
         reason = record.result.reason
         assert reason is not None
+        if self._too_sparse_to_see(challenge, record):
+            reason = Reason.BUSY  # not seen because too few frames were analysed: no verdict on the person
         out = [ChallengeProgress(challenge.index, challenge.action, "failed", record.result, t)]
         return out + self._finish(t, [reason])
 
+    def _too_sparse_to_see(self, challenge: _Challenge, record: TryRecord) -> bool:
+        """Whether a blink 'not seen' came from a window analysed too sparsely to catch one."""
+        c = self.policy.challenges
+        if record.result is not TryResult.ACTION_NOT_SEEN or challenge.action is not Action.BLINK:
+            return False
+        return record.window_fps is not None and record.window_fps < c.blink_min_fps
+
     def _deciding(self, t: float) -> list[Output]:
         assert self._deciding_since is not None
+        self._deciding_frames += 1
         if len(self._keyframes) >= self.policy.passive.min_keyframes:
             return self._finish(t, [])
-        if t - self._deciding_since > self.policy.decide_wait:
+        # Judged on frames, not on the clock alone: a slow server must not cost the keyframes.
+        if t - self._deciding_since > self.policy.decide_wait and self._deciding_frames > DECIDE_FRAMES:
             return self._finish(t, [Reason.TOO_FEW_KEYFRAMES])
         return []
 
@@ -549,7 +712,7 @@ class Attempt:
         outcome, reasons, match_result, spread = decide(
             liveness=liveness, keyframes=self._keyframes, reference=self._reference, policy=self.policy
         )
-        if outcome is not Outcome.FAIL and self.phase is not Phase.DECIDING:
+        if outcome in (Outcome.PASS, Outcome.REVIEW) and self.phase is not Phase.DECIDING:
             # Only an attempt that got through every challenge may pass or go to review.
             outcome = Outcome.FAIL
         elapsed = max(t - self.started_at, 1e-9)
@@ -569,6 +732,7 @@ class Attempt:
                 scans_with_several_faces=self._faces.scans_with_several,
                 frames_analysed=self._frames,
                 effective_fps=self._frames / elapsed,
+                paused_seconds=self._paused_for(t),
             ),
             keyframes=tuple(self._keyframes),
             baseline=self.baseline,
@@ -576,5 +740,6 @@ class Attempt:
             decided_at=t,
         )
         self.phase = Phase.DONE
+        self.paused = False
         self.decision = decision
         return [PhaseChanged(Phase.DONE, t), Decided(decision)]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from verification.geometry import FaceMeasures
+from verification.measures import FaceMeasures
 from verification.policy import BaselinePolicy
 
 

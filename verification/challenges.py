@@ -34,9 +34,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from verification.baseline import Baseline
-from verification.geometry import FaceMeasures
+from verification.measures import FaceMeasures
 from verification.policy import ChallengePolicy
 
 
@@ -69,8 +70,21 @@ DELIBERATE: frozenset[Action] = frozenset(
 Blinks are not in it: people blink on their own every few seconds."""
 
 
+class Randomness(Protocol):
+    """What an attempt draws at random: ``random.Random`` (``SystemRandom`` in production), or the
+    recorded draws when a decision is re-derived."""
+
+    def uniform(self, a: float, b: float) -> float:
+        """A number within ``a``-``b``."""
+        ...
+
+    def randrange(self, n: int) -> int:
+        """An integer within 0-``n``-1."""
+        ...
+
+
 def draw_sequence(
-    rng: random.Random, count: int = 3, actions: Sequence[Action] = tuple(Action)
+    rng: Randomness | random.Random, count: int = 3, actions: Sequence[Action] = tuple(Action)
 ) -> tuple[Action, ...]:
     """``count`` actions drawn at random from ``actions``, never the same twice in a row, and never a
     blink last.
@@ -134,18 +148,22 @@ def signals(t: float, measures: FaceMeasures, baseline: Baseline) -> Signals:
 class Smoother:
     """Median of the last three frames for every signal but the eyes (a blink may last two frames).
 
+    Only while the three frames span at most ``span`` seconds: at a low analysis rate three frames
+    cover a whole nod, and the median would erase it.
+
     Landmark jitter moves the nose by about 1-2 % of the eye distance from frame to frame; a median of
     three removes single-frame spikes. The median of a steady movement is its middle frame, so the
     smoothed signals carry the middle frame's time (and the eyes are the middle frame's too).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, span: float = 0.3) -> None:
+        self._span = span
         self._recent: deque[Signals] = deque(maxlen=3)
 
     def push(self, s: Signals) -> Signals:
-        """Add a frame; the smoothed signals at its time."""
+        """Add a frame; the smoothed signals at its time (the raw frame when frames are sparse)."""
         self._recent.append(s)
-        if len(self._recent) < 3:
+        if len(self._recent) < 3 or self._recent[2].t - self._recent[0].t > self._span:
             return s
 
         def median(name: str) -> float:

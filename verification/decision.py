@@ -21,7 +21,7 @@ from verification.challenges import Action
 from verification.matching import MatchResult, MatchVerdict, match
 from verification.passive import identity_spread
 from verification.policy import VerificationPolicy
-from verification.reasons import EXPLANATIONS, FAILING, Reason, next_step
+from verification.reasons import CUSTOMER_NEXT_STEP, EXPLANATIONS, FAILING, Reason, next_step
 
 
 class Outcome(StrEnum):
@@ -30,6 +30,8 @@ class Outcome(StrEnum):
     PASS = "pass"  # noqa: S105 - an outcome, not a password
     REVIEW = "review"
     FAIL = "fail"
+    BUSY = "busy"
+    """No verdict on the customer: the server could not analyse enough frames (start again)."""
 
 
 class TryResult(StrEnum):
@@ -66,6 +68,8 @@ class TryRecord:
     """When the asked (or offending) movement met its threshold."""
     other_action: Action | None = None
     """The action performed instead, for wrong or unprompted actions."""
+    window_fps: float | None = None
+    """Frames analysed per second in the window, for an action not seen."""
 
     @property
     def reaction_seconds(self) -> float | None:
@@ -126,6 +130,8 @@ class Scores:
     """Frames fed to the attempt."""
     effective_fps: float
     """Frames analysed per second over the attempt."""
+    paused_seconds: float = 0.0
+    """Time the attempt spent paused because too few frames were analysed."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -164,6 +170,8 @@ class Decision:
             return {"status": "passed", "message": "Thank you, your identity is confirmed."}
         if self.outcome is Outcome.REVIEW:
             return {"status": "teller_check", "message": "Thank you. The teller will finish the check."}
+        if self.outcome is Outcome.BUSY:
+            return {"status": "busy", "message": CUSTOMER_NEXT_STEP[Reason.BUSY]}
         return {"status": "failed", "message": next_step(self.reasons)}
 
     def teller_view(self) -> dict[str, Any]:
@@ -188,6 +196,7 @@ class Decision:
                                 else t.completed_at - t.prompted_at
                             ),
                             "other_action": t.other_action.value if t.other_action else None,
+                            "window_fps": _round(t.window_fps),
                         }
                         for t in c.tries
                     ],
@@ -206,6 +215,7 @@ class Decision:
                 "scans_with_several_faces": self.scores.scans_with_several_faces,
                 "frames_analysed": self.scores.frames_analysed,
                 "effective_fps": _round(self.scores.effective_fps),
+                "paused_seconds": _round(self.scores.paused_seconds),
             },
             "keyframes": len(self.keyframes),
             "seconds": _round(self.seconds),
@@ -243,8 +253,12 @@ def decide(
         reasons.append(Reason.MATCH_UNCERTAIN)
     elif reference is None:
         reasons.append(Reason.NO_REFERENCE)
+    # An early rejection already names the mismatch; each reason is listed once.
+    reasons = list(dict.fromkeys(reasons))
     outcome: Outcome
-    if any(r in FAILING for r in reasons):
+    if Reason.BUSY in reasons and not any(r in FAILING for r in reasons):
+        outcome = Outcome.BUSY
+    elif any(r in FAILING for r in reasons):
         outcome = Outcome.FAIL
     elif reasons:
         outcome = Outcome.REVIEW

@@ -1,12 +1,17 @@
 """Evaluation harness: APCER per attack species and BPCER on synthetic clips, with the real pipeline.
 
-    python -m verification.evaluate [--attempts 300] [--workers 2] [--faces-dir DIR] [--json FILE]
+    python -m verification.evaluate [--attempts 300] [--workers 2] [--fps 15 8 5 3] [--faces-dir DIR]
+                                    [--json FILE]
 
 For every attempt the harness plays the server: it creates a real :class:`~verification.attempt.Attempt`
 (random challenge sequence, random pauses), samples the synthetic camera at 15 frames per second,
 analyses every frame with the real :class:`~verification.analysis.DlibAnalyzer` as the attempt plans
 it, feeds the attempt, and passes each prompt to the synthetic customer, who reacts after a human
 delay. Server time is capture time plus a random uplink delay.
+
+``--fps`` caps the analysis rate, as a busy server does: frames reach the attempt at that rate (with
+±15 % jitter below the policy's ``sample_fps``) while the attempt's policy is unchanged, so the figures
+show how the decision degrades — BPCER and APCER per species at each rate.
 
 Attack species are described in :mod:`verification.synth.attacks`. Recordings (replay, loop, static
 injection) come from a pool of recorded clips per identity; a frame of such a clip analysed with the
@@ -113,6 +118,10 @@ class Result:
     """Analysis CPU seconds per frame, by kind (track, detect, scan, keyframe)."""
     tries: list[str] = field(default_factory=list)
     """``action:result/result`` per challenge reached."""
+    fps: float = 15.0
+    """The analysis rate the attempt was fed at."""
+    paused: float = 0.0
+    """Seconds the attempt spent paused for lack of analysed frames."""
     decision: Decision | None = field(default=None, repr=False)
     """The decision itself (dropped when results leave a worker process)."""
 
@@ -144,9 +153,15 @@ class Simulation:
     """Plays the server for simulated attempts, with the real analyser (one per process)."""
 
     def __init__(
-        self, faces_dir: Path, policy: VerificationPolicy | None = None, analyzer: DlibAnalyzer | None = None
+        self,
+        faces_dir: Path,
+        policy: VerificationPolicy | None = None,
+        analyzer: DlibAnalyzer | None = None,
+        fps: float | None = None,
     ) -> None:
         self.policy = policy or VerificationPolicy()
+        self.fps = fps or self.policy.sample_fps
+        """Frames analysed per second (the cap of a busy server)."""
         self.analyzer = analyzer or DlibAnalyzer()
         self.cast = Cast(faces_dir, self.analyzer)
         self._clips: OrderedDict[tuple[str, int], RecordedClip] = OrderedDict()
@@ -235,17 +250,20 @@ class Simulation:
         )
         scenario = scenario_for(attempt.sequence) if scenario_for else self.scenario(spec, attempt.sequence)
         uplink = rng.uniform(0.04, 0.15)
-        step = 1.0 / policy.sample_fps
+        step = 1.0 / self.fps
+        jitter = 0.15 if self.fps < policy.sample_fps else 0.0
+        pace = random.Random(spec.seed ^ 0x5A5A)
         track: Track | None = None
         costs: dict[str, list[float]] = defaultdict(list)
         frames = analysed = 0
         k = 0
+        capture_t = 0.0
         server_t = uplink
         while attempt.decision is None and server_t < MAX_SECONDS:
-            server_t = uplink + k * step
+            server_t = uplink + capture_t
             plan = attempt.plan(server_t)
             kind = _kind(plan, track)
-            analysis, cached = self._analyse(scenario, k * step, plan, track)
+            analysis, cached = self._analyse(scenario, capture_t, plan, track)
             frames += 1
             if not cached:
                 analysed += 1
@@ -255,6 +273,7 @@ class Simulation:
                 if isinstance(output, Prompt):
                     scenario.prompt(output.action, output.at)
             k += 1
+            capture_t = capture_t + step * (1.0 + pace.uniform(-jitter, jitter)) if jitter else k * step
         if attempt.decision is None:
             attempt.abort(server_t)
         decision = attempt.decision
@@ -274,6 +293,8 @@ class Simulation:
             tries=[
                 f"{c.action.value}:{'/'.join(t.result.value for t in c.tries)}" for c in decision.challenges
             ],
+            fps=self.fps,
+            paused=decision.scores.paused_seconds,
             decision=decision,
         )
 
@@ -300,9 +321,9 @@ _SIMULATION: Simulation | None = None
 """This worker process's simulation (set by the pool initializer)."""
 
 
-def _init_worker(faces_dir: str) -> None:
+def _init_worker(faces_dir: str, fps: float | None = None) -> None:
     global _SIMULATION
-    _SIMULATION = Simulation(Path(faces_dir))
+    _SIMULATION = Simulation(Path(faces_dir), fps=fps)
 
 
 def _simulation() -> Simulation:
@@ -310,8 +331,10 @@ def _simulation() -> Simulation:
     return _SIMULATION
 
 
-def _run_chunk(specs: list[Spec]) -> list[Result]:
+def _run_chunk(specs: list[Spec], fps: float | None = None) -> list[Result]:
     simulation = _simulation()
+    if fps is not None:
+        simulation.fps = fps
     results = [simulation.run(spec) for spec in specs]
     for r in results:
         r.decision = None  # keyframe images and embeddings stay in the worker
@@ -378,6 +401,7 @@ def summarise(results: list[Result]) -> dict[str, Any]:
             "pass": outcomes["pass"],
             "review": outcomes["review"],
             "fail": outcomes["fail"],
+            "busy": outcomes["busy"],
             "rate": (outcomes["fail"] if kind == "genuine" else outcomes["pass"]) / n,
             "first_reasons": dict(reasons.most_common()),
             "seconds_p50": _percentile(times, 50),
@@ -429,7 +453,7 @@ def report(
     table = summarise(results)
     lines = ["Verification evaluation on SYNTHETIC clips (real decision code, real dlib analysis)", ""]
     lines.append(
-        f"{'species':<10} {'n':>5} {'pass':>5} {'review':>6} {'fail':>5}  {'rate':<16} "
+        f"{'species':<10} {'n':>5} {'pass':>5} {'review':>6} {'fail':>5} {'busy':>5}  {'rate':<16} "
         "first reasons (non-pass)"
     )
     for kind, row in table.items():
@@ -437,8 +461,8 @@ def report(
         rate = f"{label} {100 * row['rate']:.1f} %"
         reasons = ", ".join(f"{k} {v}" for k, v in row["first_reasons"].items())
         lines.append(
-            f"{kind:<10} {row['attempts']:>5} {row['pass']:>5} {row['review']:>6} {row['fail']:>5}  "
-            f"{rate:<16} {reasons}"
+            f"{kind:<10} {row['attempts']:>5} {row['pass']:>5} {row['review']:>6} {row['fail']:>5} "
+            f"{row['busy']:>5}  {rate:<16} {reasons}"
         )
     if "genuine" in table:
         g = table["genuine"]
@@ -477,7 +501,35 @@ def report(
         f"  frames sampled {total_frames}, analysed {analysed}, "
         f"reused from the clip cache {total_frames - analysed}"
     )
-    lines += ["", f"wall {wall / 60:.1f} min, CPU {cpu / 60:.1f} min (all processes)"]
+    used = "n/a" if math.isnan(cpu) else f"{cpu / 60:.1f} min"
+    lines += ["", f"wall {wall / 60:.1f} min, CPU {used} (all processes)"]
+    return "\n".join(lines)
+
+
+def rates_table(results: list[Result]) -> str:
+    """BPCER and APCER per species at each analysis rate (the figure of a busy server)."""
+    rates = sorted({r.fps for r in results}, reverse=True)
+    kinds = [k for k in SPECIES if any(r.species == k for r in results)]
+    lines = [
+        "By analysis rate (SYNTHETIC): genuine BPCER (fail) / busy; attacks APCER (pass); n per cell",
+        f"{'fps':>5}  " + "  ".join(f"{k:>14}" for k in kinds),
+    ]
+    for fps in rates:
+        cells = []
+        for kind in kinds:
+            rs = [r for r in results if r.fps == fps and r.species == kind]
+            n = len(rs)
+            if kind == "genuine":
+                fails = sum(r.outcome == "fail" for r in rs)
+                busy = sum(r.outcome == "busy" for r in rs)
+                cells.append(f"{100 * fails / n:4.1f}%/{busy:>2} n{n}")
+            else:
+                cells.append(f"{100 * sum(r.outcome == 'pass' for r in rs) / n:4.1f}% n{n}")
+        lines.append(f"{fps:>5g}  " + "  ".join(f"{c:>14}" for c in cells))
+    paused = [r for r in results if r.paused > 0 and r.species == "genuine"]
+    lines.append(
+        f"genuine attempts that paused: {len(paused)} of {sum(r.species == 'genuine' for r in results)}"
+    )
     return "\n".join(lines)
 
 
@@ -492,6 +544,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="master seed")
     parser.add_argument("--species", nargs="*", choices=SPECIES, default=list(SPECIES))
     parser.add_argument("--json", type=Path, help="also write every attempt's result here")
+    parser.add_argument(
+        "--fps",
+        type=float,
+        nargs="*",
+        default=[VerificationPolicy().sample_fps],
+        help="analysis rates to evaluate at, frames/s (a busy server's cap; default: the policy's 15)",
+    )
     args = parser.parse_args(argv)
     faces_dir = args.faces_dir or default_faces_dir(REPO_ROOT)
     if faces_dir is None:
@@ -509,13 +568,31 @@ def main(argv: list[str] | None = None) -> int:
         args.workers, mp_context=context, initializer=_init_worker, initargs=(str(faces_dir),)
     ) as pool:
         pairs = pool.submit(_photo_pairs).result()
-        for chunk_results in pool.map(_run_chunk, _chunks(specs, 10)):
-            results.extend(chunk_results)
-            done = len(results)
-            if done % 100 < 10:
-                print(f"  {done}/{len(specs)} attempts", file=sys.stderr, flush=True)
+        for fps in args.fps:
+            began = time.perf_counter()
+            chunks = _chunks(specs, 10)
+            rate_results: list[Result] = []
+            for chunk_results in pool.map(_run_chunk, chunks, [fps] * len(chunks)):
+                rate_results.extend(chunk_results)
+                done = len(rate_results)
+                if done % 100 < 10:
+                    print(f"  {fps:g} fps: {done}/{len(specs)} attempts", file=sys.stderr, flush=True)
+            results.extend(rate_results)
+            print(f"=== analysis rate {fps:g} frames/s ===")
+            print(
+                report(
+                    rate_results,
+                    pairs,
+                    time.perf_counter() - began,
+                    math.nan,
+                    VerificationPolicy(),  # CPU: at the end
+                )
+            )
+            print(flush=True)
     wall, cpu = time.perf_counter() - started, _cpu() - cpu_started
-    print(report(results, pairs, wall, cpu, VerificationPolicy()))
+    if len(args.fps) > 1:
+        print(rates_table(results))
+    print(f"all rates: wall {wall / 60:.1f} min, CPU {cpu / 60:.1f} min")
     if args.json:
         args.json.write_text(json.dumps([r.to_json() for r in results]))
     return 0

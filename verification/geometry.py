@@ -23,26 +23,42 @@ corner-to-corner distance, averaged over both eyes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-Points = npt.NDArray[np.float64]
-"""An ``(N, 2)`` array of image points (x, y) in pixels."""
+from verification.measures import (
+    INNER_LIP_PAIRS,
+    LANDMARK_COUNT,
+    LEFT_EYE,
+    NOSE_BASE,
+    NOSE_TIP,
+    RIGHT_EYE,
+    FaceMeasures,
+    HeadPose,
+    Points,
+    eye_centres,
+)
+from verification.measures import (
+    point_distance as _distance,
+)
 
-LANDMARK_COUNT = 68
+__all__ = [
+    "LANDMARK_COUNT",
+    "LEFT_EYE",
+    "RIGHT_EYE",
+    "FaceMeasures",
+    "HeadPose",
+    "as_points",
+    "eye_aspect_ratio",
+    "eye_centres",
+    "head_pose",
+    "measure",
+    "mouth_opening",
+    "parallax",
+]
 
-JAW = range(0, 17)
-RIGHT_EYE = (36, 37, 38, 39, 40, 41)
-"""The customer's right eye (image left): outer corner, two upper-lid points, inner corner, two lower."""
-LEFT_EYE = (42, 43, 44, 45, 46, 47)
-NOSE_TIP = 30
-NOSE_BASE = 33
-MOUTH_CORNERS = (48, 54)
-INNER_LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
-"""Upper/lower inner-lip points facing each other."""
 
 # Generic head model (millimetres, camera axes: x to the image right, y down, z away from the camera,
 # origin at the nose tip). Rough adult anthropometry; only changes of pose against the customer's own
@@ -64,42 +80,6 @@ _POSE_INDEXES = tuple(_MODEL_POINTS)
 _MODEL = np.array([_MODEL_POINTS[i] for i in _POSE_INDEXES], dtype=np.float64)
 
 
-@dataclass(frozen=True, slots=True)
-class HeadPose:
-    """Head orientation in degrees (see the module docstring for signs)."""
-
-    yaw: float
-    """Left/right turn; positive: the customer turned to their left (nose to the image right)."""
-    pitch: float
-    """Up/down; positive: chin down."""
-    roll: float
-    """In-plane tilt; positive: clockwise in the image."""
-
-
-@dataclass(frozen=True, slots=True)
-class FaceMeasures:
-    """Everything the decision logic reads from one frame's landmarks."""
-
-    eye_ratio: float
-    """Eye aspect ratio averaged over both eyes (open ≈ 0.25-0.35, closed ≈ 0.1)."""
-    mouth_opening: float
-    """Mean inner-lip gap over the face height (eyes to nose base); closed ≈ 0, wide open ≈ 0.5+."""
-    pose: HeadPose
-    """Head orientation from ``cv2.solvePnP`` against a generic head model."""
-    parallax_u: float
-    """Nose tip across the eye line in the projective face frame, eye distances (0 ≈ centred)."""
-    parallax_v: float
-    """Nose tip along the eyes-to-mouth axis in the projective face frame, its lengths (≈ 0.5-0.7)."""
-    aspect: float
-    """Face height (eyes to nose base) over eye-centre distance; a tilted or turned face flattens it."""
-    eye_distance: float
-    """Distance between the eye centres, in pixels (face size for the quality gate)."""
-    center_x: float
-    """Mean landmark x, in pixels."""
-    center_y: float
-    """Mean landmark y, in pixels."""
-
-
 def as_points(landmarks: npt.ArrayLike) -> Points:
     """Validate and convert landmarks to a float64 ``(68, 2)`` array."""
     points = np.asarray(landmarks, dtype=np.float64)
@@ -110,10 +90,6 @@ def as_points(landmarks: npt.ArrayLike) -> Points:
     return points
 
 
-def _distance(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float:
-    return float(np.hypot(*(a - b)))
-
-
 def eye_aspect_ratio(points: Points, eye: tuple[int, int, int, int, int, int]) -> float:
     """Soukupová & Čech's ratio for one eye: (|p2-p6| + |p3-p5|) / (2 |p1-p4|)."""
     p1, p2, p3, p4, p5, p6 = (points[i] for i in eye)
@@ -121,13 +97,6 @@ def eye_aspect_ratio(points: Points, eye: tuple[int, int, int, int, int, int]) -
     if width <= 1e-6:
         return 0.0
     return (_distance(p2, p6) + _distance(p3, p5)) / (2.0 * width)
-
-
-def eye_centres(points: Points) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Centres of the (image-left, image-right) eyes from their corners only (stable during blinks)."""
-    right = (points[RIGHT_EYE[0]] + points[RIGHT_EYE[3]]) / 2.0
-    left = (points[LEFT_EYE[0]] + points[LEFT_EYE[3]]) / 2.0
-    return right, left
 
 
 def face_height(points: Points) -> float:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from verification.analysis import THUMBNAIL_SIZE, FrameAnalysis
+from verification.frame_analysis import THUMBNAIL_SIZE, FrameAnalysis
 from verification.policy import PassivePolicy
 from verification.reasons import Reason
 

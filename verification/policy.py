@@ -126,6 +126,22 @@ class ChallengePolicy:
     """Largest nose shift (both axes) of a frame counted as flat motion."""
     flat_frames: int = 2
     """Consecutive frames of such flat motion that fail the current try at once."""
+    window_frames: int = 18
+    """Fewest analysed frames a try's window must hold (3 frames/s over 6 s): when the server analysed
+    fewer, the window is extended until it has them, up to ``max_window``. An action is judged on the
+    frames actually analysed, not on the clock alone."""
+    max_window: float = 12.0
+    """Longest a window is ever extended to, seconds from its prompt."""
+    late_grace: float = 1.5
+    """At the end of a window, a movement of the asked action that started inside it (a slow answer, or
+    one seen on few frames) may still complete within this many seconds and counts as the answer."""
+    blink_min_fps: float = 6.0
+    """A blink lasts 0.1-0.3 s: at fewer analysed frames per second its window may simply not have
+    caught it. A blink not seen at a lower rate, on its last try, ends the check ``busy`` (the server
+    could not see well enough to judge), never ``fail``."""
+    smooth_span: float = 0.3
+    """Signals are smoothed (median of three frames) only when those frames span at most this long;
+    at low analysis rates three frames would blur a whole nod, so the raw frame is used."""
 
     def __post_init__(self) -> None:
         _positive(self)
@@ -135,6 +151,7 @@ class ChallengePolicy:
         _check(0 < self.blink_closed < self.blink_open < 1, "need 0 < blink_closed < blink_open < 1")
         _check(0 < self.onset_fraction < 1, "onset_fraction must be within 0-1")
         _check(0 < self.nod_return < 1, "nod_return must be within 0-1")
+        _check(self.max_window >= self.window, "max_window must not be shorter than window")
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +195,11 @@ class PassivePolicy:
 class MatchPolicy:
     """Face match against the reference photo (median embedding distance)."""
 
-    accept: float = 0.40
-    """At or below: same person."""
-    review: float = 0.50
+    accept: float = 0.45
+    """At or below: same person. Chosen on real package photos with ID-photo degradations
+    (``python -m verification.match_calibration``): every cross-photo genuine pair but one (0.48) is
+    at or below it, the closest impostor is at 0.52 (docs/verification.md)."""
+    review: float = 0.55
     """Above ``accept`` and at or below this: a person decides; above: different person."""
     early_reject: float = 0.60
     """Once ``early_keyframes`` keyframes are in and their median distance exceeds this, the attempt
@@ -193,6 +212,35 @@ class MatchPolicy:
         _check(0 < self.accept <= self.review < 2, "need 0 < accept <= review < 2")
         _check(self.early_reject >= self.review, "early_reject must not be below review")
         _check(self.early_keyframes >= 1, "early_keyframes must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class PacePolicy:
+    """What happens when the server analyses fewer frames than the attempt asks for (a busy machine).
+
+    The attempt measures the rate of frames it is actually fed. Below ``min_fps`` during the baseline
+    or the challenges it pauses: no new prompt, the running window stops counting, and the customer is
+    told plainly to hold still for a moment; it resumes at ``resume_fps``. Paused longer than
+    ``max_pause`` in all, it ends with outcome ``busy`` — never ``fail``: a live person is not failed
+    because the server was slow. The service refuses to *start* an attempt (``busy``) when the
+    analysis pool could not give it ``admit_fps``.
+    """
+
+    min_fps: float = 2.0
+    """Analysed frames per second (over ``rate_window``) below which the attempt pauses."""
+    resume_fps: float = 2.5
+    """Rate at which a paused attempt resumes."""
+    rate_window: float = 2.0
+    """Seconds of server time over which the rate is measured."""
+    max_pause: float = 20.0
+    """Total seconds an attempt may stay paused before it ends ``busy``."""
+    admit_fps: float = 5.0
+    """Analysis rate a new attempt must be expected to get, else it is refused ``busy``."""
+
+    def __post_init__(self) -> None:
+        _positive(self)
+        _check(0 < self.min_fps <= self.resume_fps, "need 0 < min_fps <= resume_fps")
+        _check(self.rate_window > 0, "rate_window must be positive")
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +273,8 @@ class VerificationPolicy:
     """Passive checks."""
     match: MatchPolicy = field(default_factory=MatchPolicy)
     """Face match."""
+    pace: PacePolicy = field(default_factory=PacePolicy)
+    """Pausing (or ending ``busy``) when the server analyses too few frames."""
     sample_fps: float = 15.0
     """Frames per second analysed."""
     detect_interval: float = 0.2

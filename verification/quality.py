@@ -1,6 +1,6 @@
 """Quality gate: is this frame good enough to judge, and if not, what should the customer do?
 
-:func:`assess` looks at one :class:`~verification.analysis.FrameAnalysis` and returns the problems
+:func:`assess` looks at one :class:`~verification.frame_analysis.FrameAnalysis` and returns the problems
 in order of what to fix first (no face before too dark, too far before blurry). The attempt shows the
 customer the first problem's plain-language message.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from verification.analysis import FrameAnalysis
+from verification.frame_analysis import FrameAnalysis
 from verification.policy import QualityPolicy
 
 

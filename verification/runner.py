@@ -119,10 +119,12 @@ class VerificationRunner:
         self._last_sampled: float | None = None
         self._track: Track | None = None
         self._stop = asyncio.Event()
+        self._stop_reason = Reason.ABORTED
         self.stats = RunnerStats()
 
-    def stop(self) -> None:
+    def stop(self, reason: Reason = Reason.ABORTED) -> None:
         """End the attempt now (the call ended): :meth:`run` returns an ``aborted`` failure."""
+        self._stop_reason = reason
         self._stop.set()
 
     async def run(self) -> Decision:
@@ -198,6 +200,7 @@ class VerificationRunner:
                 detect=plan.detect,
                 full_scan=plan.full_scan,
                 encode=plan.encode,
+                priority=plan.priority,
             )
         except (ValueError, AttributeError) as exc:
             # A frame we cannot use (odd format, too small): skip it, as a dropped frame would be.
@@ -221,7 +224,7 @@ class VerificationRunner:
     def _abort(self) -> Decision:
         if self.attempt.decision is not None:
             return self.attempt.decision
-        decision = self._emit(self.attempt.abort(self._last_sampled or 0.0, Reason.ABORTED))
+        decision = self._emit(self.attempt.abort(self._last_sampled or 0.0, self._stop_reason))
         assert decision is not None
         return decision
 

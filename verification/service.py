@@ -29,6 +29,7 @@ from verification.errors import UnknownReferenceError
 from verification.lockout import Lockout, LockoutEvent
 from verification.nonce import NonceBook
 from verification.policy import VerificationPolicy
+from verification.reasons import Reason
 from verification.reference_store import ReferenceStore
 from verification.runner import Analyser, Delivery, VerificationRunner
 
@@ -55,9 +56,10 @@ class VerificationHandle:
         """Await this for the decision."""
         return self.task
 
-    def stop(self) -> None:
-        """End the attempt now (the call ended); it decides ``fail`` with reason ``aborted``."""
-        self.runner.stop()
+    def stop(self, reason: Reason = Reason.ABORTED) -> None:
+        """End the attempt now: the call ended (``fail``, reason ``aborted``), or the server could not
+        analyse its frames (``busy``)."""
+        self.runner.stop(reason)
 
 
 class Verifier:
@@ -72,8 +74,11 @@ class Verifier:
         nonces: NonceBook,
         policy: VerificationPolicy | None = None,
         rng: Callable[[], random.Random] = random.SystemRandom,
+        sample_fps: float | None = None,
     ) -> None:
         self.policy = policy or VerificationPolicy()
+        self.sample_fps = sample_fps
+        """Frames analysed per second per attempt at most (``None``: the policy's ``sample_fps``)."""
         self._analyser = analyser
         self._references = references
         self._lockout = lockout
@@ -97,7 +102,7 @@ class Verifier:
                 reference = None
         nonce = self._nonces.issue(session_id)
         attempt = Attempt(nonce=nonce, policy=self.policy, rng=self._rng(), reference=reference)
-        runner = VerificationRunner(attempt, source, self._analyser, on_output)
+        runner = VerificationRunner(attempt, source, self._analyser, on_output, sample_fps=self.sample_fps)
         handle = VerificationHandle(nonce, attempt, runner, asyncio.ensure_future(runner.run()))
 
         def finished(task: asyncio.Task[Decision]) -> None:

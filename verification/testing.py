@@ -17,8 +17,9 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
-from verification.analysis import THUMBNAIL_SIZE, Box, DlibAnalyzer, FaceObservation, FrameAnalysis, Track
-from verification.geometry import FaceMeasures, HeadPose
+from verification.analysis import DlibAnalyzer
+from verification.frame_analysis import THUMBNAIL_SIZE, Box, FaceObservation, FrameAnalysis, Track
+from verification.measures import FaceMeasures, HeadPose
 
 _thumbnail_seeds = itertools.count(1)
 

@@ -107,11 +107,16 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
     )
     pool = LazyAnalysisPool(settings.verification_workers)
     verifier, references = build_verifier(settings, pool)
+    accounts = AccountService(storage)
     verification = VerificationDesk(
         verifier,
         lambda session_id: hub.subscribe(session_id, "customer", "video", maxsize=2),
         has_reference=references.exists,
         ready=pool.ready,
+        expected_fps=pool.expected_fps,
+        reference_photo=references.photo,
+        check_staff=accounts.sign_in,
+        four_eyes=settings.review_four_eyes,
     )
     core_banking = await CoreBankingStore.open(storage)
     vault = (await asyncio.to_thread(load_keyring, settings)).vault()
@@ -121,7 +126,6 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
     if preload is not None:
         preload.add_done_callback(_preload_done)
     metrics = Metrics()
-    accounts = AccountService(storage)
     service = SignalingService(
         switchboard,
         observer=metrics,

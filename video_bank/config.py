@@ -124,6 +124,17 @@ class Settings:
     verification_preload: bool = True
     """``serve`` starts the face-analysis workers at start-up (each loads dlib's models, a few seconds)
     rather than at the first verification."""
+    verification_fps: float = 15.0
+    """Frames analysed per second in each identity check at most (2-30). A lower cap serves more checks
+    per core; below about 5 the checks pause and may end ``busy`` (docs/verification.md)."""
+    match_accept: float | None = None
+    """Face-match distance at or below which the check accepts (``None``: the calibrated default,
+    docs/verification.md). A bank may set its own operating point."""
+    match_review: float | None = None
+    """Distance up to which a teller reviews (above: reject); ``None``: the calibrated default."""
+    review_four_eyes: bool = False
+    """A second staff member (another teller or a supervisor, with their own password) must confirm a
+    teller's resolution of a ``review`` identity check before it counts."""
     test_mode: bool = False
     """Explicit test mode: allows ``verification_seed``. Refused with production settings (a non-loopback
     address or a TLS certificate)."""
@@ -191,6 +202,14 @@ class Settings:
             raise ConfigError("pin_previous_keys", "previous PIN-vault keys need the current one in pin_key")
         if self.verification_workers < 0:
             raise ConfigError("verification_workers", "must be 0 (one per core) or more")
+        if not (math.isfinite(self.verification_fps) and 2 <= self.verification_fps <= 30):
+            raise ConfigError("verification_fps", "must be a number within 2-30")
+        accept, review = self.match_accept, self.match_review
+        for name, value in (("match_accept", accept), ("match_review", review)):
+            if value is not None and not (math.isfinite(value) and 0 < value < 1.2):
+                raise ConfigError(name, "must be a face-match distance within 0-1.2")
+        if accept is not None and review is not None and accept > review:
+            raise ConfigError("match_review", "must not be below match_accept")
         if self.verification_seed is not None and not self.test_mode:
             raise ConfigError("verification_seed", "a fixed challenge seed needs test_mode")
         if self.test_mode and (self.tls_cert is not None or not _is_loopback(self.host)):
@@ -334,13 +353,20 @@ def _convert(name: str, raw: str) -> Any:
             return int(raw)
         if name == "verification_seed":
             return int(raw) if raw.strip() else None
-        if name in ("heartbeat_seconds", "queue_update_seconds", "default_handle_seconds"):
+        if name in ("match_accept", "match_review"):
+            return float(raw) if raw.strip() else None
+        if name in (
+            "heartbeat_seconds",
+            "queue_update_seconds",
+            "default_handle_seconds",
+            "verification_fps",
+        ):
             return float(raw)
     except ValueError:
         raise ConfigError(name, f"{raw!r} is not a number") from None
     if name in ("data_dir", "tls_cert", "tls_key", "routing_file"):
         return Path(raw) if raw else None
-    if name in ("self_signed", "test_mode", "verification_preload"):
+    if name in ("self_signed", "test_mode", "verification_preload", "review_four_eyes"):
         return _parse_bool(name, raw)
     if name == "ice_servers":
         return parse_ice_servers(raw)

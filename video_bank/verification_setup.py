@@ -15,6 +15,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from verification.analysis import AnalysisRequest, FrameAnalysis, PhotoFace, Rgb
@@ -84,6 +85,10 @@ class LazyAnalysisPool:
         self._pool = pool
         return pool
 
+    def expected_fps(self, running: int) -> float | None:
+        """Frames per second one more check could expect (``None``: not known yet)."""
+        return self._pool.expected_fps(running) if self._pool is not None else None
+
     async def analyse(self, request: AnalysisRequest) -> FrameAnalysis:
         """Analyse one frame in a worker."""
         return await (await self.ready()).analyse(request)
@@ -114,6 +119,20 @@ def challenge_rng(settings: Settings) -> Callable[[], random.Random]:
     return lambda: random.Random(seed)
 
 
+def verification_policy(settings: Settings) -> VerificationPolicy:
+    """The default policy with the bank's face-match operating point, if it set one."""
+    policy = VerificationPolicy()
+    if settings.match_accept is None and settings.match_review is None:
+        return policy
+    match = policy.match
+    accept = settings.match_accept if settings.match_accept is not None else match.accept
+    review = settings.match_review if settings.match_review is not None else max(match.review, accept)
+    return replace(
+        policy,
+        match=replace(match, accept=accept, review=review, early_reject=max(match.early_reject, review)),
+    )
+
+
 def build_verifier(
     settings: Settings, pool: LazyAnalysisPool, clock: Callable[[], float] = time.time
 ) -> tuple[Verifier, ReferenceStore]:
@@ -126,7 +145,8 @@ def build_verifier(
         references=references,
         lockout=Lockout(LockoutPolicy(), clock),
         nonces=NonceBook(clock),
-        policy=VerificationPolicy(),
+        policy=verification_policy(settings),
         rng=challenge_rng(settings),
+        sample_fps=settings.verification_fps,
     )
     return verifier, references

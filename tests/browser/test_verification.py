@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.browser.harness import CameraClips, LaunchParty, LiveServer, Party
+from tests.browser.harness import CameraClips, LaunchParty, LiveServer, Party, save_screenshot
 from tests.browser.seeded_check import (
     CLIP_FPS,
     CLIP_SECONDS,
@@ -133,5 +134,65 @@ async def test_a_photo_held_up_to_the_camera_fails_in_the_browsers(
     await expect(result.locator("li[data-code]").first).to_be_visible()
     await expect(customer.page.get_by_test_id("verification-status")).to_have_attribute(
         "data-status", "failed", timeout=WAIT_MS
+    )
+    assert_no_page_problems(customer, teller)
+
+
+@pytest.mark.server_env(
+    test_mode=1,
+    verification_seed=SEED,
+    verification_preload=1,
+    match_accept=0.02,
+    match_review=0.5,
+    review_four_eyes=1,
+)
+async def test_a_review_is_resolved_by_the_teller_beside_the_reference_photo_with_four_eyes(
+    launch_party: LaunchParty, live_server: LiveServer, camera_clips: CameraClips, clips: dict[str, Path]
+) -> None:
+    """This bank accepts only below 0.02, so the genuine customer (same photo, ~0.06) goes to review."""
+    customer, teller = await call(launch_party, live_server, camera_clips, clips["genuine"])
+    await start_check_at_clip_time(customer, teller)
+    page = teller.page
+    verdict = page.get_by_test_id("verification-result")
+    await expect(verdict).to_have_attribute("data-outcome", re.compile(r"\w+"), timeout=VERDICT_MS)
+    codes = [await li.get_attribute("data-code") for li in await verdict.locator("li[data-code]").all()]
+    assert await verdict.get_attribute("data-outcome") == "review", codes
+    await expect(customer.page.get_by_test_id("verification-status")).to_have_attribute(
+        "data-status", "teller_check", timeout=WAIT_MS
+    )
+    review = page.get_by_test_id("review-panel")
+    await expect(review).to_have_attribute("data-state", "open", timeout=WAIT_MS)
+    await expect(review).to_have_attribute("data-four-eyes", "true")
+    for testid in ("review-reference", "review-keyframe"):
+        picture = page.get_by_test_id(testid)
+        await expect(picture).to_have_attribute("data-loaded", "true")
+        assert await picture.evaluate("img => img.complete && img.naturalWidth > 100")
+    distance = float(await page.get_by_test_id("review-distance").get_attribute("data-distance") or "nan")
+    assert 0.02 < distance <= 0.5
+    await save_screenshot(teller, "verification-review")
+
+    accept, reject = page.get_by_test_id("review-accept"), page.get_by_test_id("review-reject")
+    await expect(accept).to_be_disabled()
+    await page.get_by_test_id("review-reason").select_option("matches_reference")
+    await expect(accept).to_be_enabled()
+    await expect(reject).to_be_disabled()
+    await accept.click()  # without the second staff member: refused, the form stays open
+    await expect(page.get_by_test_id("verification-refused")).to_have_attribute(
+        "data-reason", "second_staff_required", timeout=WAIT_MS
+    )
+    await expect(review).to_have_attribute("data-state", "open")
+    await page.get_by_test_id("review-second-username").fill("teller2")
+    await page.get_by_test_id("review-second-password").fill(live_server.demo_password)
+    await page.get_by_test_id("review-comment").fill("older photo, same person")
+    await accept.click()
+
+    result = page.get_by_test_id("review-result")
+    await expect(result).to_have_attribute("data-accept", "true", timeout=WAIT_MS)
+    await expect(result).to_have_attribute("data-by", "teller1")
+    await expect(result).to_have_attribute("data-second", "teller2")
+    await expect(review).to_have_attribute("data-state", "resolved")
+    await expect(page.get_by_test_id("review-reference")).to_have_attribute("data-loaded", "false")
+    await expect(customer.page.get_by_test_id("verification-status")).to_have_attribute(
+        "data-status", "passed", timeout=WAIT_MS
     )
     assert_no_page_problems(customer, teller)

@@ -66,6 +66,7 @@ ENDPOINTS = [
     ("GET", f"/api/records/{RECORD}/header", None),
     ("GET", f"/api/records/{RECORD}/keys/{'0' * 64}", None),
     ("GET", f"/api/records/{RECORD}/chunks/0", None),
+    ("POST", f"/api/records/{RECORD}/redecide", {"events": []}),
     ("GET", "/api/access-log", None),
     ("GET", "/api/access-log/verify", None),
 ]
@@ -293,3 +294,46 @@ async def test_repeated_wrong_passwords_pause_sign_in_for_that_name(client: Test
     assert (
         await client.post("/api/session", json={"username": "teller1", "password": DEMO_PASSWORD})
     ).status == 200
+
+
+def _verification_events(review: bool) -> list[dict[str, object]]:
+    """The decided/evidence pair an attempt leaves in a record (a fake-analysis attempt, as decrypted)."""
+    from tests.unit.test_verification_attempt import REFERENCE, attempt, drive
+    from verification.evidence import encode
+    from verification.testing import person
+
+    a = attempt()
+    live = person(REFERENCE, 0.50 if review else 0.2)
+    drive(a, live=lambda t, k: live(k))
+    assert a.decision is not None
+    view = {"attempt": a.nonce, **a.decision.teller_view()}
+    return [
+        {"kind": "verification_decided", "data": view},
+        {"kind": "verification_evidence", "data": {"attempt": a.nonce, **encode(a.evidence())}},
+        {"kind": "session_started", "data": {}},
+    ]
+
+
+async def test_an_auditor_re_derives_the_decisions_of_an_opened_record(
+    client: TestClient, records: Path, settings: Settings
+) -> None:
+    headers = cookie(await sign_in(client, "audit1"))
+    path = f"/api/records/{RECORD}/redecide"
+    events = _verification_events(review=True)
+    closed = await client.post(path, json={"events": events}, headers=headers)
+    assert closed.status == 403 and (await closed.json())["error"] == "not_opened"
+    await client.post(f"/api/records/{RECORD}/open", json={"reason": REASON}, headers=headers)
+
+    answer = await client.post(path, json={"events": events}, headers=headers)
+    assert answer.status == 200, await answer.text()
+    [decision] = (await answer.json())["decisions"]
+    assert decision["verdict"] == "identical" and decision["rederived_outcome"] == "review"
+
+    today = await client.post(path + "?policy=current", json={"events": events}, headers=headers)
+    [later] = (await today.json())["decisions"]
+    assert later["policy"] == "current"  # the defaults decide this 0.50 distance as they do now
+
+    events[1]["data"]["frames"]["t"].pop()  # type: ignore[index]
+    damaged = await client.post(path, json={"events": events}, headers=headers)
+    assert damaged.status == 400 and "frames" in (await damaged.json())["message"]
+    assert await _access_lines(settings) == 1  # only the opening; re-deriving logs nothing more

@@ -19,11 +19,12 @@ from signaling.schemas import validate
 from signaling.session import Leg
 from verification.decision import Decision, Outcome
 from verification.reasons import Reason
+from verification.review import ReviewReason, ReviewResolution
 from video_bank.core_banking import demo
 from video_bank.core_banking.models import CardStatus
 from video_bank.core_banking.pin_vault import LocalKeyVault, ScryptCost
 from video_bank.core_banking.store import CoreBankingStore
-from video_bank.desks.flow_desk import DecisionListener, FlowDesk, FlowRefused
+from video_bank.desks.flow_desk import DecisionListener, FlowDesk, FlowRefused, ReviewListener
 from video_bank.storage import SqliteStorage
 
 SESSION = "sess_desk_0001"
@@ -77,6 +78,7 @@ class Verification:
     identified: list[tuple[str, str]] = field(default_factory=list)
     consumed: list[tuple[str, Decision]] = field(default_factory=list)
     listeners: list[DecisionListener] = field(default_factory=list)
+    reviewers: list[ReviewListener] = field(default_factory=list)
 
     def identify(self, session_id: str, customer_id: str) -> None:
         self.identified.append((session_id, customer_id))
@@ -84,8 +86,18 @@ class Verification:
     def add_listener(self, cb: DecisionListener) -> None:
         self.listeners.append(cb)
 
+    def add_review_listener(self, cb: ReviewListener) -> None:
+        self.reviewers.append(cb)
+
     def consume(self, session_id: str, decision: Decision) -> None:
         self.consumed.append((session_id, decision))
+
+    async def resolve(self, session_id: str, customer_id: str, decision: Decision, accept: bool) -> None:
+        """The teller resolved the review in the identity check's side-by-side view."""
+        reason = ReviewReason.MATCHES_REFERENCE if accept else ReviewReason.DIFFERENT_PERSON
+        resolution = ReviewResolution("attempt-1", accept, reason, "teller1", T0 + 30, second="super1")
+        for cb in self.reviewers:
+            await cb(session_id, customer_id, decision, resolution)
 
     async def decide(self, session_id: str, customer_id: str, outcome: Outcome, *reasons: Reason) -> Decision:
         decision = cast(Decision, SimpleNamespace(outcome=outcome, reasons=reasons))
@@ -214,10 +226,17 @@ async def test_a_decision_the_flow_refuses_is_not_consumed(
     await verification.decide(SESSION, demo.ACCOUNT_HOLDER.id, Outcome.PASS)  # someone else
     assert verification.consumed == []
     assert link.state("teller").step == "verification"
-    await verification.decide(SESSION, demo.PENSIONER.id, Outcome.REVIEW, Reason.FACE_LOST)
+    review = await verification.decide(SESSION, demo.PENSIONER.id, Outcome.REVIEW, Reason.FACE_LOST)
     assert verification.consumed == []  # nothing relies on it until the teller accepts it
-    await send(desk, TELLER, "review_resolved", accept=True, reason="seen clearly on the video")
+    # The flow takes a review's resolution only from the identity check's review view.
+    with pytest.raises(PeerError) as direct:
+        await send(desk, TELLER, "review_resolved", accept=True, reason="seen clearly on the video")
+    assert direct.value.code == "not_allowed"
+    assert verification.consumed == []
+    await verification.resolve(SESSION, demo.PENSIONER.id, review, accept=True)
     assert len(verification.consumed) == 1
+    resolved = [dict(d) for k, _, d in link.logged if k == "flow_review_resolved"]
+    assert resolved == [{"accept": True, "reason": "matches_reference (confirmed by super1)"}]
     assert link.state("teller").step == "confirm_card"
 
 

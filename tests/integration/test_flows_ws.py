@@ -136,7 +136,7 @@ async def test_every_step_sent_before_its_turn_is_refused_and_core_banking_is_un
 
     for kind in steps:  # before consent
         await expect_refused(teller if kind in TELLER_SENDS else customer, kind, "consent_required")
-    await expect_refused(teller, "review_resolved", "consent_required")
+    await expect_refused(teller, "review_resolved", "not_allowed")  # only through verification_resolve
     for kind in others:  # never part of this business
         await expect_refused(teller if kind in TELLER_SENDS else customer, kind, "not_in_this_business")
     await expect_refused(customer, "rated", "flow_in_progress")
@@ -146,7 +146,7 @@ async def test_every_step_sent_before_its_turn_is_refused_and_core_banking_is_un
     assert profile["data"]["customer"]["id"] == CUSTOMER_FOR[business].id
     for kind in steps:  # identified, not verified
         await expect_refused(teller if kind in TELLER_SENDS else customer, kind, "verification_required")
-    await expect_refused(teller, "review_resolved", "out_of_order")
+    await expect_refused(teller, "review_resolved", "not_allowed")
 
     await customer.send(type="hangup", session_id=customer.session_id)
     await customer.until("session_ended")

@@ -8,8 +8,12 @@ Where the photos come from, in order:
    own machines and in CI; ``VIDEO_BANK_FACES_DIR`` (or the ``shared_dir`` argument) points elsewhere;
 2. a cache inside the repository (``.cache/faces``, git-ignored; ``VIDEO_BANK_FACES_CACHE`` or the
    ``cache_dir`` argument point elsewhere);
-3. the public package that ships the photo, fetched with ``pip download`` into a temporary folder;
-   the photo is checked against its known SHA-256 before it enters the cache.
+3. the public package that ships the photo, fetched with ``pip download`` (or ``npm pack`` for the
+   one npm package) into a temporary folder; the photo is checked against its known SHA-256 before it
+   enters the cache.
+
+``python -m tests.support.faces`` fetches every photo into the cache (the face-match calibration,
+``python -m verification.match_calibration``, reads them from there).
 
 Errors::
 
@@ -62,6 +66,8 @@ class PackageSource:
     """What ``pip download`` is asked for, e.g. ``face-recognition==1.3.0``."""
     binary: bool
     """True to fetch a wheel (a zip), False to fetch the source distribution (a tar.gz)."""
+    npm: bool = False
+    """Fetched from the npm registry with ``npm pack`` (a .tgz) instead of PyPI."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +85,7 @@ class Photo:
 FACE_RECOGNITION = PackageSource("face-recognition==1.3.0", binary=False)
 SCIKIT_IMAGE = PackageSource("scikit-image", binary=True)
 INSIGHTFACE = PackageSource("insightface==2.1", binary=False)
+FACE_API = PackageSource("@vladmandic/face-api@1.7.15", binary=True, npm=True)
 
 PHOTOS: dict[str, Photo] = {
     "obama.jpg": Photo(
@@ -107,6 +114,39 @@ PHOTOS: dict[str, Photo] = {
         "47f682e945b659f93a9e490b9c9c4a2a864abe64dace9e1a2893845ddfd69489",
     ),
 }
+"""The fixture photos (the same as in ``../shared/fixtures/faces``), by file name."""
+
+CALIBRATION_PHOTOS: dict[str, Photo] = {
+    "obama3.jpg": Photo(
+        FACE_RECOGNITION,
+        "tests/test_images/obama3.jpg",
+        "76ac6bf97c36dc2da0ad16a537d6a5ac1b10f48d49aac29a0cca9a17cdbc3ca3",
+    ),
+    "Tom_Hanks_54745.png": Photo(
+        INSIGHTFACE,
+        "insightface/data/images/Tom_Hanks_54745.png",
+        "8545da294e8c7c79911169c3915fed8528f1960cd0ed99b92453788ca4275083",
+    ),
+    **{
+        f"face-api-sample{n}.jpg": Photo(FACE_API, f"package/demo/sample{n}.jpg", digest)
+        for n, digest in enumerate(
+            (
+                "8ecae4b267b2d3169e06e00c7dee97097aa2a94635d45216f7732a5f4943cb51",
+                "7d2b60ae6f13bf30f422e04df87451081a02c83de469056f25afb44b7000c691",
+                "8eb081c9efb14370fa94d9feab9e5fbeafd19a627491853a80c2bf67f7ffa936",
+                "729efa5923061d40eb4ed5f267a18cc7b8ba6f852bb2757b16d8b7e4937476fc",
+                "6d45095ebb182d8f975c0790e0e4eefd86fbb40609cf4b271776d92e12662938",
+                "9baad80f9d5e306fb9b8c0913d44445f1e95848df317530efb03d0934c57ba87",
+            ),
+            start=1,
+        )
+    },
+}
+"""More real faces from public packages, for the face-match calibration only (not in ``../shared``):
+a third photo of Obama, Tom Hanks, and the six demo photos of @vladmandic/face-api (about twenty
+people)."""
+
+ALL_PHOTOS: dict[str, Photo] = {**PHOTOS, **CALIBRATION_PHOTOS}
 """Every photo ``face_path`` can return, by file name."""
 
 
@@ -118,9 +158,9 @@ def face_path(
 ) -> Path:
     """Return a local path to the fixture photo ``name``, fetching it once if needed."""
     try:
-        photo = PHOTOS[name]
+        photo = ALL_PHOTOS[name]
     except KeyError:
-        raise UnknownPhotoError(f"unknown fixture photo {name!r}; known: {sorted(PHOTOS)}") from None
+        raise UnknownPhotoError(f"unknown fixture photo {name!r}; known: {sorted(ALL_PHOTOS)}") from None
 
     shared = shared_dir if shared_dir is not None else _dir_from_env(SHARED_DIR_ENV, DEFAULT_SHARED_DIR)
     if (shared / name).is_file():
@@ -140,7 +180,7 @@ def _dir_from_env(variable: str, default: Path) -> Path:
 
 def _fill_cache(source: PackageSource, cache: Path) -> None:
     """Fetch ``source`` once and cache every photo it ships."""
-    wanted = {name: photo for name, photo in PHOTOS.items() if photo.source == source}
+    wanted = {name: photo for name, photo in ALL_PHOTOS.items() if photo.source == source}
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="vb-faces-") as tmp:
         archive = _pip_download(source, Path(tmp))
@@ -157,6 +197,33 @@ def _fill_cache(source: PackageSource, cache: Path) -> None:
 def _pip_download(source: PackageSource, dest: Path) -> Path:
     """Download the one archive of ``source`` into ``dest`` and return its path."""
     kind = ["--only-binary", ":all:"] if source.binary else ["--no-binary", ":all:"]
+    if source.npm:
+        command = ["npm", "pack", source.requirement, "--pack-destination", str(dest), "--silent"]
+    else:
+        command = _pip_command(source, kind, dest)
+    try:
+        subprocess.run(
+            command,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=PIP_TIMEOUT_SECONDS,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError as exc:
+        raise PhotoDownloadError(f"{command[0]} is not installed: cannot fetch {source.requirement}") from exc
+    except subprocess.CalledProcessError as exc:
+        last_lines = " | ".join(exc.stderr.strip().splitlines()[-3:])
+        raise PhotoDownloadError(f"{command[0]} could not fetch {source.requirement}: {last_lines}") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise PhotoDownloadError(f"fetching {source.requirement} took over {PIP_TIMEOUT_SECONDS} s") from exc
+    archives = [p for p in dest.iterdir() if p.suffix in {".whl", ".gz", ".tgz"}]
+    if len(archives) != 1:
+        raise PhotoDownloadError(f"fetching {source.requirement} left {[p.name for p in archives]} in {dest}")
+    return archives[0]
+
+
+def _pip_command(source: PackageSource, kind: list[str], dest: Path) -> list[str]:
     command = [
         sys.executable,
         "-m",
@@ -170,28 +237,7 @@ def _pip_download(source: PackageSource, dest: Path) -> Path:
         str(dest),
         source.requirement,
     ]
-    try:
-        subprocess.run(
-            command,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=PIP_TIMEOUT_SECONDS,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.CalledProcessError as exc:
-        last_lines = " | ".join(exc.stderr.strip().splitlines()[-3:])
-        raise PhotoDownloadError(f"pip download {source.requirement} failed: {last_lines}") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise PhotoDownloadError(
-            f"pip download {source.requirement} took over {PIP_TIMEOUT_SECONDS} s"
-        ) from exc
-    archives = [p for p in dest.iterdir() if p.suffix in {".whl", ".gz"}]
-    if len(archives) != 1:
-        raise PhotoDownloadError(
-            f"pip download {source.requirement} left {[p.name for p in archives]} in {dest}"
-        )
-    return archives[0]
+    return command
 
 
 def _read_member(archive: Path, suffix: str) -> bytes:
@@ -225,3 +271,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+if __name__ == "__main__":
+    for photo_name in ALL_PHOTOS:
+        print(face_path(photo_name))

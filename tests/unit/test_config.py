@@ -112,6 +112,10 @@ def test_every_setting_is_parsed_from_its_environment_variable(pem_files: tuple[
         "pin_previous_keys": ("ef" * 32 + ", " + "12" * 32, ("ef" * 32, "12" * 32)),
         "verification_workers": ("3", 3),
         "verification_preload": ("false", False),
+        "verification_fps": ("4", 4.0),
+        "review_four_eyes": ("true", True),
+        "match_accept": ("0.45", 0.45),
+        "match_review": ("0.55", 0.55),
         "test_mode": ("false", False),  # True is refused with this host and TLS; tested below
         "verification_seed": ("", None),
         "turn_urls": (
@@ -121,6 +125,11 @@ def test_every_setting_is_parsed_from_its_environment_variable(pem_files: tuple[
         "turn_secret": ("a-shared-turn-secret-0815", "a-shared-turn-secret-0815"),
         "turn_ttl_seconds": ("300", 300),
         "ice_transport_policy": ("Relay", "relay"),
+        "max_connections": ("500", 500),
+        "max_connections_per_address": ("10", 10),
+        "allowed_hosts": ("Bank.Example, 10.0.0.2", ("bank.example", "10.0.0.2")),
+        "metrics_token": ("a-metrics-token-0815", "a-metrics-token-0815"),
+        "unrecorded_calls": ("Restrict", "restrict"),
     }
     assert set(cases) == {f.name for f in dataclasses.fields(Settings)}, "a setting has no env test"
     env = {f"VIDEO_BANK_{name.upper()}": raw for name, (raw, _) in cases.items()}
@@ -283,6 +292,11 @@ INVALID_ENVIRONMENTS: list[tuple[dict[str, str], str]] = [
     ),
     ({"VIDEO_BANK_TURN_SECRET_FILE": "/etc/hostname", **_SECRET}, "turn_secret_file"),
     ({"VIDEO_BANK_TLS_CERT": "/no/such/cert.pem", "VIDEO_BANK_TLS_KEY": "/no/such/key.pem"}, "tls_cert"),
+    ({"VIDEO_BANK_MAX_CONNECTIONS": "0"}, "max_connections"),
+    ({"VIDEO_BANK_MAX_CONNECTIONS_PER_ADDRESS": "many"}, "max_connections_per_address"),
+    ({"VIDEO_BANK_ALLOWED_HOSTS": "bank.example:443"}, "allowed_hosts"),
+    ({"VIDEO_BANK_METRICS_TOKEN": "short"}, "metrics_token"),
+    ({"VIDEO_BANK_UNRECORDED_CALLS": "ignore"}, "unrecorded_calls"),
 ]
 
 

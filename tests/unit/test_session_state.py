@@ -78,7 +78,7 @@ def test_the_transition_table_allows_only_what_each_state_needs() -> None:
         "cobrowse_guide",
         "cobrowse_control",
     }
-    verification = {"verification_start", "verification_stop"}
+    verification = {"verification_start", "verification_stop", "verification_resolve"}
     in_call = {"offer", "ice", "hangup", "flow_input", *verification, *teller_cobrowse}
     assert allowed(Role.TELLER, TellerState.IN_CALL) == in_call
     assert allowed(Role.AUDITOR, TellerState.OFFLINE) == set()

@@ -20,7 +20,7 @@ from tests.unit.test_verification_service import Clock, Instant, frames
 from verification.decision import Decision, Outcome
 from verification.lockout import Lockout
 from verification.nonce import NonceBook
-from verification.policy import LockoutPolicy, VerificationPolicy
+from verification.policy import LockoutPolicy, PacePolicy, VerificationPolicy
 from verification.reasons import Reason
 from verification.service import Verifier
 from video_bank.desks import verification_desk
@@ -67,7 +67,9 @@ class Link:
 
 
 class Desk:
-    def __init__(self, source: Any = None, policy: VerificationPolicy | None = None) -> None:
+    def __init__(
+        self, source: Any = None, policy: VerificationPolicy | None = None, expected_fps: Any = None
+    ) -> None:
         self.clock = Clock()
         self.verifier = Verifier(
             analyser=Instant(),
@@ -82,6 +84,7 @@ class Desk:
             source or (lambda session_id: frames(5)),
             has_reference=lambda customer_id: customer_id != "no-ref",
             ready=_ready,
+            expected_fps=expected_fps,
         )
         self.desk.bind(self.link)
         self.decisions: list[tuple[str, str, Decision]] = []
@@ -218,7 +221,9 @@ async def test_an_attempt_whose_video_stalls_is_ended_by_the_servers_clock(
         yield None  # pragma: no cover
 
     monkeypatch.setattr(verification_desk, "STALL_GRACE_SECONDS", 0.05)
-    d = Desk(silent, VerificationPolicy(max_quality_seconds=0.05, max_seconds=0.1))
+    d = Desk(
+        silent, VerificationPolicy(max_quality_seconds=0.05, max_seconds=0.1, pace=PacePolicy(max_pause=0.05))
+    )
     await d.open()
     await d.start()
     decision = await d.decided()
@@ -232,3 +237,19 @@ def test_challenges_are_unpredictable_unless_test_mode_fixes_the_seed(tmp_path: 
     assert challenge_rng(Settings(data_dir=tmp_path)) is random.SystemRandom
     fixed = challenge_rng(Settings(data_dir=tmp_path, test_mode=True, verification_seed=3))
     assert fixed().random() == fixed().random() == random.Random(3).random()
+
+
+async def test_a_check_the_busy_server_could_not_serve_is_refused_busy_before_it_starts() -> None:
+    rates: list[int] = []
+
+    def expected(running: int) -> float:
+        rates.append(running)
+        return 2.5  # below the policy's admit_fps
+
+    d = Desk(expected_fps=expected)
+    await d.open()
+    await d.start()
+    [refused] = d.link.to("teller", "verification_refused")
+    assert refused["reason"] == "busy"
+    assert not d.link.to("customer") and not d.desk.running(SESSION)
+    assert rates == [0]

@@ -44,7 +44,7 @@ def test_invalid_policies_are_refused_with_a_clear_error(make: object) -> None:
 
 def test_the_defaults_are_the_documented_ones() -> None:
     p = VerificationPolicy()
-    assert (p.match.accept, p.match.review) == (0.40, 0.50)
+    assert (p.match.accept, p.match.review) == (0.45, 0.55)
     assert (p.challenges.count, p.challenges.window, p.challenges.min_onset, p.challenges.retries) == (
         3,
         6.0,

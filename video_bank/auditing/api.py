@@ -18,12 +18,18 @@ Records and the access log (role ``auditor`` only: everyone else gets 401 or 403
     GET  /api/records/{id}/header                  header.json, byte-exact (its hash is in the manifest)
     GET  /api/records/{id}/keys/{key id}           the data key wrapped to that auditor key
     GET  /api/records/{id}/chunks/{index}          one encrypted chunk file, byte-exact
+    POST /api/records/{id}/redecide  {"events"}    re-run the decision code on an opened record's
+                                                   verification evidence (decrypted by the auditor's
+                                                   browser); the comparison, nothing kept or logged
     GET  /api/access-log                           every entry with its stored line
     GET  /api/access-log/verify                    the chain check
 
 Errors are JSON ``{"error": code, "message": text}`` with the status of the error class; responses
 are never cached (``Cache-Control: no-store``). The server never decrypts anything here: the
-browser verifies and decrypts (``web_client/auditor/``).
+browser verifies and decrypts (``web_client/auditor/``). The one exception in the other direction:
+``redecide`` receives, from an auditor who opened the record, the verification evidence the browser
+decrypted, runs the pure decision code on it and answers; like the live check it processes biometric
+data only to decide, and keeps or logs none of it.
 """
 
 from __future__ import annotations
@@ -40,6 +46,9 @@ from aiohttp import web
 
 from signaling import strict_json
 from signaling.identity import Identity, Role, SignInThrottled
+from verification.evidence import EvidenceError
+from verification.policy import VerificationPolicy
+from verification.redecide import from_timeline
 from video_bank import appkeys
 from video_bank.auditing.access_log import AccessEntry, check_reason
 from video_bank.auditing.errors import (
@@ -66,6 +75,8 @@ logger = logging.getLogger(__name__)
 COOKIE = "vb_staff"
 COOKIE_PATH = "/api/"
 MAX_BODY = 4096
+MAX_EVIDENCE_BODY = 64 * 1024 * 1024
+"""Largest ``redecide`` body (a 75-second attempt's evidence is a few MB)."""
 _ERROR_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "tampered"}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -128,20 +139,25 @@ def _auditor(request: web.Request) -> StaffSession:
     return session
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
-    """A small JSON object body; refuses other content types (with SameSite=Strict, this blocks CSRF)."""
+async def _body(request: web.Request, limit: int = MAX_BODY) -> dict[str, Any]:
+    """A JSON object body of at most ``limit`` bytes, read as strict JSON; refuses other content types
+    and other origins (with SameSite=Strict, this blocks CSRF)."""
     if request.content_type != "application/json":
         raise BadRequestError("send a JSON body (Content-Type: application/json)")
     origin = request.headers.get("Origin")
     if origin is not None and origin != f"{request.scheme}://{request.host}":
         raise ForbiddenError("cross-origin requests are refused")
-    if request.content_length is not None and request.content_length > MAX_BODY:
+    if request.content_length is not None and request.content_length > limit:
         raise BadRequestError("the body is too large")
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise BadRequestError("the body is too large")
+    parts: list[bytes] = []
+    size = 0
+    while piece := await request.content.read(min(limit + 1, 1 << 20)):  # a large body comes in pieces
+        size += len(piece)
+        if size > limit:
+            raise BadRequestError("the body is too large")
+        parts.append(piece)
     try:
-        value = strict_json.loads(raw)
+        value = strict_json.loads(b"".join(parts))
     except strict_json.StrictJsonError as error:
         where = f" (field {error.where})" if error.where else ""
         raise BadRequestError(f"the body is not valid JSON: {error.message}{where}") from None
@@ -378,6 +394,37 @@ async def chunk(request: web.Request) -> web.StreamResponse:
 # --- access log ---------------------------------------------------------------------------------------
 
 
+async def _evidence_body(request: web.Request) -> list[tuple[str, dict[str, Any]]]:
+    """The ``events`` of a ``redecide`` body: ``[{"kind", "data"}]`` of verification events only."""
+    body = await _body(request, MAX_EVIDENCE_BODY)
+    events = body.get("events") if isinstance(body, dict) else None
+    if not isinstance(events, list):
+        raise BadRequestError('send {"events": [{"kind", "data"}, ...]}')
+    out = []
+    for event in events:
+        if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
+            raise BadRequestError("each event needs a kind and a data object")
+        kind = event.get("kind")
+        if kind in ("verification_decided", "verification_evidence"):
+            out.append((kind, event["data"]))
+    return out
+
+
+@_errors_as_json
+async def redecide(request: web.Request) -> web.StreamResponse:
+    """Re-derive the record's decisions from the evidence its opener decrypted."""
+    _granted(request)  # only an auditor who opened this record, with a logged reason
+    events = await _evidence_body(request)
+    current = request.query.get("policy") == "current"
+    try:
+        results = await asyncio.to_thread(
+            from_timeline, events, policy=VerificationPolicy() if current else None
+        )
+    except EvidenceError as error:
+        raise BadRequestError(str(error)) from None
+    return _json({"decisions": [r.to_json() for r in results]})
+
+
 @_errors_as_json
 async def access_log(request: web.Request) -> web.StreamResponse:
     _auditor(request)
@@ -412,6 +459,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/records/{record_id}/{what:manifest|signature|header}", record_file)
     r.add_get("/api/records/{record_id}/keys/{key_id}", wrapped_key)
     r.add_get("/api/records/{record_id}/chunks/{index}", chunk)
+    r.add_post("/api/records/{record_id}/redecide", redecide)
     r.add_get("/api/access-log", access_log)
     r.add_get("/api/access-log/verify", verify_access_log)
     r.add_route("*", "/api/{tail:.*}", unknown)

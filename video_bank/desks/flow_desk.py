@@ -31,13 +31,23 @@ from signaling.errors import InvalidMessage, NotAllowed, PeerError
 from signaling.flow_messages import AFTER_CALL_KINDS, FlowInputMessage, FlowMessage, FlowState
 from signaling.messages import ClientMessage, ErrorMessage
 from signaling.session import Leg
-from verification.decision import Decision
+from verification.decision import Decision, Outcome
 from verification.errors import NonceError
+from verification.review import ReviewResolution
+from video_bank.core_banking.models import MAX_REASON
 from video_bank.core_banking.pin_vault import PinVault
 from video_bank.core_banking.store import CHANGE_EVENT, CoreBankingStore
 from video_bank.errors import StorageError
 from video_bank.flows.executor import FlowExecutor, FlowReport
-from video_bank.flows.inputs import FlowInput, FlowInputError, SessionEnded, VerificationDecided, WrapUpChosen
+from video_bank.flows.inputs import Decision as FlowDecision
+from video_bank.flows.inputs import (
+    FlowInput,
+    FlowInputError,
+    ReviewResolved,
+    SessionEnded,
+    VerificationDecided,
+    WrapUpChosen,
+)
 from video_bank.flows.outputs import Audience
 from video_bank.flows.registry import create_flow
 from video_bank.flows.script import DEFAULT_SCRIPT, WillingnessScript
@@ -46,7 +56,15 @@ from video_bank.flows.wire import parse_input, state_payload
 
 logger = logging.getLogger(__name__)
 
+_FLOW_DECISIONS: dict[Outcome, FlowDecision] = {
+    Outcome.PASS: "pass",
+    Outcome.REVIEW: "review",
+    Outcome.FAIL: "fail",
+}
+"""Verification outcomes a flow records (``busy`` is no verdict on the customer)."""
+
 DecisionListener = Callable[[str, str, Decision], Awaitable[None]]
+ReviewListener = Callable[[str, str, Decision, ReviewResolution], Awaitable[None]]
 
 ACTORS: Mapping[str, Actor] = {"customer": Actor.CUSTOMER, "field": Actor.FIELD, "teller": Actor.TELLER}
 """Authenticated connection role → the flow's actor. Other roles never send flow inputs."""
@@ -60,6 +78,10 @@ class VerificationLink(Protocol):
 
     def add_listener(self, cb: DecisionListener) -> None:
         """``cb(session_id, customer_id, decision)`` is awaited when an attempt decides."""
+
+    def add_review_listener(self, cb: ReviewListener) -> None:
+        """``cb(session_id, customer_id, decision, resolution)`` is awaited when staff resolved a review
+        (in the identity check's side-by-side view; the only way a review is resolved)."""
 
     def consume(self, session_id: str, decision: Decision) -> None:
         """A business action relies on ``decision`` (single use)."""
@@ -125,6 +147,7 @@ class FlowDesk:
         self._wrapping: dict[str, _Session] = {}
         """Ended sessions whose teller has not recorded the wrap-up code yet."""
         verification.add_listener(self._on_decision)
+        verification.add_review_listener(self._on_review)
 
     @property
     def link(self) -> SessionLink:
@@ -187,6 +210,11 @@ class FlowDesk:
         actor = ACTORS.get(sender.role)
         if actor is None:
             raise NotAllowed(f"a {sender.role} does not take part in business flows", message.TYPE)
+        if message.kind == ReviewResolved.kind:
+            raise NotAllowed(
+                "resolve a review in the identity check, beside the reference photo (verification_resolve)",
+                message.TYPE,
+            )
         try:
             event = parse_input(
                 message.kind, message.fields, at=self.link.now(), actor=actor, actor_name=sender.username
@@ -220,7 +248,8 @@ class FlowDesk:
 
     async def _on_decision(self, session_id: str, customer_id: str, decision: Decision) -> None:
         session = self._sessions.get(session_id)
-        if session is None:
+        flow_decision = _FLOW_DECISIONS.get(decision.outcome)
+        if session is None or flow_decision is None:  # busy: no verdict on the customer, start again
             return
         relied_on = Step.VERIFICATION in session.executor.flow.facts.completed
         session.decision = None if relied_on else decision
@@ -229,12 +258,32 @@ class FlowDesk:
             actor=Actor.SYSTEM,
             session_id=session_id,
             customer_id=customer_id,
-            decision=decision.outcome.value,  # Outcome values are the flow's decision literals
+            decision=flow_decision,
             reasons=tuple(reason.value for reason in decision.reasons),
         )
         report = await self._submit(session, event, "teller")
         if report is None or report.refusal is not None:
             session.decision = None  # the flow did not take it: nothing relies on it
+
+    async def _on_review(
+        self, session_id: str, customer_id: str, decision: Decision, resolution: ReviewResolution
+    ) -> None:
+        session = self._sessions.get(session_id)
+        if session is None:
+            return
+        reason = resolution.reason.value + (f": {resolution.comment}" if resolution.comment else "")
+        if resolution.second is not None:
+            reason += f" (confirmed by {resolution.second})"
+        event = ReviewResolved(
+            at=resolution.at,
+            actor=Actor.TELLER,
+            actor_name=resolution.by,
+            accept=resolution.accept,
+            reason=reason[:MAX_REASON],
+        )
+        report = await self._submit(session, event, "teller")
+        if report is None or report.refusal is not None or not resolution.accept:
+            session.decision = None
 
     # --- internals -------------------------------------------------------------------------------
 

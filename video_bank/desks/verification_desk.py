@@ -21,6 +21,7 @@ from typing import Any
 
 from signaling.desks import Sender, SessionInfo, SessionLink
 from signaling.errors import InvalidMessage, NotAllowed, PeerError
+from signaling.identity import Identity, SignInThrottled
 from signaling.messages import ClientMessage
 from signaling.verification_messages import (
     VerificationGuidance,
@@ -28,14 +29,30 @@ from signaling.verification_messages import (
     VerificationProgress,
     VerificationPrompt,
     VerificationRefused,
+    VerificationResolve,
+    VerificationResolved,
     VerificationResult,
+    VerificationReview,
     VerificationStart,
     VerificationStarted,
     VerificationStop,
 )
-from verification.attempt import ChallengeProgress, Decided, Guidance, Output, PhaseChanged, Prompt
-from verification.decision import Decision
+from verification.attempt import (
+    ChallengeProgress,
+    Decided,
+    Guidance,
+    Output,
+    Paused,
+    PhaseChanged,
+    Prompt,
+    Resumed,
+)
+from verification.decision import Decision, Outcome
 from verification.errors import LockedOutError, NonceError
+from verification.evidence import encode as encode_evidence
+from verification.reasons import Reason
+from verification.review import ACCEPT_REASONS, REJECT_REASONS, ReviewRefused, ReviewResolution, resolve
+from verification.review_images import review_images
 from verification.service import VerificationHandle, Verifier
 from video_bank.media.fanout import Delivery
 
@@ -43,6 +60,11 @@ logger = logging.getLogger(__name__)
 
 DecisionListener = Callable[[str, str, Decision], Awaitable[None]]
 """Called with (session id, customer id, decision) when an attempt decides."""
+ReviewListener = Callable[[str, str, Decision, ReviewResolution], Awaitable[None]]
+"""Called with (session id, customer id, decision, resolution) when staff resolved a review."""
+StaffCheck = Callable[[str, str, str], Awaitable[Identity | SignInThrottled | None]]
+"""Signs a staff member in (username, password, client address) through the shared sign-in throttle
+(the accounts service's ``sign_in``)."""
 FrameSource = Callable[[str], AsyncIterable[Delivery]]
 """The customer's decoded video of a session (a bounded hub subscription)."""
 STALL_GRACE_SECONDS = 5.0
@@ -73,12 +95,16 @@ class _Case:
     runner: asyncio.Task[None] | None = None
     stop_requested: bool = False
     decisions: list[Decision] = field(default_factory=list)
+    review: tuple[str, Decision] | None = None
+    """(customer id, decision) of a ``review`` waiting for the teller's resolution."""
+    writes: set[asyncio.Future[None]] = field(default_factory=set)
+    """Record writes under way (the session's record is sealed only after them)."""
 
 
 class VerificationDesk:
     """The :class:`~signaling.desks.SessionDesk` for ``verification_start`` / ``verification_stop``."""
 
-    message_types = frozenset({VerificationStart.TYPE, VerificationStop.TYPE})
+    message_types = frozenset({VerificationStart.TYPE, VerificationStop.TYPE, VerificationResolve.TYPE})
 
     def __init__(
         self,
@@ -87,8 +113,18 @@ class VerificationDesk:
         *,
         has_reference: Callable[[str], bool],
         ready: Callable[[], Awaitable[object]],
+        expected_fps: Callable[[int], float | None] | None = None,
+        reference_photo: Callable[[str], bytes] | None = None,
+        check_staff: StaffCheck | None = None,
+        four_eyes: bool = False,
     ) -> None:
         self._verifier = verifier
+        self._expected_fps = expected_fps
+        self._reference_photo = reference_photo
+        self._check_staff = check_staff
+        self.four_eyes = four_eyes
+        """Whether a second staff member must confirm each review resolution."""
+        self._review_listeners: list[ReviewListener] = []
         self._frames = frames
         self._has_reference = has_reference
         self._ready = ready
@@ -109,6 +145,10 @@ class VerificationDesk:
     def add_listener(self, listener: DecisionListener) -> None:
         """Hear every decision (after it has been sent to both parties and logged)."""
         self._listeners.append(listener)
+
+    def add_review_listener(self, listener: ReviewListener) -> None:
+        """Hear every review resolution (after it was logged and sent to the teller)."""
+        self._review_listeners.append(listener)
 
     def consume(self, session_id: str, decision: Decision) -> None:
         """Redeem ``decision`` for one business action in ``session_id`` (``NonceError`` the second time)."""
@@ -135,6 +175,8 @@ class VerificationDesk:
             await self._start(case, sender, message)
         elif isinstance(message, VerificationStop):
             self._stop(case)
+        elif isinstance(message, VerificationResolve):
+            await self._resolve(case, sender, message)
         else:  # pragma: no cover - the board routes only our types here
             raise NotAllowed(f"{message.TYPE} is not a verification message")
 
@@ -150,6 +192,8 @@ class VerificationDesk:
                 await asyncio.wait_for(asyncio.shield(case.runner), CLOSE_GRACE_SECONDS)
             if not case.runner.done():
                 case.runner.cancel()
+        if case.writes:  # keyframes and evidence reach the record before it is sealed
+            await asyncio.wait(set(case.writes), timeout=CLOSE_GRACE_SECONDS)
         await self.flush()
 
     async def flush(self) -> None:
@@ -189,6 +233,15 @@ class VerificationDesk:
             return
         if not self._has_reference(customer_id):
             await self._refuse(case, "no_reference", "No reference photo is enrolled for this customer.")
+            return
+        running = sum(1 for c in self._cases.values() if c.starting or c.handle is not None)
+        fps = self._expected_fps(running) if self._expected_fps is not None else None
+        if fps is not None and fps < self._verifier.policy.pace.admit_fps:
+            await self._refuse(
+                case,
+                "busy",
+                "The server is too busy to run an identity check now; please start it again in a minute.",
+            )
             return
         case.starting = True
         case.customer_id = customer_id
@@ -261,12 +314,14 @@ class VerificationDesk:
 
     async def _decision(self, handle: VerificationHandle) -> Decision:
         """The attempt's decision; a stream that stalls (no frames, so no attempt clock) is stopped on the
-        server's wall clock once the attempt's own time limit has passed."""
-        limit = handle.attempt.policy.max_seconds + STALL_GRACE_SECONDS
+        server's wall clock once the attempt's own time limit (and its longest pause) has passed."""
+        policy = handle.attempt.policy
+        limit = policy.max_seconds + policy.pace.max_pause + STALL_GRACE_SECONDS
         try:
             return await asyncio.wait_for(asyncio.shield(handle.decision), limit)
         except TimeoutError:
-            handle.stop()
+            # Paused for lack of analysed frames: the server was too slow, not the customer.
+            handle.stop(Reason.BUSY if handle.attempt.paused else Reason.ABORTED)
             return await handle.decision
 
     async def _decided(
@@ -285,11 +340,125 @@ class VerificationDesk:
                 {"customer_id": customer_id, "until": round(lockout.until, 3), "failures": lockout.failures},
             )
         await self.flush()
+        if decision.outcome is Outcome.REVIEW:
+            case.review = (customer_id, decision)
+            self._track(case, asyncio.ensure_future(self._send_review(case, customer_id, decision)))
         for listener in list(self._listeners):
             try:
                 await listener(session_id, customer_id, decision)
             except Exception:
                 logger.exception("a verification listener failed")
+
+    # --- review ---------------------------------------------------------------------------------------
+
+    async def _send_review(self, case: _Case, customer_id: str, decision: Decision) -> None:
+        """The side-by-side pictures go to the teller only (decoded and scaled off the event loop)."""
+        photo = None
+        if self._reference_photo is not None:
+            try:
+                photo = await asyncio.to_thread(self._reference_photo, customer_id)
+            except Exception as error:
+                logger.warning(
+                    "the reference photo could not be read for a review (%s)", type(error).__name__
+                )
+        reference, keyframe = await asyncio.to_thread(review_images, decision, photo)
+        match, policy = decision.scores.match, self._verifier.policy.match
+        self._require_link().send(
+            case.info.session_id,
+            "teller",
+            VerificationReview(
+                case.info.session_id,
+                decision.nonce,
+                distance=None if match is None else round(match.median, 3),
+                accept_threshold=policy.accept,
+                review_threshold=policy.review,
+                reference_image=reference,
+                keyframe_image=keyframe,
+                reasons=[r.value for r in decision.reasons],
+                accept_reasons=[r.value for r in ACCEPT_REASONS],
+                reject_reasons=[r.value for r in REJECT_REASONS],
+                four_eyes=self.four_eyes,
+            ),
+        )
+
+    async def _resolve(self, case: _Case, sender: Sender, message: VerificationResolve) -> None:
+        session_id = case.info.session_id
+        link = self._require_link()
+        if case.review is None or case.review[1].nonce != message.attempt:
+            await self._refuse(case, "no_review", "There is no identity check waiting for your review.")
+            return
+        customer_id, decision = case.review
+        by = sender.username or sender.role
+        second: tuple[str, str] | None = None
+        if self.four_eyes and message.second_username and message.second_password:
+            name = message.second_username
+            # The teller's desk is the "address" of this sign-in: guessing a colleague's password from
+            # it meets the same throttle as any other sign-in (video_bank/sign_in_throttle.py).
+            identity = (
+                await self._check_staff(name, message.second_password, f"four-eyes:{by}")
+                if self._check_staff
+                else None
+            )
+            if isinstance(identity, SignInThrottled):
+                await self._refuse(
+                    case,
+                    "second_staff_throttled",
+                    "Too many wrong passwords for that colleague; wait a while.",
+                )
+                return
+            if identity is None or identity.username is None:
+                await self._refuse(
+                    case, "second_staff_invalid", "The second staff member's sign-in was not accepted."
+                )
+                return
+            second = (identity.username, identity.role.value)
+        try:
+            resolution = resolve(
+                decision,
+                accept=message.accept,
+                reason=message.reason,
+                by=by,
+                at=link.now(),
+                comment=message.comment,
+                second=second,
+                four_eyes=self.four_eyes,
+            )
+        except ReviewRefused as refused:
+            if refused.code == "invalid_reason":
+                raise InvalidMessage(f"verification_resolve: {refused}") from None
+            await self._refuse(case, refused.code, str(refused))
+            return
+        case.review = None
+        self._log(resolution.at, "verification_reviewed", session_id, by, resolution.to_event())
+        link.send(
+            session_id,
+            "teller",
+            VerificationResolved(
+                session_id,
+                decision.nonce,
+                resolution.accept,
+                resolution.reason.value,
+                resolution.by,
+                round(resolution.at, 3),
+                resolution.second,
+            ),
+        )
+        status, text = (
+            ("passed", "Thank you, your identity is confirmed.")
+            if resolution.accept
+            else ("failed", "We could not confirm it is you. The teller will tell you what to do next.")
+        )
+        link.send(
+            session_id,
+            "customer",
+            VerificationResult(session_id, decision.nonce, status=status, message=text),
+        )
+        await self.flush()
+        for listener in list(self._review_listeners):
+            try:
+                await listener(session_id, customer_id, decision, resolution)
+            except Exception:
+                logger.exception("a review listener failed")
 
     # --- outputs ------------------------------------------------------------------------------------------
 
@@ -333,6 +502,15 @@ class VerificationDesk:
                     None,
                     {"attempt": nonce, "index": index, "action": action.value, "try": attempt_try},
                 )
+            case Paused(fps=fps, message=text, at=at):
+                link.send(session_id, "teller", VerificationPhase(session_id, nonce, "paused"))
+                link.send(session_id, "customer", VerificationGuidance(session_id, nonce, "busy", text))
+                self._log(
+                    at, "verification_paused", session_id, None, {"attempt": nonce, "fps": round(fps, 2)}
+                )
+            case Resumed(phase=phase, at=at):
+                link.send(session_id, "teller", VerificationPhase(session_id, nonce, phase.value))
+                self._log(at, "verification_resumed", session_id, None, {"attempt": nonce})
             case ChallengeProgress(index=index, action=action, status=status, result=result, at=at):
                 progress = VerificationProgress(session_id, nonce, index, action.value, status, result.value)
                 link.send(session_id, "teller", progress)
@@ -373,6 +551,23 @@ class VerificationDesk:
                     {"attempt": nonce, "customer_id": case.customer_id, "requested_by": teller, **view},
                 )
                 self._record_keyframes(case, decision, nonce)
+                self._record_evidence(case, decision, nonce)
+
+    def _record_evidence(self, case: _Case, decision: Decision, nonce: str) -> None:
+        """Every input of the attempt, so an auditor can re-derive the decision: into the encrypted
+        session record only (embeddings and thumbnails are biometric data)."""
+        handle = case.handle
+        if handle is None or handle.nonce != nonce:
+            return
+        evidence = handle.attempt.evidence()
+        link, session_id = self._require_link(), case.info.session_id
+
+        async def write() -> None:
+            encoded = await asyncio.to_thread(encode_evidence, evidence)  # deflate and base64: off the loop
+            data = {"attempt": nonce, **encoded}
+            await link.record(decision.decided_at, "verification_evidence", session_id, None, data)
+
+        self._track(case, asyncio.ensure_future(write()))
 
     def _record_keyframes(self, case: _Case, decision: Decision, nonce: str) -> None:
         """Keyframes go into the encrypted session record only (never the plaintext event log)."""
@@ -392,7 +587,12 @@ class VerificationDesk:
                     {"attempt": nonce, "keyframes": frames},
                 )
             )
-            task.add_done_callback(_log_failure)
+            self._track(case, task)
+
+    def _track(self, case: _Case, task: asyncio.Future[None]) -> None:
+        case.writes.add(task)
+        task.add_done_callback(case.writes.discard)
+        task.add_done_callback(_log_failure)
 
     # --- plumbing -------------------------------------------------------------------------------------------
 
@@ -428,7 +628,9 @@ class VerificationDesk:
 
 def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
-        logger.error("could not record verification keyframes (%s)", type(task.exception()).__name__)
+        logger.error(
+            "could not record verification keyframes or evidence (%s)", type(task.exception()).__name__
+        )
 
 
 __all__ = ["NonceError", "VerificationDesk"]

@@ -5,6 +5,9 @@
     records list [--json]                       every record with its state (manifest signatures checked)
     records verify ID [--key PEM] [--json]      signature, header, chain, journal (and tags with --key)
     records export ID --key PEM --out DIR       decrypted media per stream + timeline.json
+    records redecide ID --key PEM [--current-policy] [--json]   re-run the decision code on the
+                                                recorded evidence; exit 0 only when every decision
+                                                is reproduced
     records recover                             seal unsealed records whose writer died (as at start-up)
     records sweep [--dry-run] [--json]          retention: crypto-shred expired records not on hold
     records hold ID --reason TEXT [--by NAME]   place a legal hold
@@ -33,6 +36,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from verification.evidence import EvidenceError
+from verification.policy import VerificationPolicy
+from verification.redecide import from_timeline, render
 from video_bank.config import Settings
 from video_bank.records.catalog import list_records
 from video_bank.records.encoding import from_us, iso_utc, to_us
@@ -41,7 +47,7 @@ from video_bank.records.export import export_record
 from video_bank.records.keyring import KeyRing, KeyStatus, load_private_key_file
 from video_bank.records.keywrap import auditor_key_id, load_auditor_public_key
 from video_bank.records.model import RecordHeader
-from video_bank.records.reader import unwrap_data_key
+from video_bank.records.reader import open_record, unwrap_data_key
 from video_bank.records.recovery import recover_all
 from video_bank.records.store import LocalRecordStore, RecordState
 from video_bank.records.sweep import place_legal_hold, release_legal_hold, sweep
@@ -76,6 +82,17 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("id", help="record (session) id")
     p.add_argument("--key", type=Path, required=True, help="auditor private key (PEM)")
     p.add_argument("--out", type=Path, required=True, help="output directory")
+    p = sub.add_parser(
+        "redecide", parents=[common], help="re-derive the identity-check decisions of a record"
+    )
+    p.add_argument("id", help="record (session) id")
+    p.add_argument("--key", type=Path, required=True, help="auditor private key (PEM)")
+    p.add_argument(
+        "--current-policy",
+        action="store_true",
+        help="use this version's default thresholds instead of the recorded ones",
+    )
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
     sub.add_parser("recover", parents=[common], help="seal unsealed records whose writer died")
     p = sub.add_parser("sweep", parents=[common], help="apply retention (crypto-shred expired records)")
     p.add_argument("--dry-run", action="store_true", help="only report what would be shredded")
@@ -243,6 +260,27 @@ def _export(args: argparse.Namespace, store: LocalRecordStore, keyring: KeyRing,
     return EXIT_OK
 
 
+def _redecide(args: argparse.Namespace, store: LocalRecordStore, keyring: KeyRing, out: Out) -> int:
+    key = load_private_key_file(args.key, _password(args.key))
+    if store.state(args.id) is not RecordState.SEALED:
+        _error(f"record {args.id} is not sealed")
+        return EXIT_ERROR
+    with open_record(store.source(args.id), keyring.trusted_signing_keys(), key) as reader:
+        events = [(e.kind, e.data) for e in reader.timeline()]
+    try:
+        results = from_timeline(events, policy=VerificationPolicy() if args.current_policy else None)
+    except EvidenceError as error:
+        _error(f"record {args.id}: {error}")
+        return EXIT_ERROR
+    if args.json:
+        out(json.dumps([r.to_json() for r in results], indent=2))
+    elif not results:
+        out(f"record {args.id}: no identity-check decision recorded")
+    for result in [] if args.json else results:
+        out(render(result))
+    return EXIT_OK if all(r.reproduced for r in results) else EXIT_NOT_INTACT
+
+
 def _recover(
     args: argparse.Namespace, store: LocalRecordStore, keyring: KeyRing, out: Out, settings: Settings
 ) -> int:
@@ -313,6 +351,7 @@ _RECORDS: dict[str, Callable[[argparse.Namespace, LocalRecordStore, KeyRing, Out
     "list": _list,
     "verify": _verify,
     "export": _export,
+    "redecide": _redecide,
     "sweep": _sweep,
     "hold": _hold,
     "release": _hold,

@@ -26,6 +26,7 @@ import {
   verifyChain,
   verifySignature,
 } from '/auditor/record-crypto.js';
+import {RedecidePanel} from '/auditor/redecide.js';
 import {DualReplay, StreamPlayer} from '/auditor/replay.js';
 import {BUSINESSES, businessName, serverErrorText, strings, t, tOr} from '/auditor/strings.js';
 import {highlightTimeline, renderTimeline} from '/auditor/timeline.js';
@@ -95,6 +96,7 @@ const ui = {
   accessStatus: byTestId('access-log-status', HTMLElement),
   accessRefresh: byTestId('access-log-refresh', HTMLButtonElement),
 };
+const redecide = new RedecidePanel(ui.timeline.parentElement ?? ui.timeline);
 
 /**
  * @typedef {object} Loaded one opened record, from the open until another one or sign-out
@@ -337,6 +339,7 @@ function closeRecord() {
   ui.replay.dataset.state = 'idle';
   ui.timeline.replaceChildren();
   ui.timeline.dataset.count = '0';
+  redecide.clear();
   setControls(false);
 }
 
@@ -496,6 +499,7 @@ async function loadRecord(loaded) {
     const replay = new DualReplay(players, duration);
     loaded.replay = replay;
     renderTimeline(ui.timeline, events, manifest.opened_at_us, (at) => void seekTo(loaded, at));
+    redecide.show(recordId, events);
     ui.seek.max = String(duration);
     await seekTo(loaded, replay.startTime);
     if (!current()) {

@@ -6,13 +6,89 @@
  * Hooks: `verification-card`, `verification-customer-id` (needed until a business flow identified
  * the customer), `start-verification`, `stop-verification`, `verification-phase[data-phase]`,
  * `challenge-progress` (one `li` per action: `data-index`, `data-action`, `data-status` =
- * `asked`|`passed`|`retry`|`failed`), `verification-result[data-outcome]` (`pass`|`review`|`fail`),
- * `verification-refused[data-reason]`.
+ * `asked`|`passed`|`retry`|`failed`), `verification-result[data-outcome]` (`pass`|`review`|`fail`|
+ * `busy`), `verification-refused[data-reason]`.
+ *
+ * A `review` verdict opens the review view (`review-panel[data-state]` = `open`|`sending`|`resolved`):
+ * the enrolled reference photo (`review-reference`) beside the live keyframe closest to it
+ * (`review-keyframe`), the match distance (`review-distance[data-distance]`), a reason code
+ * (`review-reason`), an optional comment (`review-comment`), and — when the bank requires four eyes —
+ * a second staff member's sign-in (`review-second-username`, `review-second-password`); then
+ * `review-accept` or `review-reject`. The server checks everything and answers `verification_resolved`
+ * (`review-result[data-accept]`, `data-by`, `data-second`). The pictures are biometric data: they
+ * live only in this view and are dropped when the review is resolved or the call ends.
  *
  * @module teller/verification-panel
  */
 
+import {chooseLanguage, Strings} from '/shared/i18n.js';
+
 /** @typedef {import('/shared/signaling.js').SignalingClient} SignalingClient */
+
+/**
+ * Texts of the review view, one table per language (to be folded into the console's strings).
+ * @type {Record<string, Record<string, string>>}
+ */
+export const REVIEW_STRINGS = {
+  'zh-CN': {
+    title: '人工复核：请比对照片',
+    reference: '登记照片',
+    live: '视频中的客户',
+    distance: '比对距离 {distance}（≤ {accept} 自动通过，> {review} 拒绝）',
+    distance_none: '无比对距离',
+    no_image: '无图像',
+    reason: '复核理由',
+    choose: '请选择…',
+    accept_group: '通过',
+    reject_group: '拒绝',
+    matches_reference: '与登记照片为同一人',
+    matches_id_document: '已核对客户出示的身份证件',
+    different_person: '不是同一人',
+    reference_unusable: '登记照片无法判断（需到网点重新采集）',
+    suspected_attack: '疑似伪造（面具、屏幕或他人冒充）',
+    comment: '备注（可选）',
+    second: '双人复核：第二位柜员或主管签核',
+    second_username: '用户名',
+    second_password: '密码',
+    accept: '确认通过',
+    reject: '拒绝',
+    resolved_accept: '已通过复核（{by}{second}）。',
+    resolved_reject: '复核未通过（{by}{second}）。',
+    second_by: '，{second} 复核',
+    paused: '服务器繁忙：检查已暂停，客户请保持不动…',
+    busy: '服务器繁忙，未作出结论（不算失败）。请稍后重新开始。',
+  },
+  en: {
+    title: 'Your review: compare the photos',
+    reference: 'Enrolled photo',
+    live: 'Customer on the video',
+    distance: 'Match distance {distance} (≤ {accept} passes, > {review} fails)',
+    distance_none: 'No match distance',
+    no_image: 'No picture',
+    reason: 'Reason',
+    choose: 'Choose…',
+    accept_group: 'Accept',
+    reject_group: 'Reject',
+    matches_reference: 'Same person as on the enrolled photo',
+    matches_id_document: 'Checked against the ID document shown',
+    different_person: 'A different person',
+    reference_unusable: 'The enrolled photo cannot settle it (re-enrol at a branch)',
+    suspected_attack: 'Suspected fake (mask, screen or impostor)',
+    comment: 'Comment (optional)',
+    second: 'Four eyes: a second teller or a supervisor signs',
+    second_username: 'Username',
+    second_password: 'Password',
+    accept: 'Accept',
+    reject: 'Reject',
+    resolved_accept: 'Review accepted ({by}{second}).',
+    resolved_reject: 'Review rejected ({by}{second}).',
+    second_by: ', confirmed by {second}',
+    paused: 'Server busy: the check is paused, the customer is asked to hold still…',
+    busy: 'Server busy: no verdict (not a failure). Start the check again in a moment.',
+  },
+};
+
+const STYLESHEET = '/teller/verification-review.css';
 
 const ACTION_TEXT = /** @type {Record<string, string>} */ ({
   blink: 'Blink',
@@ -34,6 +110,7 @@ const OUTCOME_TEXT = /** @type {Record<string, string>} */ ({
   pass: 'Verified: live and matches the reference photo.',
   review: 'Needs your review: live, but the face match is not conclusive.',
   fail: 'Not verified.',
+  busy: 'Server busy: no verdict (not a failure). Start the check again in a moment.',
 });
 
 /**
@@ -82,14 +159,26 @@ export class VerificationPanel {
     this.result = element('div', 'verification-result');
     this.result.dataset.testid = 'verification-result';
     this.result.hidden = true;
-    this.root.append(heading, label, this.customerId, buttons, this.phase, this.progress, this.refused, this.result);
+    this.strings = new Strings(REVIEW_STRINGS, chooseLanguage(Object.keys(REVIEW_STRINGS)));
+    this.review = this.buildReview();
+    this.root.append(
+      heading, label, this.customerId, buttons, this.phase, this.progress, this.refused, this.result, this.review.root,
+    );
     container.append(this.root);
+    if (!document.querySelector(`link[href="${STYLESHEET}"]`)) {
+      const link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = STYLESHEET;
+      document.head.append(link);
+    }
     /** @type {SignalingClient|null} */
     this.client = null;
     /** @type {string|null} */
     this.sessionId = null;
     /** @type {string|null} */
     this.attempt = null;
+    /** @type {string|null} */
+    this.reviewAttempt = null;
     this.start.addEventListener('click', () => this.requestStart());
     this.stop.addEventListener('click', () => this.requestStop());
   }
@@ -107,9 +196,15 @@ export class VerificationPanel {
     client.on('verification_progress', (m) => this.judged(m));
     client.on('verification_result', (m) => this.decided(m));
     client.on('verification_refused', (m) => this.refusedWith(m));
+    client.on('verification_review', (m) => this.reviewOpened(m));
+    client.on('verification_resolved', (m) => this.reviewResolved(m));
     client.on('error', (m) => {
-      if (m.ref_type === 'verification_start' || m.ref_type === 'verification_stop') {
+      if (['verification_start', 'verification_stop', 'verification_resolve'].includes(m.ref_type)) {
         this.showRefusal(m.code, m.message);
+      }
+      if (m.ref_type === 'verification_resolve' && this.review.root.dataset.state === 'sending') {
+        this.review.root.dataset.state = 'open';
+        this.reviewButtons();
       }
     });
   }
@@ -124,6 +219,7 @@ export class VerificationPanel {
     this.refused.hidden = true;
     this.setPhase('', 'Not started.');
     this.setRunning(false);
+    this.closeReview();
   }
 
   closed() {
@@ -131,6 +227,7 @@ export class VerificationPanel {
     this.attempt = null;
     this.root.hidden = true;
     this.customerId.value = '';
+    this.closeReview();
   }
 
   requestStart() {
@@ -169,6 +266,7 @@ export class VerificationPanel {
   started(m) {
     if (m.session_id !== this.sessionId) return;
     this.attempt = m.attempt;
+    this.closeReview();
     this.progress.replaceChildren();
     this.result.hidden = true;
     this.result.replaceChildren();
@@ -180,7 +278,8 @@ export class VerificationPanel {
   /** @param {{attempt: string, phase: string}} m */
   phased(m) {
     if (m.attempt !== this.attempt) return;
-    this.setPhase(m.phase, PHASE_TEXT[m.phase] ?? m.phase);
+    const text = m.phase === 'paused' ? this.strings.t('paused') : PHASE_TEXT[m.phase];
+    this.setPhase(m.phase, text ?? m.phase);
   }
 
   /**
@@ -251,6 +350,11 @@ export class VerificationPanel {
     if (m.session_id !== this.sessionId) return;
     const until = m.until ? ` (until ${new Date(m.until * 1000).toLocaleTimeString()})` : '';
     this.showRefusal(m.reason, m.message + until);
+    if (this.review.root.dataset.state === 'sending') {
+      this.review.root.dataset.state = 'open';  // the server refused the resolution: correct and resend
+      this.reviewButtons();
+      return;
+    }
     if (m.reason !== 'already_running') this.setRunning(false);
   }
 
@@ -263,5 +367,202 @@ export class VerificationPanel {
     this.refused.textContent = text;
     this.refused.hidden = false;
     if (this.root.dataset.running !== 'true') this.start.disabled = false;
+  }
+
+  /**
+   * The review view's elements (hidden until a `verification_review` arrives).
+   * @returns {{root: HTMLElement, reference: HTMLImageElement, keyframe: HTMLImageElement,
+   *   distance: HTMLElement, reason: HTMLSelectElement, comment: HTMLInputElement, second: HTMLElement,
+   *   secondUser: HTMLInputElement, secondPassword: HTMLInputElement, accept: HTMLButtonElement,
+   *   reject: HTMLButtonElement, result: HTMLElement}}
+   */
+  buildReview() {
+    const s = this.strings;
+    const root = element('section', 'review-panel');
+    root.dataset.testid = 'review-panel';
+    root.hidden = true;
+    /**
+     * @param {string} testid
+     * @param {string} caption
+     * @returns {[HTMLElement, HTMLImageElement]}
+     */
+    const picture = (testid, caption) => {
+      const figure = element('figure', 'review-picture');
+      const img = /** @type {HTMLImageElement} */ (element('img'));
+      img.dataset.testid = testid;
+      img.alt = caption;
+      figure.append(img, element('figcaption', '', caption));
+      return [figure, img];
+    };
+    const [referenceFigure, reference] = picture('review-reference', s.t('reference'));
+    const [keyframeFigure, keyframe] = picture('review-keyframe', s.t('live'));
+    const pictures = element('div', 'review-pictures');
+    pictures.append(referenceFigure, keyframeFigure);
+    const distance = element('p', 'review-distance');
+    distance.dataset.testid = 'review-distance';
+    const reasonLabel = element('label', 'field-label', s.t('reason'));
+    const reason = /** @type {HTMLSelectElement} */ (element('select'));
+    reason.id = 'review-reason';
+    reason.dataset.testid = 'review-reason';
+    reasonLabel.htmlFor = reason.id;
+    const commentLabel = element('label', 'field-label', s.t('comment'));
+    const comment = /** @type {HTMLInputElement} */ (element('input'));
+    comment.id = 'review-comment';
+    comment.dataset.testid = 'review-comment';
+    comment.maxLength = 200;
+    comment.autocomplete = 'off';
+    commentLabel.htmlFor = comment.id;
+    const second = element('fieldset', 'review-second');
+    second.append(element('legend', '', s.t('second')));
+    /**
+     * @param {string} testid
+     * @param {string} caption
+     * @param {string} type
+     * @returns {HTMLInputElement}
+     */
+    const field = (testid, caption, type) => {
+      const label = element('label', 'field-label', caption);
+      const input = /** @type {HTMLInputElement} */ (element('input'));
+      input.id = testid;
+      input.type = type;
+      input.dataset.testid = testid;
+      input.autocomplete = 'off';
+      input.maxLength = type === 'password' ? 256 : 64;
+      label.htmlFor = input.id;
+      second.append(label, input);
+      return input;
+    };
+    const secondUser = field('review-second-username', s.t('second_username'), 'text');
+    const secondPassword = field('review-second-password', s.t('second_password'), 'password');
+    const accept = /** @type {HTMLButtonElement} */ (element('button', 'button', s.t('accept')));
+    accept.type = 'button';
+    accept.dataset.testid = 'review-accept';
+    const reject = /** @type {HTMLButtonElement} */ (element('button', 'button danger', s.t('reject')));
+    reject.type = 'button';
+    reject.dataset.testid = 'review-reject';
+    const row = element('div', 'button-row');
+    row.append(accept, reject);
+    const result = element('p', 'review-result');
+    result.dataset.testid = 'review-result';
+    result.hidden = true;
+    root.append(element('h3', '', s.t('title')), pictures, distance, reasonLabel, reason, commentLabel, comment,
+      second, row, result);
+    reason.addEventListener('change', () => this.reviewButtons());
+    accept.addEventListener('click', () => this.sendResolve(true));
+    reject.addEventListener('click', () => this.sendResolve(false));
+    return {root, reference, keyframe, distance, reason, comment, second, secondUser, secondPassword, accept, reject,
+      result};
+  }
+
+  /**
+   * @param {{session_id: string, attempt: string, distance: number|null, accept_threshold: number,
+   *   review_threshold: number, reference_image: string|null, keyframe_image: string|null,
+   *   accept_reasons: string[], reject_reasons: string[], four_eyes: boolean}} m
+   */
+  reviewOpened(m) {
+    if (m.session_id !== this.sessionId || m.attempt !== this.attempt) return;
+    const s = this.strings;
+    const r = this.review;
+    this.reviewAttempt = m.attempt;
+    for (const [img, url] of /** @type {[HTMLImageElement, string|null][]} */ (
+      [[r.reference, m.reference_image], [r.keyframe, m.keyframe_image]])) {
+      // Only pictures the server sent as JPEG data URLs; nothing else is put into src.
+      if (url && url.startsWith('data:image/jpeg;base64,')) {
+        img.src = url;
+        img.dataset.loaded = 'true';
+      } else {
+        img.removeAttribute('src');
+        img.dataset.loaded = 'false';
+        img.alt = s.t('no_image');
+      }
+    }
+    r.distance.dataset.distance = m.distance === null ? '' : String(m.distance);
+    r.distance.textContent = m.distance === null ? s.t('distance_none') : s.t('distance', {
+      distance: m.distance.toFixed(3), accept: m.accept_threshold.toFixed(2), review: m.review_threshold.toFixed(2),
+    });
+    const choose = /** @type {HTMLOptionElement} */ (element('option', '', s.t('choose')));
+    choose.value = '';
+    r.reason.replaceChildren(choose);
+    for (const [group, codes, kind] of /** @type {[string, string[], string][]} */ (
+      [['accept_group', m.accept_reasons, 'accept'], ['reject_group', m.reject_reasons, 'reject']])) {
+      const optgroup = /** @type {HTMLOptGroupElement} */ (element('optgroup'));
+      optgroup.label = s.t(group);
+      for (const code of codes) {
+        const option = /** @type {HTMLOptionElement} */ (element('option', '', s.t(code)));
+        option.value = code;
+        option.dataset.kind = kind;
+        optgroup.append(option);
+      }
+      r.reason.append(optgroup);
+    }
+    r.comment.value = '';
+    r.second.hidden = !m.four_eyes;
+    r.secondUser.value = '';
+    r.secondPassword.value = '';
+    r.result.hidden = true;
+    r.root.dataset.fourEyes = String(m.four_eyes);
+    r.root.dataset.state = 'open';
+    r.root.hidden = false;
+    this.reviewButtons();
+  }
+
+  reviewButtons() {
+    const r = this.review;
+    const kind = r.reason.selectedOptions[0]?.dataset.kind ?? '';
+    const open = r.root.dataset.state === 'open';
+    r.accept.disabled = !open || kind !== 'accept';
+    r.reject.disabled = !open || kind !== 'reject';
+  }
+
+  /** @param {boolean} accept */
+  sendResolve(accept) {
+    const r = this.review;
+    if (!this.client || !this.sessionId || !this.reviewAttempt || r.root.dataset.state !== 'open') return;
+    /** @type {Record<string, string|boolean>} */
+    const message = {
+      type: 'verification_resolve', session_id: this.sessionId, attempt: this.reviewAttempt, accept,
+      reason: r.reason.value,
+    };
+    const comment = r.comment.value.trim();
+    if (comment) message.comment = comment;
+    if (!r.second.hidden && r.secondUser.value.trim() && r.secondPassword.value) {
+      message.second_username = r.secondUser.value.trim();
+      message.second_password = r.secondPassword.value;
+    }
+    r.secondPassword.value = '';
+    this.refused.hidden = true;
+    r.root.dataset.state = 'sending';
+    this.reviewButtons();
+    this.client.send(message);
+  }
+
+  /** @param {{session_id: string, attempt: string, accept: boolean, by: string, second?: string}} m */
+  reviewResolved(m) {
+    if (m.session_id !== this.sessionId || m.attempt !== this.reviewAttempt) return;
+    const r = this.review;
+    const second = m.second ? this.strings.t('second_by', {second: m.second}) : '';
+    r.result.dataset.accept = String(m.accept);
+    r.result.dataset.by = m.by;
+    r.result.dataset.second = m.second ?? '';
+    r.result.textContent = this.strings.t(m.accept ? 'resolved_accept' : 'resolved_reject', {by: m.by, second});
+    r.result.hidden = false;
+    r.root.dataset.state = 'resolved';
+    this.dropPictures();
+    this.reviewButtons();
+  }
+
+  /** Forget the pictures (biometric data) once they are no longer needed. */
+  dropPictures() {
+    for (const img of [this.review.reference, this.review.keyframe]) {
+      img.removeAttribute('src');
+      img.dataset.loaded = 'false';
+    }
+  }
+
+  closeReview() {
+    this.reviewAttempt = null;
+    this.dropPictures();
+    this.review.root.hidden = true;
+    delete this.review.root.dataset.state;
   }
 }

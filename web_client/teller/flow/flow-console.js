@@ -30,11 +30,8 @@ import {businessName, serverErrorText, t, tOr} from '/teller/strings.js';
  * @type {{kind: string, confirm?: (c: TellerFlowConsole) => Fields, reject?: (c: TellerFlowConsole) => Fields}[]}
  */
 const ACTIONS = [
-  {
-    kind: 'review_resolved',
-    confirm: (c) => ({accept: true, reason: c.reason()}),
-    reject: (c) => ({accept: false, reason: c.reason()}),
-  },
+  // A `review` verification is resolved in the identity check panel, beside the reference photo
+  // (`verification_resolve`); the flow refuses `review_resolved` sent from here.
   {kind: 'card_confirmed', confirm: (c) => ({card_id: c.target()})},
   {kind: 'account_confirmed', confirm: (c) => ({account_id: c.target()})},
   {
