@@ -198,16 +198,20 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
     await expect(c.get_by_test_id("call-status")).to_have_attribute("data-state", "ended", timeout=WAIT_MS)
     assert_no_page_problems(customer, teller)
 
-    # What the server received and stored: the event log and the sealed record's timeline.
+    # What the server received and stored: the event log keeps the facts, the sealed record's timeline
+    # the screen's content as sent.
     rows = stored_events(live_server, session_id)
     kinds = [kind for kind, _ in rows]
     assert "cobrowse_snapshot" in kinds and "cobrowse_events" in kinds
-    assert any(ADDRESS in data for _, data in rows), "typing in a normal field was not recorded as sent"
+    assert not any(ADDRESS in data for _, data in rows), "screen content reached the plaintext event log"
     stop = next(i for i, (kind, data) in enumerate(rows) if kind == "cobrowse_stopped" and '"view"' in data)
     assert "cobrowse_events" not in kinds[stop:] and "cobrowse_snapshot" not in kinds[stop:]
     assert not any("after the stop" in data for _, data in rows)
     timeline = await export_timeline(live_server, session_id, tmp_path / "export")
     assert "cobrowse_snapshot" in [e["kind"] for e in timeline]
+    recorded = repr([e for e in timeline if e["kind"].startswith("cobrowse_")])
+    assert ADDRESS in recorded, "typing in a normal field was not recorded as sent"
+    assert "after the stop" not in recorded
     stored = "\n".join(data for _, data in rows) + repr(timeline) + live_server.log_path.read_text()
     for secret in SECRETS:
         assert secret not in stored, f"{secret} reached the server"

@@ -84,7 +84,7 @@ async def test_with_the_relay_policy_the_pages_call_through_the_turn_server(
     assert legs <= allocated, f"coturn allocated for {allocated}"
 
     await customer.page.get_by_test_id("hangup-button").click()
-    await expect_back_to_start(customer, teller)
+    await expect_back_to_start(customer, teller, CUSTOMER_NAME)
     # Closing the peer connections frees their allocations; coturn then logs what each carried.
     await wait_until(
         lambda: all(

@@ -132,8 +132,8 @@ async def expect_both_see_each_other(customer: Party, teller: Party, stem: str) 
         await save_screenshot(party, f"{stem}-{party.name}")
 
 
-async def expect_back_to_start(customer: Party, teller: Party) -> None:
-    """The customer can join again; the teller wraps up, then takes the next customer."""
+async def expect_back_to_start(customer: Party, teller: Party, name: str = CUSTOMER_NAME) -> None:
+    """The customer (``name``) can join again; the teller wraps up, then takes the next customer."""
     c, t = customer.page, teller.page
     await expect(c.get_by_test_id("call-status")).to_have_attribute("data-state", "ended", timeout=WAIT_MS)
     await expect(c.get_by_test_id("join-button")).to_be_enabled()
@@ -142,7 +142,7 @@ async def expect_back_to_start(customer: Party, teller: Party) -> None:
     await expect(t.get_by_test_id("hangup-button")).to_be_disabled()
     # The last customer stays on the card, marked ended, while the teller wraps up their call.
     await expect(t.get_by_test_id("customer-card")).to_have_attribute("data-state", "ended")
-    await expect(t.get_by_test_id("customer-name")).to_have_text(CUSTOMER_NAME)
+    await expect(t.get_by_test_id("customer-name")).to_have_text(name)
     for page in (c, t):
         assert await page.get_by_test_id("remote-video").evaluate("v => v.srcObject === null")
 
