@@ -6,8 +6,9 @@ script, ``tests/browser/js/reacting_camera.js``) with the stream of a ``<canvas>
 rendered by the test are drawn; the microphone stays Chromium's fake one. The page's own code runs
 unchanged: it gets a 640×480 video track and sends it to the server like any camera's.
 
-How the frames get there: the page asks the test for each frame through a Playwright binding (one
-request in flight, paced at ``fps``); the test asks a renderer process
+How the frames get there: the page asks the test for each frame through a Playwright binding (at
+``fps``, up to 4 requests on their way so that the relay's latency does not cap the rate; a tick
+whose request cannot start is a dropped frame); the test asks a renderer process
 (``tests/support/camera_renderer.py``), which renders the current scene of a
 :class:`~tests.support.reacting_face.ReactingFace` from the fixture photos and answers with a JPEG.
 The page watches ``challenge-prompt`` (``data-action``, ``data-index``, ``data-try``) and reports each
@@ -43,10 +44,10 @@ import json
 import os
 import sys
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tests.support.camera_renderer import (
     CHILD_ENV,
@@ -99,18 +100,28 @@ class CameraReport:
 class ReactingCamera:
     """One party's reacting camera (see the module docstring); made by the ``reacting_camera`` fixture."""
 
-    def __init__(self, process: asyncio.subprocess.Process, fps: int) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, fps: int, hold_resolution: bool) -> None:
         self._process = process
         self._waiting: deque[asyncio.Future[tuple[str, object]]] = deque()
         self._reader: asyncio.Task[None] | None = None
         self.fps = fps
         """The rate the page asks frames at."""
+        self.hold_resolution = hold_resolution
+        """Whether the track asks Chromium's encoder to keep 640×480 (see :meth:`start`)."""
         self.prompts: list[Prompt] = []
         """Every prompt the page showed, in order (a prompt shown again after it went away counts again)."""
 
     @classmethod
-    async def start(cls, scene: Scene, fps: int = DEFAULT_FPS, *, log: Path | None = None) -> ReactingCamera:
-        """Start a renderer showing ``scene``; ``log`` receives its stderr."""
+    async def start(
+        cls, scene: Scene, fps: int = DEFAULT_FPS, *, hold_resolution: bool = True, log: Path | None = None
+    ) -> ReactingCamera:
+        """Start a renderer showing ``scene``; ``log`` receives its stderr.
+
+        With ``hold_resolution`` the track's ``contentHint`` is ``detail``: when the bandwidth estimate
+        drops (on a busy machine the hub's estimate does), Chromium's encoder drops frames instead of
+        scaling the picture down mid-call. ``False`` keeps a phone browser's default, which scales
+        down (640×480 to 480×360) — the server's face tracking currently takes that jump for a cut.
+        """
         stderr = log.open("ab") if log is not None else asyncio.subprocess.DEVNULL
         try:
             process = await asyncio.create_subprocess_exec(
@@ -126,7 +137,7 @@ class ReactingCamera:
         finally:
             if log is not None and not isinstance(stderr, int):
                 stderr.close()
-        camera = cls(process, fps)
+        camera = cls(process, fps, hold_resolution)
         try:
             ready = await asyncio.wait_for(camera._read(), RENDERER_START_SECONDS)
             if ready != "ready":
@@ -146,7 +157,9 @@ class ReactingCamera:
         """Become the camera of every page ``context`` opens from now on."""
         await context.expose_binding("__vbCameraFrame", self._frame)
         await context.expose_binding("__vbCameraPrompt", self._prompted)
-        await context.add_init_script(SCRIPT.read_text().replace("__FPS__", str(self.fps)))
+        script = SCRIPT.read_text().replace("__FPS__", str(self.fps))
+        script = script.replace("__HOLD_RESOLUTION__", "true" if self.hold_resolution else "false")
+        await context.add_init_script(script)
 
     async def report(self, page: Page) -> CameraReport:
         """Frames delivered to ``page`` and the renderer's figures so far."""
@@ -240,5 +253,9 @@ def _percentile(values: list[float], share: float) -> float:
     return float(ordered[min(len(ordered) - 1, int(len(ordered) * share))]) if ordered else 0.0
 
 
-StartCamera = Callable[[Scene], Awaitable[ReactingCamera]]
-"""``await reacting_camera(scene)``: a started camera showing ``scene`` (stopped at teardown)."""
+class StartCamera(Protocol):
+    """``await reacting_camera(scene)``: a started camera showing ``scene`` (stopped at teardown)."""
+
+    def __call__(
+        self, scene: Scene, *, fps: int = DEFAULT_FPS, hold_resolution: bool = True
+    ) -> Awaitable[ReactingCamera]: ...

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser.camera import CameraError, ReactingCamera, StartCamera
+from tests.browser.camera import DEFAULT_FPS, CameraError, ReactingCamera, StartCamera
 from tests.browser.harness import ARTIFACTS_DIR, CameraClips, LaunchParty, LiveServer, Party, save_screenshot
 from tests.support.faces import REPO_ROOT, face_path
 from tests.support.reacting_face import Scene
@@ -198,11 +198,11 @@ async def reacting_camera(request: pytest.FixtureRequest) -> AsyncIterator[Start
     """
     cameras: list[ReactingCamera] = []
 
-    async def start(scene: Scene) -> ReactingCamera:
+    async def start(scene: Scene, *, fps: int = DEFAULT_FPS, hold_resolution: bool = True) -> ReactingCamera:
         ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
         log = ARTIFACTS_DIR / f"{request.node.name}-camera-{len(cameras) + 1}.log"
         log.unlink(missing_ok=True)
-        camera = await ReactingCamera.start(scene, log=log)
+        camera = await ReactingCamera.start(scene, fps, hold_resolution=hold_resolution, log=log)
         cameras.append(camera)
         return camera
 

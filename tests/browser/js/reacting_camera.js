@@ -2,14 +2,15 @@
 //
 // Replaces navigator.mediaDevices.getUserMedia: the video track comes from a <canvas> (captureStream)
 // on which frames fetched from the test (binding __vbCameraFrame, a base64 JPEG) are drawn at up to
-// __FPS__ frames/s, one request in flight; audio, when asked for, still comes from Chromium's fake
-// microphone. Every new liveness prompt the page shows (challenge-prompt[data-action], with data-index
+// __FPS__ frames/s, with up to IN_FLIGHT requests at a time; audio, when asked for, still comes from
+// Chromium's fake microphone. Every new liveness prompt the page shows (challenge-prompt[data-action], with data-index
 // and data-try) is reported to the test (binding __vbCameraPrompt) with the time it appeared, so that
 // the face in the frames can react to it. Counters for the test are in window.__vbCamera.
 (() => {
   'use strict';
   const FPS = __FPS__;
-  const IN_FLIGHT = 3;
+  const HOLD_RESOLUTION = __HOLD_RESOLUTION__;
+  const IN_FLIGHT = 4;
   const WIDTH = 640;
   const HEIGHT = 480;
   const devices = navigator.mediaDevices;
@@ -83,6 +84,8 @@
     const context = canvas.getContext('2d');
     draw(context, await fetchFrame()); // like a camera, deliver a picture before the stream is handed out
     const track = canvas.captureStream().getVideoTracks()[0];
+    // 'detail': when the encoder must save bits it drops frames rather than scale the picture down.
+    if (HOLD_RESOLUTION) track.contentHint = 'detail';
     pump(context);
     return track;
   }
@@ -92,7 +95,9 @@
     const stream = wanted.audio ? await originalGetUserMedia({audio: wanted.audio}) : new MediaStream();
     if (wanted.video) {
       if (source === null) source = start();
-      stream.addTrack((await source).clone());
+      const track = (await source).clone();
+      if (HOLD_RESOLUTION) track.contentHint = 'detail';
+      stream.addTrack(track);
     }
     return stream;
   };
