@@ -80,6 +80,8 @@ class ReactionTime:
     """The challenge's index."""
     attempt_try: int
     """1 or 2 (retry)."""
+    seen_at: float
+    """When the prompt appeared on the page (``time.time()``; compare with the server's event log)."""
     seconds: float
     """From the prompt appearing on the page to the first frame showing the movement (wall clock)."""
 
@@ -178,7 +180,13 @@ class Renderer:
             self.pending.remove(pending)
             prompt = pending.prompt
             self.reactions.append(
-                ReactionTime(prompt.action.value, prompt.index, prompt.attempt_try, wall - pending.seen_wall)
+                ReactionTime(
+                    prompt.action.value,
+                    prompt.index,
+                    prompt.attempt_try,
+                    pending.seen_wall,
+                    wall - pending.seen_wall,
+                )
             )
         self.render_ms.append((time.perf_counter() - started) * 1000)
         return base64.b64encode(jpeg.tobytes()).decode("ascii")
