@@ -25,15 +25,22 @@ Use::
         customer = await launch_party("customer", camera)   # instead of a y4m clip
         ...                                                 # the face follows every prompt shown
         await camera.show(EmptyRoom())                      # they walk away
-        report = await camera.report(customer)              # frames/s delivered, reaction times
         [p.action for p in camera.prompts]                  # what the page asked, in order
+        report = await camera.report(customer.page)         # frames/s delivered, reaction times
 
-Scenes: :class:`~tests.support.reacting_face.LiveFace` (identity = one of the synthetic cast: obama,
-biden, collins, t1-a, t1-b; ``behaviour`` to change reaction times or movements),
-:class:`~tests.support.reacting_face.HeldPhoto` (a printed photo mimicking the prompts, or held still
-with ``mimics_prompts=False``) and :class:`~tests.support.reacting_face.EmptyRoom`. A camera serves one
-party; tests that need several cameras ask the fixture several times. Measured on this 2-core machine
-with the server verifying: see ``docs/verification.md`` ("Browser tests").
+Scenes (``tests/support/reacting_face.py``): :class:`~tests.support.reacting_face.LiveFace`
+(identity = one of the synthetic cast: obama, biden, collins, t1-a, t1-b; ``behaviour`` changes
+reaction times and movements, ``eye_distance`` the framing), :class:`~tests.support.reacting_face.HeldPhoto`
+(a printed photo mimicking the prompts, or held still with ``mimics_prompts=False``) and
+:class:`~tests.support.reacting_face.EmptyRoom`. A face that is never prompted just sits there
+(sway, blinks): a camera for any page that only needs a live picture. Any party can have one (a
+field officer's tablet: ``launch_party("officer", camera)`` gets a desktop viewport); each camera
+serves one party, ask the fixture again for another. ``reacting_camera(scene, fps=...)`` changes the
+rate; ``hold_resolution=False`` lets Chromium scale the video down under load (see :meth:`start`).
+
+The fixtures save each camera's :class:`CameraReport` to ``tests/artifacts/<test>-<party>-camera.json``
+and the renderer's log to ``tests/artifacts/<test>-camera-<n>.log``. Figures measured on this 2-core
+machine with the server verifying: ``docs/verification.md`` ("Browser tests").
 """
 
 from __future__ import annotations
@@ -104,6 +111,7 @@ class ReactingCamera:
         self._process = process
         self._waiting: deque[asyncio.Future[tuple[str, object]]] = deque()
         self._reader: asyncio.Task[None] | None = None
+        self._broken: CameraError | None = None
         self.fps = fps
         """The rate the page asks frames at."""
         self.hold_resolution = hold_resolution
@@ -186,6 +194,7 @@ class ReactingCamera:
 
     async def close(self) -> None:
         """Stop the renderer."""
+        self._broken = self._broken or CameraError("the camera is closed")
         if self._process.returncode is None:
             if self._process.stdin is not None:
                 self._process.stdin.close()
@@ -216,6 +225,8 @@ class ReactingCamera:
 
     async def _ask(self, command: object) -> object:
         stdin = self._process.stdin
+        if self._broken is not None:
+            raise self._broken
         if stdin is None or self._process.returncode is not None or self._reader is None:
             raise CameraError("the renderer has stopped")
         answer: asyncio.Future[tuple[str, object]] = asyncio.get_running_loop().create_future()
@@ -244,6 +255,7 @@ class ReactingCamera:
                     raise CameraError(f"unexpected answer from the renderer: {answer!r}")
                 self._waiting.popleft().set_result((str(answer[0]), answer[1]))
         except CameraError as exc:
+            self._broken = self._broken or exc
             while self._waiting:
                 self._waiting.popleft().set_exception(exc)
 
