@@ -2,7 +2,9 @@
 
 Each party (customer, teller, supervisor) gets its own Chromium process with a fresh profile, because
 each needs a different fake camera: Chromium reads its camera from the y4m clip named on its command
-line. The clips are generated at test time from the fixture photos (tests/support/y4m.py).
+line. The clips are generated at test time from the fixture photos (tests/support/y4m.py). A party
+whose camera must answer liveness prompts gets a reacting camera instead (``reacting_camera``
+fixture, tests/browser/camera.py).
 
 A test marked ``@pytest.mark.routing(key=value, ...)`` runs against a server whose routing policy is
 ``signaling/routing.toml`` with those ``[defaults]`` replaced (``VIDEO_BANK_ROUTING_FILE``), e.g.
@@ -32,8 +34,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.browser.camera import DEFAULT_FPS, CameraError, ReactingCamera, StartCamera
 from tests.browser.harness import ARTIFACTS_DIR, CameraClips, LaunchParty, LiveServer, Party, save_screenshot
 from tests.support.faces import REPO_ROOT, face_path
+from tests.support.reacting_face import Scene
 from tests.support.y4m import write_y4m
 
 if TYPE_CHECKING:
@@ -186,13 +190,42 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live
 
 
 @pytest.fixture
+async def reacting_camera(request: pytest.FixtureRequest) -> AsyncIterator[StartCamera]:
+    """A factory: ``await reacting_camera(LiveFace("obama"))`` starts a camera that reacts to prompts.
+
+    Pass it to ``launch_party`` instead of a clip (see tests/browser/camera.py). The renderers' logs
+    go to ``tests/artifacts/<test>-camera-<n>.log``; they are stopped at teardown, after the browsers.
+    """
+    cameras: list[ReactingCamera] = []
+
+    async def start(scene: Scene, *, fps: int = DEFAULT_FPS, hold_resolution: bool = True) -> ReactingCamera:
+        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+        log = ARTIFACTS_DIR / f"{request.node.name}-camera-{len(cameras) + 1}.log"
+        log.unlink(missing_ok=True)
+        camera = await ReactingCamera.start(scene, fps, hold_resolution=hold_resolution, log=log)
+        cameras.append(camera)
+        return camera
+
+    try:
+        yield start
+    finally:
+        for camera in cameras:
+            await camera.close()
+
+
+@pytest.fixture
 async def launch_party(
-    chromium_executable: Path, tmp_path: Path, request: pytest.FixtureRequest
+    chromium_executable: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    reacting_camera: StartCamera,  # set up first, so that cameras outlive the browsers using them
 ) -> AsyncIterator[LaunchParty]:
-    """A factory: ``await launch_party("customer", clip)`` starts a Chromium with ``clip`` as its camera.
+    """A factory: ``await launch_party("customer", camera)`` starts a Chromium whose camera plays a y4m
+    clip (a ``Path``) or is a :class:`~tests.browser.camera.ReactingCamera`.
 
     Parties whose name starts with ``customer`` get a phone viewport, anyone else a desktop one. At
-    teardown every page is screenshotted to ``tests/artifacts/<test>-<party>-final.png`` and every
+    teardown every page is screenshotted to ``tests/artifacts/<test>-<party>-final.png``, what each
+    reacting camera delivered goes to ``tests/artifacts/<test>-<party>-camera.json``, and every
     browser is closed.
     """
     from playwright.async_api import Error as PlaywrightError
@@ -201,21 +234,25 @@ async def launch_party(
     parties: list[Party] = []
     async with async_playwright() as playwright:
 
-        async def launch(name: str, clip: Path) -> Party:
+        async def launch(name: str, camera: Path | ReactingCamera) -> Party:
             mobile = name.startswith("customer")
+            clip = camera if isinstance(camera, Path) else None
             context = await playwright.chromium.launch_persistent_context(
                 str(tmp_path / f"profile-{name}"),
                 executable_path=str(chromium_executable),
                 headless=True,
-                args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={clip}"],
+                args=[*CHROMIUM_ARGS, *([f"--use-file-for-fake-video-capture={clip}"] if clip else [])],
                 viewport=CUSTOMER_VIEWPORT if mobile else TELLER_VIEWPORT,
                 device_scale_factor=3 if mobile else 1,
                 is_mobile=mobile,
                 has_touch=mobile,
                 permissions=["camera", "microphone"],
             )
+            reacting = None if isinstance(camera, Path) else camera
+            if reacting is not None:
+                await reacting.attach(context)
             page = context.pages[0] if context.pages else await context.new_page()
-            party = Party(name, clip, context, page)
+            party = Party(name, clip, context, page, camera=reacting)
             page.on("console", lambda message: _record_console(party, message))
             page.on("pageerror", lambda error: party.problems.append(f"uncaught: {error}"))
             parties.append(party)
@@ -226,8 +263,11 @@ async def launch_party(
         finally:
             for party in parties:
                 try:
+                    if party.camera is not None:
+                        stem = f"{request.node.name}-{party.name}-camera.json"
+                        await party.camera.save_report(party.page, ARTIFACTS_DIR / stem)
                     await save_screenshot(party, f"{request.node.name}-{party.name}-final")
-                except PlaywrightError as exc:  # a crashed page must not hide the test's own failure
+                except (PlaywrightError, CameraError) as exc:  # must not hide the test's own failure
                     warnings.warn(f"no final screenshot of the {party.name}: {exc}", stacklevel=1)
                 finally:
                     await party.context.close()

@@ -13,6 +13,8 @@ from tests.support.faces import REPO_ROOT
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page
 
+    from tests.browser.camera import ReactingCamera
+
 ARTIFACTS_DIR = REPO_ROOT / "tests" / "artifacts"
 """Screenshots land here (git-ignored)."""
 DEMO_TELLER = "teller1"
@@ -71,8 +73,8 @@ class Party:
 
     name: str
     """``customer…``, ``teller`` or ``supervisor``; used in messages and artifact names."""
-    clip: Path
-    """The y4m clip this party's camera plays."""
+    clip: Path | None
+    """The y4m clip this party's camera plays (``None`` with a reacting camera)."""
     context: BrowserContext
     """The persistent context (one Chromium process)."""
     page: Page
@@ -81,10 +83,13 @@ class Party:
     """Console errors and uncaught exceptions seen on the page."""
     console: list[str] = field(default_factory=list)
     """Every console message of the page, as ``type: text``."""
+    camera: ReactingCamera | None = None
+    """The party's reacting camera (tests/browser/camera.py), if it has one instead of a clip."""
 
 
-LaunchParty = Callable[[str, Path], Awaitable[Party]]
-"""``await launch_party(name, clip)``: a new browser for ``name`` whose camera plays ``clip``."""
+LaunchParty = Callable[[str, "Path | ReactingCamera"], Awaitable[Party]]
+"""``await launch_party(name, camera)``: a new browser for ``name`` whose camera plays a y4m clip
+(a ``Path``) or is a reacting camera (``tests/browser/camera.py``)."""
 
 
 async def save_screenshot(party: Party, stem: str) -> Path:

@@ -16,6 +16,17 @@ with contextlib.suppress(ImportError):
 
 WAIT_MS = 30_000
 """Upper bound for every wait on the pages."""
+VERDICT_MS = 90_000
+"""Upper bound for an identity check, from the teller's start to the verdict on the console."""
+
+SPEECH_SPY = """
+window.__spoken = [];
+if ('speechSynthesis' in window) {
+  window.speechSynthesis.speak = (u) => window.__spoken.push({text: u.text, lang: u.lang});
+  window.speechSynthesis.cancel = () => {};
+}
+"""
+"""Init script recording every utterance the page speaks (``window.__spoken``)."""
 
 
 def assert_no_page_problems(*parties: Party) -> None:

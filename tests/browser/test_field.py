@@ -5,8 +5,8 @@ check on the customer's face through the tablet's camera, the teller's decision 
 and the outcome on the tablet; core banking changed exactly so, and the supervisor's pass rate counts
 it. Screenshots at both tablet sizes in both languages go to tests/artifacts/.
 
-The identity check is the one step that depends on how the camera is faked: :func:`identity_check`
-(and the ``review_clip`` fixture) are the only places that know.
+The tablet's camera reacts to the prompts the tablet shows (tests/browser/camera.py): the enrolled
+customer's face performs whatever the server draws.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import datetime as dt
 import sqlite3
 import time
 from contextlib import closing
-from pathlib import Path
 
 import pytest
 
+from tests.browser.camera import StartCamera
 from tests.browser.harness import (
     CameraClips,
     LaunchParty,
@@ -29,13 +29,18 @@ from tests.browser.harness import (
     resident_id,
     save_screenshot,
 )
-from tests.browser.seeded_check import SEED, SPEECH_SPY, VERDICT_MS, wait_for_start_window, write_genuine_clip
-from tests.browser.steps import WAIT_MS, assert_no_page_problems, sign_in_and_go_available, sign_in_supervisor
+from tests.browser.steps import (
+    SPEECH_SPY,
+    VERDICT_MS,
+    WAIT_MS,
+    assert_no_page_problems,
+    sign_in_and_go_available,
+    sign_in_supervisor,
+)
 from tests.support.faces import face_path
+from tests.support.reacting_face import LiveFace
 from verification.analysis import DlibAnalyzer
 from verification.reference_store import ReferenceStore, parse_key
-from verification.synth.catalog import Cast
-from verification.testing import shared_analyzer
 from video_bank.config import Settings
 from video_bank.core_banking import demo
 from video_bank.verification_setup import reference_key_text
@@ -53,29 +58,11 @@ CUSTOMER = demo.ACCOUNT_HOLDER
 MASKED_CARD = "****" + demo.FIELD_CARD.number[-4:]
 
 
-# --- the identity check (the one step that knows how the camera is faked) ---------------------------
-
-
-@pytest.fixture(scope="module")
-def review_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tablet's camera: the customer's genuine clip performing the seeded challenge sequence."""
-    rig = Cast(face_path("obama.jpg").parent, shared_analyzer()).rig("obama")
-    return write_genuine_clip(rig, tmp_path_factory.mktemp("field-clips") / "field-customer.y4m")
+# --- the identity check --------------------------------------------------------------------------------
 
 
 async def identity_check(tablet: Party, teller: Party) -> None:
-    """The teller runs the face check on the customer the tablet's camera shows; it passes.
-
-    As a teller would, the teller first watches the tablet's picture for a while (150 frames): the
-    tablet sends the ID number by itself, so the check is due seconds after the call starts, and a
-    check started then saw the clip's empty room arrive as identical frames (3 of 4 runs failed as
-    "a still image", none of 2 with this wait: the room's sensor noise seems not to survive the
-    call's first seconds of video)."""
-    tablet_seen = await teller.page.get_by_test_id("remote-video").element_handle()
-    await teller.page.wait_for_function(
-        "(video) => Number(video.dataset.frames) >= 150", arg=tablet_seen, polling=250, timeout=VERDICT_MS
-    )
-    await wait_for_start_window(tablet.page)
+    """The teller runs the face check on the customer the tablet's camera shows; it passes."""
     await teller.page.get_by_test_id("start-verification").click()
     await expect(teller.page.get_by_test_id("verification-result")).to_have_attribute(
         "data-outcome", "pass", timeout=VERDICT_MS
@@ -221,12 +208,15 @@ async def test_only_a_field_officer_signs_in_and_waits_in_the_card_review_line(
     assert_no_page_problems(tablet)
 
 
-@pytest.mark.server_env(test_mode=1, verification_seed=SEED, verification_preload=1)
+@pytest.mark.server_env(verification_preload=1)
 async def test_a_field_officer_has_a_card_approved_from_the_tablet_in_chinese(
-    launch_party: LaunchParty, live_server: LiveServer, camera_clips: CameraClips, review_clip: Path
+    launch_party: LaunchParty,
+    live_server: LiveServer,
+    camera_clips: CameraClips,
+    reacting_camera: StartCamera,
 ) -> None:
     teller = await launch_party("teller", camera_clips.teller)
-    tablet = await launch_party("field", review_clip)
+    tablet = await launch_party("field", await reacting_camera(LiveFace("obama")))
     await tablet.context.add_init_script(SPEECH_SPY)
     await sign_in_and_go_available(teller, live_server, auto_accept=True)
     await asyncio.to_thread(enroll_customer, live_server)
@@ -270,12 +260,15 @@ async def test_a_field_officer_has_a_card_approved_from_the_tablet_in_chinese(
     assert_no_page_problems(tablet, teller, supervisor)
 
 
-@pytest.mark.server_env(test_mode=1, verification_seed=SEED, verification_preload=1)
+@pytest.mark.server_env(verification_preload=1)
 async def test_a_field_officer_retypes_a_wrong_id_and_sees_a_rejection_with_its_reason_in_english(
-    launch_party: LaunchParty, live_server: LiveServer, camera_clips: CameraClips, review_clip: Path
+    launch_party: LaunchParty,
+    live_server: LiveServer,
+    camera_clips: CameraClips,
+    reacting_camera: StartCamera,
 ) -> None:
     teller = await launch_party("teller", camera_clips.teller)
-    tablet = await launch_party("field", review_clip)
+    tablet = await launch_party("field", await reacting_camera(LiveFace("obama")))
     await sign_in_and_go_available(teller, live_server, auto_accept=True)
     await asyncio.to_thread(enroll_customer, live_server)
     await open_tablet(tablet, live_server, "en", PORTRAIT)

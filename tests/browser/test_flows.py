@@ -8,13 +8,14 @@ import contextlib
 import sqlite3
 import time
 from contextlib import closing
-from pathlib import Path
 
 import pytest
 
+from tests.browser.camera import StartCamera
 from tests.browser.harness import CameraClips, LaunchParty, LiveServer, Party
-from tests.browser.seeded_check import SEED, SPEECH_SPY, VERDICT_MS, wait_for_start_window, write_genuine_clip
 from tests.browser.steps import (
+    SPEECH_SPY,
+    VERDICT_MS,
     WAIT_MS,
     assert_no_page_problems,
     expect_in_call,
@@ -23,10 +24,9 @@ from tests.browser.steps import (
     sign_in_and_go_available,
 )
 from tests.support.faces import face_path
+from tests.support.reacting_face import LiveFace
 from verification.analysis import DlibAnalyzer
 from verification.reference_store import ReferenceStore, parse_key
-from verification.synth.catalog import Cast
-from verification.testing import shared_analyzer
 from video_bank.config import Settings
 from video_bank.core_banking import demo
 from video_bank.core_banking.models import Secret
@@ -135,13 +135,6 @@ async def test_a_refused_consent_ends_the_flow_and_the_customer_rates_the_servic
     assert_no_page_problems(customer, teller)
 
 
-@pytest.fixture(scope="module")
-def pensioner_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The pensioner's genuine clip: her face performing the seeded challenge sequence."""
-    rig = Cast(face_path("biden.jpg").parent, shared_analyzer()).rig("biden")
-    return write_genuine_clip(rig, tmp_path_factory.mktemp("flow-clips") / "pensioner.y4m")
-
-
 def enroll_pensioner(server: LiveServer) -> None:
     settings = Settings(data_dir=server.data_dir)
     store = ReferenceStore(
@@ -166,21 +159,24 @@ async def enter_pin(customer: Party, pin: str) -> None:
     await pad.get_by_test_id("pin-submit").click()
 
 
-@pytest.mark.server_env(test_mode=1, verification_seed=SEED, verification_preload=1)
+@pytest.mark.server_env(verification_preload=1)
 async def test_activation_end_to_end_in_chromium(
-    launch_party: LaunchParty, live_server: LiveServer, camera_clips: CameraClips, pensioner_clip: Path
+    launch_party: LaunchParty,
+    live_server: LiveServer,
+    camera_clips: CameraClips,
+    reacting_camera: StartCamera,
 ) -> None:
-    """Consent and ID number on the phone, a real identity check on the genuine clip, the teller
-    confirms the card, the PIN entered twice on the phone's pad, the card active in the database, and
-    the customer's rating."""
+    """Consent and ID number on the phone, a real identity check of the pensioner's live face (which
+    follows the prompts on her phone), the teller confirms the card, the PIN entered twice on the
+    phone's pad, the card active in the database, and the customer's rating."""
+    await asyncio.to_thread(enroll_pensioner, live_server)
     teller = await launch_party("teller", camera_clips.teller)
-    customer = await launch_party("customer", pensioner_clip)
+    customer = await launch_party("customer", await reacting_camera(LiveFace("biden")))
     await customer.context.add_init_script(SPEECH_SPY)
     await sign_in_and_go_available(teller, live_server, auto_accept=True)
     await open_customer_page(customer, live_server)
     await join_queue(customer, "Wang Xiulan", "activation")
     await expect_in_call(customer, teller, "Wang Xiulan")
-    await asyncio.to_thread(enroll_pensioner, live_server)
     page, console = customer.page, teller.page
     panel = page.get_by_test_id("flow-panel")
 
@@ -193,7 +189,6 @@ async def test_activation_end_to_end_in_chromium(
     await expect(console.get_by_test_id("action-confirm")).to_be_disabled()
 
     # The teller starts the check without naming the customer: the flow identified her.
-    await wait_for_start_window(page)
     await console.get_by_test_id("start-verification").click()
     await expect(console.get_by_test_id("verification-result")).to_have_attribute(
         "data-outcome", "pass", timeout=VERDICT_MS

@@ -1,32 +1,29 @@
 """Identity check in the browsers: the teller starts it, the customer's phone shows and speaks each
 asked action, the teller's console shows progress and the server's verdict.
 
-The genuine clip performs the server's seeded sequence (test mode; see tests/browser/seeded_check.py);
-the photo-attack clip is a printed photo held up to the camera.
+The customer's camera reacts to what the phone shows (tests/browser/camera.py): a live face performs
+each prompt the server drew (unpredictable, as in production), a printed photo held up to the camera
+mimics them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
+import sqlite3
 import time
-from pathlib import Path
+from contextlib import closing
+from typing import Any
 
 import pytest
 
+from tests.browser.camera import ReactingCamera, StartCamera
 from tests.browser.harness import CameraClips, LaunchParty, LiveServer, Party, save_screenshot
-from tests.browser.seeded_check import (
-    CLIP_FPS,
-    CLIP_SECONDS,
-    SEED,
+from tests.browser.steps import (
     SPEECH_SPY,
     VERDICT_MS,
-    seeded_sequence,
-    wait_for_start_window,
-    write_genuine_clip,
-)
-from tests.browser.steps import (
     WAIT_MS,
     accept_offer,
     assert_no_page_problems,
@@ -36,12 +33,9 @@ from tests.browser.steps import (
     sign_in_and_go_available,
 )
 from tests.support.faces import face_path
+from tests.support.reacting_face import HeldPhoto, LiveFace
 from verification.analysis import DlibAnalyzer
 from verification.reference_store import ReferenceStore, parse_key
-from verification.synth.attacks import PhotoAttack
-from verification.synth.catalog import Cast
-from verification.synth.y4m import write_y4m
-from verification.testing import shared_analyzer
 from video_bank.config import Settings
 from video_bank.verification_setup import reference_key_text
 
@@ -51,18 +45,7 @@ with contextlib.suppress(ImportError):
 pytestmark = pytest.mark.browser
 
 CUSTOMER_ID = "cus_browser_obama"
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("verification-clips")
-    rig = Cast(face_path("obama.jpg").parent, shared_analyzer()).rig("obama")
-    photo = PhotoAttack(rig, 3)
-    frames = (photo.frame(i / CLIP_FPS) for i in range(CLIP_SECONDS * CLIP_FPS))
-    return {
-        "genuine": write_genuine_clip(rig, folder / "genuine.y4m"),
-        "photo": write_y4m(frames, folder / "photo.y4m", CLIP_FPS),
-    }
+ANY_ACTION = re.compile("^(blink|open_mouth|turn_left|turn_right|nod)$")
 
 
 def enroll(server: LiveServer) -> None:
@@ -73,43 +56,51 @@ def enroll(server: LiveServer) -> None:
     store.enroll(CUSTOMER_ID, face_path("obama.jpg").read_bytes(), DlibAnalyzer())
 
 
-async def start_check_at_clip_time(customer: Party, teller: Party) -> None:
-    """Press start while the customer's camera clip shows the empty room."""
-    await teller.page.get_by_test_id("verification-customer-id").fill(CUSTOMER_ID)
-    await wait_for_start_window(customer.page)
-    await teller.page.get_by_test_id("start-verification").click()
+def decided(server: LiveServer) -> dict[str, Any]:
+    """The teller's view of the server's decision, from the event log."""
+    with closing(sqlite3.connect(server.data_dir / "video_bank.sqlite3")) as db:
+        [(data,)] = db.execute("SELECT data FROM events WHERE kind = 'verification_decided'").fetchall()
+    result: dict[str, Any] = json.loads(data)
+    return result
 
 
 async def call(
-    launch_party: LaunchParty, server: LiveServer, camera_clips: CameraClips, clip: Path
+    launch_party: LaunchParty, server: LiveServer, camera_clips: CameraClips, camera: ReactingCamera
 ) -> tuple[Party, Party]:
+    await asyncio.to_thread(enroll, server)
     teller = await launch_party("teller", camera_clips.teller)
-    customer = await launch_party("customer", clip)
+    customer = await launch_party("customer", camera)
     await customer.context.add_init_script(SPEECH_SPY)
     await sign_in_and_go_available(teller, server)
     await open_customer_page(customer, server)
     await join_queue(customer, "Zhao Lei")
     await accept_offer(teller, "Zhao Lei")
     await expect_in_call(customer, teller, "Zhao Lei")
-    await asyncio.to_thread(enroll, server)
     return customer, teller
 
 
-@pytest.mark.server_env(test_mode=1, verification_seed=SEED, verification_preload=1)
+@pytest.mark.server_env(verification_preload=1)
 async def test_a_live_customer_passes_the_check_in_the_browsers(
-    launch_party: LaunchParty, live_server: LiveServer, camera_clips: CameraClips, clips: dict[str, Path]
+    launch_party: LaunchParty,
+    live_server: LiveServer,
+    camera_clips: CameraClips,
+    reacting_camera: StartCamera,
 ) -> None:
-    customer, teller = await call(launch_party, live_server, camera_clips, clips["genuine"])
-    await start_check_at_clip_time(customer, teller)
+    camera = await reacting_camera(LiveFace("obama"))
+    customer, teller = await call(launch_party, live_server, camera_clips, camera)
+    await teller.page.get_by_test_id("verification-customer-id").fill(CUSTOMER_ID)
+    await teller.page.get_by_test_id("start-verification").click()
 
     prompt = customer.page.get_by_test_id("challenge-prompt")
-    expected = [a.value for a in seeded_sequence()]
-    await expect(prompt).to_have_attribute("data-action", expected[0], timeout=WAIT_MS * 2)
+    await expect(prompt).to_have_attribute("data-action", ANY_ACTION, timeout=WAIT_MS * 2)
     result = teller.page.get_by_test_id("verification-result")
     await expect(result).to_have_attribute("data-outcome", "pass", timeout=VERDICT_MS)
     progress = teller.page.get_by_test_id("challenge-progress").locator("li")
     await expect(progress).to_have_count(3)
-    assert [await li.get_attribute("data-action") for li in await progress.all()] == expected
+    # The teller sees the actions in the order the server drew them, which is the order the phone asked.
+    drawn = decided(live_server)["sequence"]
+    assert [await li.get_attribute("data-action") for li in await progress.all()] == drawn
+    assert [p.action.value for p in camera.prompts if p.attempt_try == 1] == drawn
     assert {await li.get_attribute("data-status") for li in await progress.all()} == {"passed"}
     status = customer.page.get_by_test_id("verification-status")
     await expect(status).to_have_attribute("data-status", "passed", timeout=WAIT_MS)
@@ -121,11 +112,15 @@ async def test_a_live_customer_passes_the_check_in_the_browsers(
     assert_no_page_problems(customer, teller)
 
 
-@pytest.mark.server_env(test_mode=1, verification_seed=SEED, verification_preload=1)
+@pytest.mark.server_env(verification_preload=1)
 async def test_a_photo_held_up_to_the_camera_fails_in_the_browsers(
-    launch_party: LaunchParty, live_server: LiveServer, camera_clips: CameraClips, clips: dict[str, Path]
+    launch_party: LaunchParty,
+    live_server: LiveServer,
+    camera_clips: CameraClips,
+    reacting_camera: StartCamera,
 ) -> None:
-    customer, teller = await call(launch_party, live_server, camera_clips, clips["photo"])
+    camera = await reacting_camera(HeldPhoto("obama", mimics_prompts=True))
+    customer, teller = await call(launch_party, live_server, camera_clips, camera)
     await teller.page.get_by_test_id("verification-customer-id").fill(CUSTOMER_ID)
     await teller.page.get_by_test_id("start-verification").click()
 
@@ -139,19 +134,22 @@ async def test_a_photo_held_up_to_the_camera_fails_in_the_browsers(
 
 
 @pytest.mark.server_env(
-    test_mode=1,
-    verification_seed=SEED,
     verification_preload=1,
     match_accept=0.02,
     match_review=0.5,
     review_four_eyes=1,
 )
 async def test_a_review_is_resolved_by_the_teller_beside_the_reference_photo_with_four_eyes(
-    launch_party: LaunchParty, live_server: LiveServer, camera_clips: CameraClips, clips: dict[str, Path]
+    launch_party: LaunchParty,
+    live_server: LiveServer,
+    camera_clips: CameraClips,
+    reacting_camera: StartCamera,
 ) -> None:
     """This bank accepts only below 0.02, so the genuine customer (same photo, ~0.06) goes to review."""
-    customer, teller = await call(launch_party, live_server, camera_clips, clips["genuine"])
-    await start_check_at_clip_time(customer, teller)
+    camera = await reacting_camera(LiveFace("obama"))
+    customer, teller = await call(launch_party, live_server, camera_clips, camera)
+    await teller.page.get_by_test_id("verification-customer-id").fill(CUSTOMER_ID)
+    await teller.page.get_by_test_id("start-verification").click()
     page = teller.page
     verdict = page.get_by_test_id("verification-result")
     await expect(verdict).to_have_attribute("data-outcome", re.compile(r"\w+"), timeout=VERDICT_MS)

@@ -1,8 +1,9 @@
 """Verification inside a real call: an aiortc customer streams a synthetic face through the hub.
 
 The customer's client reads ``verification_prompt`` from its socket and its synthetic face performs
-the asked action, as a person in front of a phone would; the server alone decides, from the frames
-its hub decoded. A photo held up to the camera, moved to mimic each prompt, fails.
+the asked action, as a person in front of a phone would (``tests/support/reacting_face.py``, which
+the browser tests' camera shares); the server alone decides, from the frames its hub decoded. A
+photo held up to the camera, moved to mimic each prompt, fails.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.conftest import DEMO_PASSWORD, PartyFactory
 from tests.support.faces import face_path
 from tests.support.media_party import Party, start_call, wait_until
+from tests.support.reacting_face import Prompt, Reacting, ReactingFace
 from verification.analysis import DlibAnalyzer
-from verification.challenges import Action
 from verification.policy import VerificationPolicy
 from verification.reference_store import ReferenceStore, parse_key
 from verification.synth.attacks import PhotoAttack
@@ -70,10 +71,9 @@ def enroll(settings: Settings, customer_id: str, photo: str) -> None:
 class Face:
     """A synthetic customer in front of the camera who reacts to the server's prompts."""
 
-    def __init__(self, performer: Any) -> None:
-        self.performer = performer
-        self.track = SyntheticCameraTrack(performer.frame, fps=FPS)
-        self.prompts: list[dict[str, Any]] = []
+    def __init__(self, scene: Reacting) -> None:
+        self.reacting = ReactingFace(scene)
+        self.track = SyntheticCameraTrack(self.reacting.frame, fps=FPS)
 
     async def follow(self, customer: Party, until: asyncio.Event) -> list[dict[str, Any]]:
         """Read the customer's socket; perform each prompt; return every message seen."""
@@ -85,8 +85,7 @@ class Face:
                 continue
             seen.append(message)
             if message["type"] == "verification_prompt":
-                self.prompts.append(message)
-                self.performer.prompt(Action(message["action"]), self.track.elapsed(time.time()))
+                self.reacting.see(Prompt.from_message(message), self.track.elapsed(time.time()))
             if message["type"] == "verification_result":
                 until.set()
         return seen
@@ -186,7 +185,8 @@ async def test_a_live_customer_passes_and_only_the_teller_sees_the_scores(
     detail = result["detail"]
     assert detail["scores"]["match_distance"] <= VerificationPolicy().match.accept
     assert [c["passed"] for c in detail["challenges"]] == [True] * 3
-    assert [p["action"] for p in face.prompts[:3]] == detail["sequence"] or len(face.prompts) > 3
+    prompts = face.reacting.prompts
+    assert [p.action.value for p in prompts[:3]] == detail["sequence"] or len(prompts) > 3
     kinds = [m["type"] for m in to_customer]
     assert "verification_prompt" in kinds
     assert "verification_progress" not in kinds and "verification_phase" not in kinds

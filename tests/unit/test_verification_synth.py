@@ -25,7 +25,7 @@ from verification.synth.attacks import (
     script_for,
 )
 from verification.synth.catalog import Cast
-from verification.synth.performer import Performer
+from verification.synth.performer import Behaviour, Performer
 from verification.synth.rig import Expression, FaceRig, Image, Pose
 from verification.synth.track import SyntheticCameraTrack
 from verification.synth.y4m import Y4mWriter, write_scenario
@@ -92,6 +92,33 @@ def test_the_same_seed_and_prompts_give_the_same_frames(cast: Cast) -> None:
     first, again, other = clip(5), clip(5), clip(6)
     assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
     assert not np.array_equal(first[2], other[2])
+
+
+@pytest.mark.parametrize("action", [Action.TURN_LEFT, Action.NOD, Action.OPEN_MOUTH, Action.BLINK])
+def test_a_slower_performer_takes_longer_for_the_same_movement(cast: Cast, action: Action) -> None:
+    def movement(behaviour: Behaviour) -> tuple[float, float]:
+        """When the movement starts and how long it is at least half done (same seed: same draws)."""
+        performer = Performer(cast.rig("biden"), 3, behaviour)
+        starts = performer.prompt(action, 1.0)
+        times = np.arange(starts, starts + 8.0, 0.01)
+        levels = np.array([_level(performer, action, t) for t in times])
+        half = times[levels >= 0.5 * levels.max()]
+        return starts, float(half.max() - half.min())
+
+    usual_start, usual = movement(Behaviour(blink_rate=0.001))
+    slow_start, slow = movement(Behaviour(blink_rate=0.001, motion_time_scale=2.0, blink_hold=(0.5, 0.5)))
+    assert slow_start == usual_start  # the reaction is the same
+    assert slow > usual * (1.3 if action is Action.BLINK else 1.9)
+
+
+def _level(performer: Performer, action: Action, t: float) -> float:
+    """How far ``action`` is done at ``t`` (head angles include the idle sway, a few times smaller)."""
+    pose, expression = performer.pose(t)
+    if action is Action.BLINK:
+        return expression.eyes_closed
+    if action is Action.OPEN_MOUTH:
+        return expression.mouth_open
+    return abs(pose.pitch if action is Action.NOD else pose.yaw)
 
 
 def test_a_live_performer_never_shows_the_same_frame_twice(cast: Cast) -> None:

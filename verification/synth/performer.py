@@ -49,6 +49,11 @@ class Behaviour:
     """Range of nods (chin down), degrees."""
     mouth_open: tuple[float, float] = (0.45, 0.7)
     """Range of mouth opening (see :class:`~verification.synth.rig.Expression`)."""
+    motion_time_scale: float = 1.0
+    """How long deliberate turns, nods and open mouths take (rise, hold and fall), relative to the
+    usual: above 1, a customer who moves slowly and holds each pose a while."""
+    blink_hold: tuple[float, float] = (0.12, 0.25)
+    """Range of how long a deliberate blink keeps the eyes closed, seconds."""
     sway: float = 1.0
     """Scale of the idle head sway."""
     noise_sigma: float = 2.5
@@ -181,38 +186,38 @@ class Performer:
         """Schedule ``action`` to start at ``start`` regardless of prompts."""
         b = self.behaviour
         rng = self._rng
+        k = b.motion_time_scale
         if action is Action.TURN_LEFT or action is Action.TURN_RIGHT:
             sign = 1.0 if action is Action.TURN_LEFT else -1.0
             motion = _Motion(
                 action,
                 start,
-                rng.uniform(0.35, 0.6),
-                rng.uniform(0.3, 0.7),
-                rng.uniform(0.4, 0.6),
+                k * rng.uniform(0.35, 0.6),
+                k * rng.uniform(0.3, 0.7),
+                k * rng.uniform(0.4, 0.6),
                 sign * rng.uniform(*b.turn_degrees),
             )
         elif action is Action.NOD:
             motion = _Motion(
                 action,
                 start,
-                rng.uniform(0.25, 0.4),
-                rng.uniform(0.05, 0.15),
-                rng.uniform(0.3, 0.45),
+                k * rng.uniform(0.25, 0.4),
+                k * rng.uniform(0.05, 0.15),
+                k * rng.uniform(0.3, 0.45),
                 rng.uniform(*b.nod_degrees),
             )
         elif action is Action.OPEN_MOUTH:
             motion = _Motion(
                 action,
                 start,
-                rng.uniform(0.2, 0.35),
-                rng.uniform(0.4, 0.9),
-                rng.uniform(0.25, 0.4),
+                k * rng.uniform(0.2, 0.35),
+                k * rng.uniform(0.4, 0.9),
+                k * rng.uniform(0.25, 0.4),
                 rng.uniform(*b.mouth_open),
             )
         else:
-            motion = _Motion(
-                action, start, rng.uniform(0.08, 0.12), rng.uniform(0.12, 0.25), rng.uniform(0.12, 0.18), 1.0
-            )
+            rise, hold = rng.uniform(0.08, 0.12), rng.uniform(*b.blink_hold)
+            motion = _Motion(action, start, rise, hold, rng.uniform(0.12, 0.18), 1.0)
         self._motions.append(motion)
         self._busy_until = max(self._busy_until, motion.end)
         return motion
