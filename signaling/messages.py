@@ -348,6 +348,10 @@ class CallbackOffered:
     TYPE: ClassVar[str] = "callback_offer"
     estimated_wait_seconds: int
     """The estimate that triggered the offer."""
+    windows: list[dict[str, Any]] | None = None
+    """The call-back times the customer may choose, each inside the service hours: ``kind``
+    (``soon``, ``later_today``, ``next_morning``, ``next_afternoon``), ``start`` and ``end``
+    (epoch seconds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,6 +547,8 @@ class ErrorMessage:
     """Plain-language explanation."""
     ref_type: str | None = None
     """Type of the refused message, when known."""
+    params: dict[str, Any] | None = None
+    """Values the page puts into its own wording of ``code`` (e.g. ``{"age": 60}``); never secrets."""
 
 
 ServerMessage = (

@@ -12,10 +12,9 @@ callback offer).
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from signaling import effects as fx
@@ -63,6 +62,7 @@ from signaling.resident_id import ResidentId, ResidentIdError
 from signaling.routing import Lapse, Router, RoutingError, Task, TellerProfile
 from signaling.routing import Offer as RoutingOffer
 from signaling.routing_config import RoutingConfig
+from signaling.service_hours import ServiceHours
 from signaling.service_stats import ServiceStats, estimate_wait
 from signaling.session import CallSession, Leg, SessionState
 from signaling.states import CustomerState, LinkState, ParticipantState, SupervisorState, TellerState, allowed
@@ -72,6 +72,8 @@ MAX_FAILED_LOGINS = 5
 CALLBACK_DEFAULT_WINDOW = 2 * 3600.0
 CALLBACK_MAX_AHEAD = 7 * 24 * 3600.0
 CALLBACK_MIN_WINDOW = 15 * 60.0
+CALLBACK_SHORT_WAIT_POSITION = 1
+"""A customer at this place in line or nearer is never offered a call-back: a teller is next for them."""
 SUPERVISOR_REFRESH_SECONDS = 2.0
 FIELD_BUSINESSES = ("card_review",)
 """Businesses a field officer's tablet may queue for (it takes the customer's leg of the call)."""
@@ -115,6 +117,8 @@ class Participant:
     """When the waiting customer was last told."""
     callback_offered: bool = False
     """A callback was offered during this wait."""
+    talk_now: bool = False
+    """Joined with the one-tap "talk to a person now": never offered a call-back."""
     last_snapshot_at: float = 0.0
     """Supervisors: when the last snapshot went out."""
     monitoring: str | None = None
@@ -152,12 +156,6 @@ class Callback:
     session_id: str | None = None
 
 
-def local_day_start(now: float) -> float:
-    """Epoch seconds of the server's local midnight before ``now``."""
-    day = dt.datetime.fromtimestamp(now).date()
-    return dt.datetime.combine(day, dt.time.min).timestamp()
-
-
 class Switchboard:
     """Queue, routing, sessions and supervision for one signaling node."""
 
@@ -169,14 +167,16 @@ class Switchboard:
         routing: RoutingConfig,
         default_handle_seconds: float = 135.0,
         queue_update_seconds: float = 5.0,
-        local_date: Callable[[float], dt.date] = lambda t: dt.datetime.fromtimestamp(t).date(),
-        day_start: Callable[[float], float] = local_day_start,
+        hours: ServiceHours | None = None,
     ) -> None:
+        """``hours``: the bank's service hours and time zone (dates, "today", call-back windows);
+        round the clock in the bank's default zone when not given."""
         self._new_id = new_id
         self._ice_servers = ice_servers
         self._queue_update_seconds = queue_update_seconds
-        self._local_date = local_date
-        self._day_start = day_start
+        self._hours = hours or ServiceHours.round_the_clock()
+        self._local_date = self._hours.local_date
+        self._day_start = self._hours.day_start
         self._participants: dict[str, Participant] = {}
         self._staff_conn: dict[str, str] = {}
         self._sessions: dict[str, CallSession] = {}
@@ -252,7 +252,8 @@ class Switchboard:
         if p is None:
             return []
         p.errors += 1
-        out: list[fx.Effect] = [fx.Send(conn_id, ErrorMessage(error.code, error.message, ref_type))]
+        message = ErrorMessage(error.code, error.message, ref_type, error.params)
+        out: list[fx.Effect] = [fx.Send(conn_id, message)]
         if p.errors >= MAX_ERRORS_PER_SOCKET:
             out.append(fx.Close(conn_id, CloseCode.ABUSE, "too many refused messages"))
         return out
@@ -525,7 +526,9 @@ class Switchboard:
         if join.talk_now and not elderly:
             raise NotEligible(
                 f"the one-tap line is for customers aged {self.router.config.elderly_age} and over; "
-                "enter your ID number, or choose a business and join the queue"
+                "enter your ID number, or choose a business and join the queue",
+                "join_queue",
+                {"age": self.router.config.elderly_age},
             )
         config = self.router.config
         priority = config.routing(join.business).priority + (config.elderly_priority if elderly else 0)
@@ -534,6 +537,7 @@ class Switchboard:
         p.elderly = elderly
         p.last_position = None
         p.callback_offered = False
+        p.talk_now = join.talk_now
         self._enter(p, CustomerState.WAITING, now)
         self.router.enqueue(
             Task(p.conn_id, "call", join.business, priority, now, elderly, language=join.language)
@@ -766,11 +770,20 @@ class Switchboard:
     def _book_callback(self, p: Participant, request: CallbackRequest, now: float) -> list[fx.Effect]:
         if not p.callback_offered:
             raise InvalidCallback("a call-back is offered only when the wait is long", "callback_request")
-        start = now if request.window_start is None else max(now, request.window_start)
-        end = start + CALLBACK_DEFAULT_WINDOW if request.window_end is None else request.window_end
+        if request.window_start is None:
+            start, end = self._hours.soonest_window(now, CALLBACK_MIN_WINDOW)
+        else:
+            start = max(now, request.window_start)
+            end = start + CALLBACK_DEFAULT_WINDOW if request.window_end is None else request.window_end
         if end - start < CALLBACK_MIN_WINDOW or start > now + CALLBACK_MAX_AHEAD:
             raise InvalidCallback(
                 "choose a time window of at least 15 minutes within the next 7 days", "callback_request"
+            )
+        if not self._hours.within(start, end):
+            raise InvalidCallback(
+                f"choose a time within our service hours ({self._hours.text.replace('-', '–')})",
+                "callback_request",
+                {"hours": self._hours.text},
             )
         task = self.router.withdraw(p.conn_id, now)
         assert task is not None
@@ -867,10 +880,21 @@ class Switchboard:
             eta = estimate_wait(position, able[key], self.stats.handle_time(task.business))
             lane: Literal["standard", "elderly"] = "elderly" if task.elderly else "standard"
             out.append(fx.Send(p.conn_id, QueueUpdate(position, eta, task.business, lane)))
-            if not p.callback_offered and eta > self.router.config.callback_offer_seconds:
+            if self._offers_callback(p, position, eta):
                 p.callback_offered = True
-                out.append(fx.Send(p.conn_id, CallbackOffered(eta)))
+                windows = [asdict(w) for w in self._hours.callback_windows(now)]
+                out.append(fx.Send(p.conn_id, CallbackOffered(eta, windows)))
         return out
+
+    def _offers_callback(self, p: Participant, position: int, eta: int) -> bool:
+        """A call-back is offered once per wait, when the wait is long, never to the next in line or
+        to a customer who asked to talk to a person now."""
+        return (
+            not p.callback_offered
+            and not p.talk_now
+            and position > CALLBACK_SHORT_WAIT_POSITION
+            and eta > self.router.config.callback_offer_seconds
+        )
 
     def _teller_changed(self, p: Participant, now: float, *, force: bool = False) -> list[fx.Effect]:
         """Tell a teller their state after the router changed it, and log the change."""

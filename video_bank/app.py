@@ -113,6 +113,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         routing=load_routing(settings.routing_file),
         default_handle_seconds=settings.default_handle_seconds,
         queue_update_seconds=settings.queue_update_seconds,
+        hours=settings.hours,
     )
     pool = LazyAnalysisPool(settings.verification_workers)
     verifier, references = build_verifier(settings, pool)
@@ -122,7 +123,8 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         has_reference=references.exists,
         ready=pool.ready,
     )
-    flows = FlowDesk(await CoreBankingStore.open(storage), verification)
+    core_banking = await CoreBankingStore.open(storage)
+    flows = FlowDesk(core_banking, verification, zone=settings.hours.zone)
     preload = asyncio.create_task(pool.ready(), name="verification-preload") if preload_verification else None
     if preload is not None:
         preload.add_done_callback(_preload_done)

@@ -20,6 +20,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from signaling.service_hours import (
+    DEFAULT_SERVICE_HOURS,
+    DEFAULT_TIME_ZONE,
+    ServiceHours,
+    ServiceHoursError,
+    parse_time_zone,
+)
 from video_bank.errors import ConfigError
 
 ENV_PREFIX = "VIDEO_BANK_"
@@ -107,6 +114,11 @@ class Settings:
     address or a TLS certificate)."""
     verification_seed: int | None = None
     """Test mode only: a fixed seed for the liveness challenges, so a pre-recorded clip can answer them."""
+    service_hours: str = DEFAULT_SERVICE_HOURS
+    """Daily hours tellers answer, ``HH:MM-HH:MM`` in ``time_zone`` (``00:00-24:00``: round the clock);
+    call-back windows lie inside them."""
+    time_zone: str = DEFAULT_TIME_ZONE
+    """The bank's time zone (IANA name, or ``UTC+08:00``): service hours, "today", ages and dates."""
 
     def __post_init__(self) -> None:
         if not self.host:
@@ -143,10 +155,23 @@ class Settings:
             raise ConfigError(
                 "test_mode", "test mode is refused with production settings (non-loopback host or TLS)"
             )
+        try:
+            parse_time_zone(self.time_zone)
+        except ServiceHoursError as error:
+            raise ConfigError("time_zone", str(error)) from None
+        try:
+            ServiceHours.parse(self.service_hours, self.time_zone)
+        except ServiceHoursError as error:
+            raise ConfigError("service_hours", str(error)) from None
         for origin in self.allowed_origins:
             parts = urlsplit(origin)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ConfigError("allowed_origins", f"{origin!r} is not an origin like https://host:port")
+
+    @property
+    def hours(self) -> ServiceHours:
+        """The service hours in the bank's time zone."""
+        return ServiceHours.parse(self.service_hours, self.time_zone)
 
     @property
     def sqlite_path(self) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,8 @@ def test_every_setting_is_parsed_from_its_environment_variable(pem_files: tuple[
         "verification_preload": ("false", False),
         "test_mode": ("false", False),  # True is refused with this host and TLS; tested below
         "verification_seed": ("", None),
+        "service_hours": ("09:00-17:30", "09:00-17:30"),
+        "time_zone": ("Europe/Berlin", "Europe/Berlin"),
     }
     assert set(cases) == {f.name for f in dataclasses.fields(Settings)}, "a setting has no env test"
     env = {f"VIDEO_BANK_{name.upper()}": raw for name, (raw, _) in cases.items()}
@@ -349,3 +352,26 @@ def test_a_fixed_challenge_seed_needs_test_mode_and_test_mode_refuses_production
         load_settings(
             {"VIDEO_BANK_TEST_MODE": "true", "VIDEO_BANK_TLS_CERT": str(cert), "VIDEO_BANK_TLS_KEY": str(key)}
         )
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("SERVICE_HOURS", "8-20"),
+        ("SERVICE_HOURS", "20:00-08:00"),
+        ("SERVICE_HOURS", "08:00-24:30"),
+        ("TIME_ZONE", "Mars/Olympus_Mons"),
+        ("TIME_ZONE", "UTC+15"),
+    ],
+)
+def test_service_hours_and_time_zone_are_checked_at_start(name: str, raw: str) -> None:
+    with pytest.raises(ConfigError, match=name.lower()):
+        load_settings({f"VIDEO_BANK_{name}": raw})
+
+
+def test_the_service_hours_setting_gives_hours_in_the_banks_time_zone() -> None:
+    hours = load_settings(
+        {"VIDEO_BANK_SERVICE_HOURS": "08:30-20:00", "VIDEO_BANK_TIME_ZONE": "UTC+08:00"}
+    ).hours
+    assert (hours.opens, hours.closes, hours.text) == (8 * 60 + 30, 20 * 60, "08:30-20:00")
+    assert hours.zone.utcoffset(None) == dt.timedelta(hours=8)

@@ -18,6 +18,7 @@ When the session closes the flow is told (a running flow ends ``abandoned``) and
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from video_bank.core_banking.store import CHANGE_EVENT, CoreBankingStore
 from video_bank.errors import StorageError
 from video_bank.flows.executor import FlowExecutor, FlowReport
 from video_bank.flows.inputs import FlowInput, FlowInputError, SessionEnded, VerificationDecided
+from video_bank.flows.machine import BANK_TIMEZONE
 from video_bank.flows.outputs import Audience
 from video_bank.flows.registry import create_flow
 from video_bank.flows.script import DEFAULT_SCRIPT, WillingnessScript
@@ -64,8 +66,8 @@ class VerificationLink(Protocol):
 class FlowRefused(PeerError):
     """The flow refused an input; ``code`` is the flow's refusal code (docs/flows.md)."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message, FlowInputMessage.TYPE)
+    def __init__(self, code: str, message: str, step: Step | None = None) -> None:
+        super().__init__(message, FlowInputMessage.TYPE, {"step": step.value} if step else None)
         self.code = code
 
 
@@ -110,10 +112,13 @@ class FlowDesk:
         verification: VerificationLink,
         *,
         script: WillingnessScript = DEFAULT_SCRIPT,
+        zone: dt.tzinfo = BANK_TIMEZONE,
     ) -> None:
+        """``zone``: the bank's time zone (``VIDEO_BANK_TIME_ZONE``) for the flows' dates."""
         self._store = store
         self._verification = verification
         self._script = script
+        self._zone = zone
         self._link: SessionLink | None = None
         self._sessions: dict[str, _Session] = {}
         verification.add_listener(self._on_decision)
@@ -135,7 +140,7 @@ class FlowDesk:
     async def session_opened(self, info: SessionInfo) -> None:
         link = self.link
         try:
-            flow = create_flow(info.business, info.session_id, script=self._script)
+            flow = create_flow(info.business, info.session_id, script=self._script, zone=self._zone)
         except ValueError:
             logger.error("session %s: no flow for business %s", info.session_id, info.business)
             return
@@ -167,7 +172,7 @@ class FlowDesk:
             raise InvalidMessage(f"flow_input: {error}", message.TYPE) from None
         report = await self._submit(session, event, sender.leg)
         if report is not None and report.refusal is not None:
-            raise FlowRefused(report.refusal.code, report.refusal.message)
+            raise FlowRefused(report.refusal.code, report.refusal.message, report.refusal.step)
 
     async def session_closed(self, session_id: str, reason: str, at: float) -> None:
         session = self._sessions.pop(session_id, None)
