@@ -22,6 +22,7 @@ from signaling.cobrowse_messages import (
     CobrowseStop,
 )
 from signaling.errors import BadJson, UnknownType
+from signaling.feedback_messages import Feedback, FeedbackRecorded
 from signaling.flow_messages import FlowInputMessage, FlowMessage, FlowState
 from signaling.schemas import CLIENT_TYPES, validate
 from signaling.verification_messages import (
@@ -231,6 +232,7 @@ ClientMessage = (
     | WrapUpExtend
     | CallbackRequest
     | CallbackCancel
+    | Feedback
     | MonitorStart
     | MonitorStop
     | Offer
@@ -276,6 +278,7 @@ _CLIENT_CLASSES: dict[str, type[ClientMessage]] = {
         WrapUpExtend,
         CallbackRequest,
         CallbackCancel,
+        Feedback,
         MonitorStart,
         MonitorStop,
         Offer,
@@ -501,6 +504,8 @@ class SessionStarted:
     """A live call, or a callback whose customer joins through their link."""
     elderly: bool | None = None
     """To the customer: served as a customer aged 60 or over (the page turns on its elderly mode)."""
+    feedback_token: str | None = field(default=None, repr=False)
+    """To the customer: the one-time token that rates this session once it has ended (``feedback``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -569,6 +574,7 @@ ServerMessage = (
     | Answer
     | MediaState
     | SessionEnded
+    | FeedbackRecorded
     | ErrorMessage
     | VerificationStarted
     | VerificationPhase

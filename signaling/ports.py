@@ -106,6 +106,21 @@ class CallbackPort(Protocol):
         """Tell the customer their teller is ready, with a one-time link into the session."""
 
 
+class FeedbackStore(Protocol):
+    """Persistence of the customers' ratings of their sessions."""
+
+    async def record_rating(
+        self,
+        session_id: str,
+        business: str,
+        customer_id: str | None,
+        rating: int,
+        comment: str | None,
+        at: float,
+    ) -> bool:
+        """Store a session's rating (1–5) and comment; False when the session has a rating already."""
+
+
 class EventObserver(Protocol):
     """Watches logged events as they are carried out (metrics)."""
 

@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 from signaling import effects as fx
 from signaling.errors import CloseCode, NotAllowed, PeerError, UnknownSession
+from signaling.feedback import FeedbackBook, FeedbackClosed
+from signaling.feedback_messages import Feedback, FeedbackRecorded
 from signaling.identity import Identity, Role
 from signaling.messages import (
     BUSINESSES,
@@ -182,6 +184,8 @@ class Switchboard:
         self._sessions: dict[str, CallSession] = {}
         self._callbacks: dict[str, Callback] = {}
         self._callback_links: dict[str, str] = {}
+        self.feedback = FeedbackBook()
+        """Who may rate which session after its end (one token per call's customer)."""
         self.router = Router(routing)
         self.stats = ServiceStats(
             threshold_seconds=routing.service_level_seconds, default_handle_seconds=default_handle_seconds
@@ -341,6 +345,7 @@ class Switchboard:
                     {"role": "teller", "display_name": teller.display_name},
                     kind="callback",
                     elderly=session.elderly,
+                    feedback_token=self._feedback_token(p, session),
                 ),
             ),
             fx.Send(session.teller_conn, CallbackAnswered(session.id)),
@@ -393,6 +398,7 @@ class Switchboard:
     def tick(self, now: float) -> list[fx.Effect]:
         """Periodic work: time-outs, step relaxation, queue refreshes, supervisor snapshots."""
         self._roll_day(now)
+        self.feedback.forget_expired(now)
         out: list[fx.Effect] = []
         for lapse in self.router.expire(now):
             out += self._lapsed(lapse, now)
@@ -438,6 +444,13 @@ class Switchboard:
                 return self._book_callback(p, message, now)
             case CallbackCancel():
                 return self._cancel_callback(p, message, now)
+            case Feedback():
+                ticket = self.feedback.redeem(message.session_id, message.feedback_token, now)
+                return [
+                    fx.StoreFeedback(
+                        p.conn_id, ticket.session_id, ticket.business, message.rating, message.comment, now
+                    )
+                ]
             case SetState():
                 return self._set_state(p, message, now)
             case OfferAccept():
@@ -643,12 +656,17 @@ class Switchboard:
         # Both parties are told before anything is written: pairing latency is what they feel.
         peer = {"role": "teller", "display_name": teller.display_name}
         changed = self._teller_changed(teller, now)
+        started = SessionStarted(
+            session.id,
+            session.business,
+            peer,
+            elderly=session.elderly,
+            feedback_token=self._feedback_token(customer, session),
+        )
         return [
             fx.OpenMedia(session.id),
             *[e for e in changed if isinstance(e, fx.Send)],
-            fx.Send(
-                customer.conn_id, SessionStarted(session.id, session.business, peer, elderly=session.elderly)
-            ),
+            fx.Send(customer.conn_id, started),
             fx.Send(teller.conn_id, self._started_for_teller(session)),
             fx.Paired(session.business, "elderly" if session.elderly else "standard", round(waited, 3)),
             *self._opened(session, waited, now),
@@ -720,6 +738,7 @@ class Switchboard:
             return []
         session.end(reason, now)
         del self._sessions[session.id]
+        self.feedback.ended(session.id, now)
         self.stats.handled(now, now - session.started_at, session.business)
         out: list[fx.Effect] = [
             fx.CloseMedia(session.id),
@@ -743,6 +762,26 @@ class Switchboard:
             out += self._teller_changed(teller, now)
             out += self._route(now)
         return out + self._queue_updates(now)
+
+    def _feedback_token(self, customer: Participant, session: CallSession) -> str | None:
+        """A one-time token for the customer to rate ``session`` after it ends (not for field tablets)."""
+        if customer.role is not Role.CUSTOMER:
+            return None
+        token = self._new_id() + self._new_id()
+        self.feedback.issue(session.id, token, session.business)
+        return token
+
+    def feedback_stored(self, done: fx.StoreFeedback, stored: bool, now: float) -> list[fx.Effect]:
+        """Result of a :class:`~signaling.effects.StoreFeedback` (``stored`` False: the session had a
+        rating already, given in the call). The comment is never logged."""
+        if not stored:
+            closed = FeedbackClosed("this call has been rated already", "feedback")
+            return self.reject(done.conn_id, closed, "feedback", now)
+        data = {"score": done.rating, "has_comment": done.comment is not None, "business": done.business}
+        return [
+            fx.Send(done.conn_id, FeedbackRecorded(done.session_id)),
+            fx.LogEvent(now, "customer_feedback", done.session_id, data=data),
+        ]
 
     def _own_session(self, p: Participant, session_id: str) -> tuple[CallSession, Leg]:
         session = self._sessions.get(session_id)

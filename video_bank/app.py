@@ -137,6 +137,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         store=records,
         authenticator=accounts,
         callbacks=CallbackDesk(storage, OutboxNotifier(storage), settings.public_url),
+        feedback=core_banking,
         desks=[verification, CobrowseDesk(), flows],
     )
     app[appkeys.STORAGE] = storage
