@@ -259,7 +259,12 @@ class Turn:
             suggested_disposition=suggestion.value,
         )
         if status in (FlowStatus.DECLINED, FlowStatus.FAILED, FlowStatus.CANCELLED):
-            self.say(Audience.CUSTOMER, "branch_instructions", self.flow.business_steps.branch_instructions)
+            self.say(
+                Audience.CUSTOMER,
+                "branch_instructions",
+                self.flow.business_steps.branch_instructions,
+                business=self.flow.business,
+            )
         self.say(Audience.CUSTOMER, "rate_service", "How was our service today? Please rate it from 1 to 5.")
         self.say(Audience.TELLER, "wrap_up", "Choose a wrap-up code.", suggested=suggestion.value)
 
