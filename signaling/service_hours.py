@@ -114,6 +114,19 @@ class ServiceHours:
         """``08:00-20:00``."""
         return f"{_clock(self.opens)}-{_clock(self.closes)}"
 
+    def public(self) -> dict[str, str]:
+        """What pages show and format times with: ``opens``, ``closes`` and ``time_zone`` as a
+        browser's ``Intl.DateTimeFormat`` takes it (an IANA name, ``UTC`` or ``+08:00``)."""
+        zone = self.zone
+        if isinstance(zone, ZoneInfo):
+            name = zone.key
+        else:
+            offset = zone.utcoffset(None) or dt.timedelta(0)
+            minutes = int(offset.total_seconds() // 60)
+            sign = "-" if minutes < 0 else "+"
+            name = "UTC" if minutes == 0 else f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+        return {"opens": _clock(self.opens), "closes": _clock(self.closes), "time_zone": name}
+
     # --- calendar ---------------------------------------------------------------------------------
 
     def local_date(self, at: float) -> dt.date:

@@ -81,6 +81,11 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def service_hours(request: web.Request) -> web.Response:
+    """The service hours and the bank's time zone, for the customer page (public, like the help page)."""
+    return web.json_response(request.app[appkeys.SETTINGS].hours.public())
+
+
 def _page(name: str) -> Handler:
     index = WEB_ROOT / name / "index.html"
 
@@ -194,6 +199,7 @@ def create_app(settings: Settings, *, preload_verification: bool = False) -> web
         )
 
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/service-hours", service_hours)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/ws", websocket)
     auditing_api.add_routes(app)

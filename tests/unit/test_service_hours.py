@@ -110,3 +110,18 @@ def test_fixed_offsets_need_no_time_zone_database(text: str, offset: int) -> Non
 def test_impossible_hours_are_refused(text: str) -> None:
     with pytest.raises(ServiceHoursError):
         ServiceHours.parse(text, SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("hours", "zone", "public"),
+    [
+        ("08:00-20:00", "Asia/Shanghai", {"opens": "08:00", "closes": "20:00", "time_zone": "Asia/Shanghai"}),
+        ("00:00-24:00", "UTC+08:00", {"opens": "00:00", "closes": "24:00", "time_zone": "+08:00"}),
+        ("09:30-17:00", "UTC-03:30", {"opens": "09:30", "closes": "17:00", "time_zone": "-03:30"}),
+        ("09:30-17:00", "UTC", {"opens": "09:30", "closes": "17:00", "time_zone": "UTC"}),
+    ],
+)
+def test_pages_get_the_hours_and_a_zone_a_browser_can_format_with(
+    hours: str, zone: str, public: dict[str, str]
+) -> None:
+    assert ServiceHours.parse(hours, zone).public() == public
