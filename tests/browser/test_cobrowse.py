@@ -39,9 +39,13 @@ CARD = "6222020200112233"
 ADDRESS = "5 Guangming Lane"
 SECRETS = (PASSWORD, PIN_KEYS, CARD)
 JS_SCROLL_INTO_APP = """() => {
+  const body = document.querySelector('[data-testid="call-body"]');
   const app = document.querySelector('[data-testid="app"]');
-  window.scrollTo(0, app.getBoundingClientRect().top + window.scrollY + 100);
+  body.scrollTo(0, app.getBoundingClientRect().top - body.getBoundingClientRect().top + body.scrollTop + 100);
 }"""
+"""In a call the app scrolls inside the call screen's body (the page itself stays put)."""
+JS_APP_SCROLLED = "() => document.querySelector('[data-testid=\"call-body\"]').scrollTop > 0"
+JS_SCROLL_TO_TOP = "() => document.querySelector('[data-testid=\"call-body\"]').scrollTo(0, 0)"
 JS_OUTLINE = "(e) => `${getComputedStyle(e).outlineStyle} ${getComputedStyle(e).outlineWidth}`"
 
 
@@ -67,7 +71,7 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
         await c.get_by_test_id("screen-home").inner_text(), use_inner_text=True
     )
 
-    # The customer scrolls the page: the mirror marks the part of the app they see.
+    # The customer scrolls the app: the mirror marks the part of it they see.
     await c.evaluate(JS_SCROLL_INTO_APP)
     about_100 = re.compile(r"^(9[5-9]|10[0-5])$")  # the page's layout may round a pixel either way
     band = t.get_by_test_id("cobrowse-viewport")
@@ -163,12 +167,10 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
     assert await c.get_by_test_id("app-address").input_value() == ADDRESS
     assert not await c.get_by_test_id("app-address").evaluate("(e) => document.activeElement === e")
     # Scroll works too; then the customer takes control back.
-    await c.evaluate("() => window.scrollTo(0, 0)")
-    overlay_box = await t.get_by_test_id("cobrowse-overlay").bounding_box()
-    assert overlay_box is not None
-    await t.mouse.move(overlay_box["x"] + 50, overlay_box["y"] + 50)
+    await c.evaluate(JS_SCROLL_TO_TOP)
+    await t.get_by_test_id("cobrowse-overlay").hover(position={"x": 50, "y": 50})  # scrolled into view
     await t.mouse.wheel(0, 300)
-    await c.wait_for_function("() => window.scrollY > 0", timeout=WAIT_MS)
+    await c.wait_for_function(JS_APP_SCROLLED, timeout=WAIT_MS)
     await c.get_by_test_id("control-stop").click()
     await expect(status).to_have_attribute("data-control", "off", timeout=WAIT_MS)
     await expect(banner).to_have_attribute("data-control", "off")
@@ -181,6 +183,11 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
     await expect(banner).to_be_hidden()
     await expect(view.get_by_test_id("app")).to_have_count(0)
     received = await status.get_attribute("data-received")
+    # Sharing over, the step waiting for the customer (the consent) has the screen again; the
+    # customer folds it away to use the app.
+    await expect(c.get_by_test_id("call-sheet")).to_have_attribute("data-collapsed", "false")
+    await c.get_by_test_id("sheet-expand").click()
+    await expect(c.get_by_test_id("call-sheet")).to_have_attribute("data-collapsed", "true")
     await c.get_by_test_id("app-go-my_info").click()
     await c.get_by_test_id("app-address").fill("after the stop")
     # Order: the customer's next message (a refusal of a new request) reaches the teller after
