@@ -46,11 +46,33 @@ JS_LAYOUT = """
     let e = found[0];
     if (e.type === 'checkbox' && e.closest('label')) e = e.closest('label');
     const r = e.getBoundingClientRect();
+    const [x0, y0, x1, y1] = [r.left, r.top, r.right, r.bottom].map(Math.round);
+    const where = `${x0},${y0} to ${x1},${y1}`;
     if (!visible(e)) {
       outside.push(`${id}: not shown`);
-    } else if (r.top < -0.5 || r.left < -0.5 || r.bottom > innerHeight + 0.5 || r.right > innerWidth + 0.5) {
-      outside.push(`${id}: ${Math.round(r.left)},${Math.round(r.top)} to ${Math.round(r.right)},`
-        + `${Math.round(r.bottom)} outside ${innerWidth}x${innerHeight}`);
+      continue;
+    }
+    if (r.top < -0.5 || r.left < -0.5 || r.bottom > innerHeight + 0.5 || r.right > innerWidth + 0.5) {
+      outside.push(`${id}: ${where} outside ${innerWidth}x${innerHeight}`);
+      continue;
+    }
+    // Not cut off by a box that clips (a scroll area, the stage) ...
+    for (let a = e.parentElement; a; a = a.parentElement) {
+      const style = getComputedStyle(a);
+      if (style.overflowX === 'visible' && style.overflowY === 'visible') continue;
+      const c = a.getBoundingClientRect();
+      const cut = r.top < c.top - 0.5 || r.bottom > c.bottom + 0.5;
+      if (cut || r.left < c.left - 0.5 || r.right > c.right + 0.5) {
+        outside.push(`${id}: ${where} cut off by ${describe(a)}.${a.className}`);
+        break;
+      }
+    }
+    // ... nor covered at its middle by something else (videos may carry the check's prompt).
+    if (e.localName !== 'video') {
+      const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      if (top && !e.contains(top) && !top.contains(e)) {
+        outside.push(`${id}: covered by ${describe(top)}`);
+      }
     }
   }
   const large = document.documentElement.dataset.elderly === 'on';
@@ -103,7 +125,7 @@ async def check_step(
         wanted = ids if small is None or size is PHONE_SIZES[0] else small
         layout: dict[str, Any] = await page.evaluate(JS_LAYOUT, wanted)
         name = f"phone-{walk}-{step}-{size['width']}x{size['height']}.png"
-        await page.screenshot(path=str(ARTIFACTS_DIR / name))
+        await page.screenshot(path=str(ARTIFACTS_DIR / name), scale="css")  # light: also taken mid-check
         where = f"{walk} / {step} at {size['width']}x{size['height']}"
         assert not layout["outside"], f"{where}: not in view without scrolling: {layout['outside']}"
         assert layout["scrollWidth"] <= layout["innerWidth"], f"{where}: wider than the screen"

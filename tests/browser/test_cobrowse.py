@@ -183,10 +183,7 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
     await expect(banner).to_be_hidden()
     await expect(view.get_by_test_id("app")).to_have_count(0)
     received = await status.get_attribute("data-received")
-    # Sharing over, the step waiting for the customer (the consent) has the screen again; the
-    # customer folds it away to use the app.
-    await expect(c.get_by_test_id("call-sheet")).to_have_attribute("data-collapsed", "false")
-    await c.get_by_test_id("sheet-expand").click()
+    # Sharing over, the app keeps the room the customer was using; the step waits in its bar.
     await expect(c.get_by_test_id("call-sheet")).to_have_attribute("data-collapsed", "true")
     await c.get_by_test_id("app-go-my_info").click()
     await c.get_by_test_id("app-address").fill("after the stop")

@@ -4,10 +4,10 @@
  * In a call the page is exactly one screen high (`html[data-view="call"]`): the status line, the
  * teller's video with the self-view (`call-head`), the demo app's scroll area (`call-body`), and the
  * sheet (`call-sheet`) with the one thing to do now. Nothing the customer must read or tap is ever
- * below the fold: the stage gives up height (`data-stage-size` roomy → compact → small) until the
- * sheet fits. The sheet's bar names the step and folds or unfolds the sheet (`sheet-expand`,
- * `data-collapsed`): while the teller looks at the customer's screen it is folded so the app is
- * usable, and a new step or result unfolds it.
+ * below the fold: the stage gives up height (`data-stage-size` roomy → compact → small → tiny) until the
+ * sheet fits. While the teller looks at the customer's screen the sheet folds into a bar that names
+ * the step (`data-collapsed`; `sheet-expand` folds and unfolds it) so the app is usable; a new step
+ * or result unfolds it.
  *
  * Texts are never replaced before they were shown for a readable moment: a {@link ReadingQueue}
  * holds each for {@link readMs} (at least {@link MIN_READ_MS}) unless the customer dismisses it, and
@@ -84,6 +84,9 @@ export class StepLog {
  * @property {EntryKind} kind
  */
 
+/** @type {Reading} the end of a text that has been superseded (see {@link ReadingQueue.retire}) */
+const RETIRED = {code: '', text: '', kind: 'info'};
+
 /** Shows texts in one place one after another, each for at least its reading time. */
 export class ReadingQueue {
   /**
@@ -110,6 +113,17 @@ export class ReadingQueue {
   push(reading) {
     this.waiting.push(reading);
     this.next();
+  }
+
+  /**
+   * What is on screen is no longer news (the step it announced is now shown by its own part): it
+   * goes once it has been read, unless something else replaces it first.
+   */
+  retire() {
+    if (this.entry !== null && this.entry.dataset.kind === 'info' && this.waiting.length === 0) {
+      this.waiting.push(RETIRED);
+      this.next();
+    }
   }
 
   /** The customer closed the reading on screen: show the next one at once. */
@@ -147,6 +161,13 @@ export class ReadingQueue {
       return;
     }
     this.log.hidden(this.entry);
+    if (reading === RETIRED) {
+      this.entry = null;
+      this.until = 0;
+      this.show(null);
+      this.next();
+      return;
+    }
     const hold = readMs(reading.text);
     this.entry = this.log.shown(this.source, reading.kind, reading.code, hold);
     this.until = performance.now() + hold;
@@ -160,7 +181,7 @@ export class ReadingQueue {
 /** Below this height the app's area is not shown in a call (the sheet takes the room). */
 const MIN_BODY_PX = 96;
 /** The stage sizes tried, largest first, until the sheet fits. */
-const STAGE_SIZES = /** @type {const} */ (['roomy', 'compact', 'small']);
+const STAGE_SIZES = /** @type {const} */ (['roomy', 'compact', 'small', 'tiny']);
 
 export class CallScreen {
   constructor() {
@@ -186,6 +207,12 @@ export class CallScreen {
     this.content.className = 'sheet-content';
     this.ui.sheet.append(this.bar, this.content);
     /** @private */ this.fitting = false;
+    /** @private the teller looks at the customer's screen: the bar stays, to fold the sheet */
+    this.sharing = false;
+    /** @private the bar's words before an identity check took it over */
+    this.stepName = '';
+    /** @private a step came during the check: the sheet opens when it is over */
+    this.unfoldLater = false;
     /** @private */ this.expandLabels = {expand: '', collapse: ''};
     this.expand.addEventListener('click', () => this.setCollapsed(this.ui.sheet.dataset.collapsed !== 'true'));
     const refit = () => this.fit();
@@ -220,7 +247,11 @@ export class CallScreen {
    * @param {string} text
    */
   setStepName(text) {
-    this.barText.textContent = text;
+    if (this.ui.stage.dataset.mode !== 'call') {
+      this.stepName = text; // said again when the check is over
+    } else {
+      this.barText.textContent = text;
+    }
   }
 
   /**
@@ -243,17 +274,61 @@ export class CallScreen {
   setCollapsed(collapsed) {
     this.ui.sheet.dataset.collapsed = String(collapsed);
     this.content.hidden = collapsed;
+    this.bar.hidden = !collapsed && !this.sharing; // unfolded, the step speaks for itself
     this.expand.textContent = collapsed ? this.expandLabels.expand : this.expandLabels.collapse;
     this.expand.setAttribute('aria-expanded', String(!collapsed));
     this.fit();
   }
 
   /**
-   * Self-view large while an identity check runs (`check`), the teller large otherwise (`call`).
-   * @param {'call'|'check'} mode
+   * The teller started or stopped looking at the customer's screen: the app gets the room while
+   * they do (the sheet folds into its bar, which then stays so the customer can unfold it).
+   * @param {boolean} on
    */
-  setStageMode(mode) {
+  setSharing(on) {
+    this.sharing = on;
+    this.setCollapsed(on || this.ui.sheet.dataset.collapsed === 'true');
+  }
+
+  /**
+   * What the stage shows: the teller large (`call`), the self-view large with the identity check's
+   * prompt over it (`check`), or the teller large with the check's result over it (`result`).
+   * During `check` and `result` the video is the one thing to follow: the sheet folds and the stage
+   * gets the room; it unfolds when the stage is back to `call`.
+   * @param {'call'|'check'|'result'} mode
+   * @param {string} [barText] what the folded sheet's bar says meanwhile
+   */
+  setStageMode(mode, barText = '') {
+    const was = this.ui.stage.dataset.mode ?? 'call';
     this.ui.stage.dataset.mode = mode;
+    if (mode !== 'call' && was === 'call') {
+      this.stepName = this.barText.textContent ?? '';
+      this.barText.textContent = barText;
+      this.setCollapsed(true);
+    } else if (mode === 'call' && was !== 'call') {
+      this.barText.textContent = this.stepName;
+      this.setCollapsed(this.sharing && !this.unfoldLater);
+      this.unfoldLater = false;
+    }
+  }
+
+  /** A new step or result: the sheet opens now, or when the video's check is over. */
+  unfold() {
+    if (this.ui.stage.dataset.mode === 'call') {
+      this.setCollapsed(false);
+    } else {
+      this.unfoldLater = true;
+    }
+  }
+
+  /**
+   * @private
+   * @returns {boolean} whether the sheet, or a text in it, shows less than all of its content
+   */
+  squeezed() {
+    const over = (/** @type {Element} */ e) => e.scrollHeight > e.clientHeight + 1;
+    return over(this.ui.sheet) || over(this.content) ||
+      [...this.content.querySelectorAll('.flow-reading')].some(over);
   }
 
   /** Shrink the stage until the sheet shows all of its content (in a call only). */
@@ -271,7 +346,7 @@ export class CallScreen {
       root.dataset.bodyTight = 'false';
       for (const size of STAGE_SIZES) {
         root.dataset.stageSize = size;
-        if (this.ui.sheet.scrollHeight <= this.ui.sheet.clientHeight + 1) {
+        if (!this.squeezed()) {
           break;
         }
       }

@@ -29,9 +29,8 @@ export const flowPanel = new CustomerFlowPanel(screen.log, {
   speak: (text) => elderly.say(text),
   changed: () => {
     screen.setStepName(t('sheet.step', {step: flowPanel.stepName}));
-    screen.setCollapsed(false); // something to do or to read now: the sheet opens
+    screen.unfold(); // something to do or to read now: the sheet opens (after the check's result)
   },
-  shownElsewhere: (code) => code === 'verification_passed' && verification.justPassed,
 });
 screen.mount(flowPanel.root);
 screen.setStepName(t('sheet.step', {step: flowPanel.stepName}));
@@ -39,6 +38,6 @@ export const cobrowse = new CobrowseShare(bankApp, {
   mountBanner: (banner) => screen.mount(banner, {first: true}),
   sharing: (on) => {
     screen.setStepName(t('sheet.step', {step: flowPanel.stepName}));
-    screen.setCollapsed(on); // the teller shows the app: it gets the room, the step folds into a bar
+    screen.setSharing(on); // the teller shows the app: it gets the room, the step folds into a bar
   },
 });

@@ -34,6 +34,8 @@ const TABLES = {
     'verify.teller_check': '谢谢您，柜员将完成核验。',
     'verify.failed': '这次没有核验成功，柜员会告诉您下一步怎么做。',
     'verify.ok': '知道了',
+    'verify.bar': '身份核验：请按视频上的提示做',
+    'verify.bar_done': '身份核验已结束',
     'guide.no_face': '看不到您的脸，请看着摄像头。',
     'guide.several_faces': '画面里只能有您一个人。',
     'guide.off_frame': '请把整张脸放在屏幕中间。',
@@ -59,6 +61,8 @@ const TABLES = {
     'verify.teller_check': 'Thank you. The teller will finish the check.',
     'verify.failed': 'The check did not succeed this time. Your teller will tell you what to do next.',
     'verify.ok': 'OK',
+    'verify.bar': 'Identity check: follow the prompts on the video',
+    'verify.bar_done': 'The identity check is over',
     'guide.no_face': 'We cannot see your face. Please look at the camera.',
     'guide.several_faces': 'Only one person should be in view.',
     'guide.off_frame': 'Please keep your whole face in the middle of the screen.',
@@ -118,13 +122,6 @@ export class VerificationView {
     this.attempt = null;
     /** @private @type {HTMLLIElement|null} */ this.entry = null;
     /** @private @type {ReturnType<typeof setTimeout>|undefined} */ this.timer = undefined;
-    /** @private when the last check passed (performance.now()), or -Infinity */
-    this.passedAt = -Infinity;
-  }
-
-  /** @returns {boolean} whether a passed check was told over the video in the last minute */
-  get justPassed() {
-    return performance.now() - this.passedAt < 60_000;
   }
 
   /** @param {SignalingClient} client */
@@ -147,7 +144,7 @@ export class VerificationView {
     this.total = total;
     this.root.hidden = false;
     this.root.dataset.state = 'running';
-    this.screen.setStageMode('check');
+    this.screen.setStageMode('check', strings.t('verify.bar'));
     this.step.textContent = '';
     this.prompt.textContent = strings.t('verify.started');
     delete this.prompt.dataset.action;
@@ -197,10 +194,9 @@ export class VerificationView {
     const text = strings.t(`verify.${known}`);
     this.status.textContent = text;
     this.status.dataset.status = known;
-    this.passedAt = known === 'passed' ? performance.now() : -Infinity;
     this.status.hidden = false;
     this.ok.hidden = false;
-    this.screen.setStageMode('call');
+    this.screen.setStageMode('result', strings.t('verify.bar_done'));
     this.screen.log.hidden(this.entry);
     const hold = readMs(text);
     this.entry = this.screen.log.shown('verification', 'result', known, hold);
@@ -219,11 +215,11 @@ export class VerificationView {
     this.entry = null;
     this.root.hidden = true;
     this.root.dataset.state = '';
+    this.screen.setStageMode('call');
   }
 
   hide() {
     this.close('end');
-    this.passedAt = -Infinity;
     this.screen.setStageMode('call');
     this.attempt = null;
   }

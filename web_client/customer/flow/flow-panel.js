@@ -43,17 +43,16 @@ const RESULTS = new Set(['verification_passed', 'verification_retry', 'identifie
   'password_reset', 'details_updated', 'details_rejected', 'willingness_confirmed', 'rejected',
   'card_approved', 'card_rejected', 'action_failed', 'flow_finished', 'branch_instructions', 'answer_again']);
 /** Messages whose words the part itself shows (a second copy in the text line would say it twice). */
-const SHOWN_BY_PART = new Set(['question', 'final_confirmation', 'customer_not_found', 'rate_service']);
+const SHOWN_BY_PART = new Set(['question', 'final_confirmation', 'customer_not_found', 'rate_service',
+  'enter_pin', 'enter_password', 'enter_resident_id']);
 /** The parts, in the order of the page, and the input kinds that show them. */
 const PARTS = /** @type {const} */ (['consent', 'identify', 'secret_entered', 'details_entered', 'answer']);
 
 export class CustomerFlowPanel {
   /**
    * @param {StepLog} log where texts shown are recorded
-   * @param {{speak: (text: string) => void, changed: (part: string) => void,
-   *   shownElsewhere: (code: string) => boolean}} hooks `speak` reads a text aloud (elderly mode),
-   *   `changed` hears of a new part to act on (the sheet unfolds), `shownElsewhere` says whether a
-   *   message's news is on screen already (the identity check's own result over the video)
+   * @param {{speak: (text: string) => void, changed: (part: string) => void}} hooks `speak` reads a
+   *   text aloud (elderly mode), `changed` hears of a new part to act on (the sheet unfolds)
    */
   constructor(log, hooks) {
     /** @private */ this.hooks = hooks;
@@ -64,6 +63,8 @@ export class CustomerFlowPanel {
     /** @private */ this.business = '';
     /** @private */ this.questionId = '';
     /** @private */ this.pin = {first: '', current: ''};
+    /** @private what the PIN is for: the masked card or account of `enter_pin`/`enter_password` */
+    this.pinFor = '';
     /** @private */ this.part = '';
     this.build();
     /** @private */ this.queue = new ReadingQueue('flow', log, (reading) => this.showReading(reading));
@@ -149,7 +150,7 @@ export class CustomerFlowPanel {
     const answer = el('div', {'class': 'flow-part', 'data-part': 'answer'},
       ui.questionCount, ui.question, el('div', {'class': 'actions'}, ui.yes, ui.no));
     /** @private */ this.parts = [consent, identify, secret, details, answer];
-    this.root.append(ui.text, ui.ok, ui.error, ...this.parts);
+    this.root.append(el('div', {'class': 'flow-reading'}, ui.text, ui.ok), ui.error, ...this.parts);
 
     consent.addEventListener('submit', (event) => event.preventDefault());
     ui.consentSubmit.addEventListener('click', () => {
@@ -189,6 +190,7 @@ export class CustomerFlowPanel {
     this.root.dataset.step = '';
     this.expected = new Set();
     this.questionId = '';
+    this.pinFor = '';
     this.ui.idNumber.value = '';
     this.ui.phone.value = '';
     this.ui.address.value = '';
@@ -229,7 +231,11 @@ export class CustomerFlowPanel {
       }
       case 'enter_pin':
       case 'enter_password':
+        this.pinFor = message.code === 'enter_pin' ?
+          t('flow.pin_for_card', {number: String(message.data.card ?? '')}) :
+          t('flow.pin_for_account', {number: String(message.data.account ?? '')});
         this.clearPin(true);
+        this.hooks.speak(this.ui.pinPrompt.textContent ?? '');
         break;
       case 'enter_details':
         this.ui.phoneNow.textContent = message.data.phone ? t('flow.current_contact', {value: message.data.phone}) : '';
@@ -239,7 +245,7 @@ export class CustomerFlowPanel {
       default:
         break;
     }
-    if (!SHOWN_BY_PART.has(message.code) && !this.hooks.shownElsewhere(message.code) && text) {
+    if (!SHOWN_BY_PART.has(message.code) && text) {
       this.queue.push({code: message.code, text, kind: RESULTS.has(message.code) ? 'result' : 'info'});
     }
   }
@@ -305,6 +311,7 @@ export class CustomerFlowPanel {
       this.part = shown;
       this.root.dataset.part = shown;
       if (shown) {
+        this.queue.retire(); // "please wait" is over: the part says what to do
         this.hooks.changed(shown);
       }
     }
@@ -365,7 +372,8 @@ export class CustomerFlowPanel {
     const stage = this.pin.first ? 'confirm' : 'first';
     this.ui.pinPad.dataset.stage = stage;
     this.ui.pinPad.dataset.length = String(this.pin.current.length);
-    this.ui.pinPrompt.textContent = stage === 'first' ? t('flow.pin_first') : t('flow.pin_confirm');
+    this.ui.pinPrompt.textContent = stage === 'first' ? `${this.pinFor}${t('flow.pin_first')}` :
+      t('flow.pin_confirm');
     this.ui.pinDots.textContent = '●'.repeat(this.pin.current.length) + '○'.repeat(PIN_LENGTH - this.pin.current.length);
     this.ui.pinSubmit.disabled = this.pin.current.length !== PIN_LENGTH;
   }
