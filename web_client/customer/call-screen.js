@@ -213,6 +213,11 @@ export class CallScreen {
     this.stepName = '';
     /** @private a step came during the check: the sheet opens when it is over */
     this.unfoldLater = false;
+    /** @private until when (performance.now()) the check's result must stay */
+    this.resultUntil = 0;
+    /** @private @type {(() => void)|null} takes the check's result away */
+    this.endResult = null;
+    /** @private @type {ReturnType<typeof setTimeout>|undefined} */ this.resultTimer = undefined;
     /** @private */ this.expandLabels = {expand: '', collapse: ''};
     this.expand.addEventListener('click', () => this.setCollapsed(this.ui.sheet.dataset.collapsed !== 'true'));
     const refit = () => this.fit();
@@ -306,18 +311,38 @@ export class CallScreen {
       this.barText.textContent = barText;
       this.setCollapsed(true);
     } else if (mode === 'call' && was !== 'call') {
+      clearTimeout(this.resultTimer);
+      this.endResult = null;
       this.barText.textContent = this.stepName;
       this.setCollapsed(this.sharing && !this.unfoldLater);
       this.unfoldLater = false;
     }
   }
 
-  /** A new step or result: the sheet opens now, or when the video's check is over. */
+  /**
+   * The check's result is on the video: it stays until it has been read for `minMs` and then
+   * something else needs the screen (`unfold`), or until `end` is called otherwise.
+   * @param {number} minMs
+   * @param {() => void} end takes the result away (and sets the stage back to `call`)
+   */
+  holdResult(minMs, end) {
+    clearTimeout(this.resultTimer);
+    this.resultUntil = performance.now() + minMs;
+    this.endResult = end;
+  }
+
+  /** A new step or result: the sheet opens now, or when the video's check (or its result) is over. */
   unfold() {
-    if (this.ui.stage.dataset.mode === 'call') {
+    const mode = this.ui.stage.dataset.mode;
+    if (mode === 'call') {
       this.setCollapsed(false);
-    } else {
-      this.unfoldLater = true;
+      return;
+    }
+    this.unfoldLater = true;
+    if (mode === 'result' && this.endResult) {
+      const end = this.endResult;
+      clearTimeout(this.resultTimer);
+      this.resultTimer = setTimeout(end, Math.max(0, this.resultUntil - performance.now()));
     }
   }
 

@@ -354,6 +354,7 @@ async function onSessionStarted(message) {
   }
   page.followingLink = false;
   page.leaving = false;
+  ui.residentId.value = ''; // it served the join; it is not kept on the phone during or after the call
   showJoinError('');
   ui.after.hidden = true;
   setNotice(ui.notice, '');
@@ -566,12 +567,15 @@ function restoreBooking() {
   }
 }
 
+/** What a customer can do from the phone (a card review's customer side is the field officer's tablet). */
+const CUSTOMER_BUSINESSES = ['activation', 'password_reset', 'info_update', 'corporate_willingness'];
+
 function fillBusinessSelect() {
   const prompt = new Option(t('form.choose_one'), '');
   prompt.disabled = true;
   prompt.selected = true;
   ui.business.append(prompt);
-  for (const value of ['activation', 'password_reset', 'info_update', 'corporate_willingness', 'card_review']) {
+  for (const value of CUSTOMER_BUSINESSES) {
     ui.business.append(new Option(t(`business.${value}`), value));
   }
 }

@@ -3,7 +3,8 @@
  * the stage and one large prompt at a time (`challenge-prompt`, with `data-action`) sits over it —
  * always in view, never below the fold — spoken aloud in the page language; plain guidance when the
  * camera cannot see the face well; at the end only whether it worked (`verification-status`),
- * kept for a readable moment (or until `verification-ok`), then the teller is large again. The
+ * kept until it has been read and the next step needs the screen (or `verification-ok`), then the
+ * teller is large again. The
  * page sends nothing: the server decides from the video it receives.
  *
  * Hooks: `verification-panel` (`data-state` `running`|`done`, hidden otherwise),
@@ -78,6 +79,8 @@ const TABLES = {
 
 const strings = new Strings(TABLES, chooseLanguage(Object.keys(TABLES)));
 const ACTIONS = new Set(['blink', 'open_mouth', 'turn_left', 'turn_right', 'nod']);
+/** How long a result stays when nothing comes after it. */
+const RESULT_ALONE_MS = 10_000;
 
 /** @typedef {import('/shared/signaling.js').SignalingClient} SignalingClient */
 /** @typedef {import('/customer/call-screen.js').CallScreen} CallScreen */
@@ -201,8 +204,11 @@ export class VerificationView {
     const hold = readMs(text);
     this.entry = this.screen.log.shown('verification', 'result', known, hold);
     speak(text, strings.lang);
+    // It stays until read and the next step needs the screen, or the customer taps OK; without a
+    // next step (a check outside a business flow) it goes after a while by itself.
+    this.screen.holdResult(hold, () => this.close('next'));
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.close('next'), hold);
+    this.timer = setTimeout(() => this.close('next'), Math.max(hold, RESULT_ALONE_MS));
   }
 
   /**

@@ -44,7 +44,7 @@ const RESULTS = new Set(['verification_passed', 'verification_retry', 'identifie
   'card_approved', 'card_rejected', 'action_failed', 'flow_finished', 'branch_instructions', 'answer_again']);
 /** Messages whose words the part itself shows (a second copy in the text line would say it twice). */
 const SHOWN_BY_PART = new Set(['question', 'final_confirmation', 'customer_not_found', 'rate_service',
-  'enter_pin', 'enter_password', 'enter_resident_id']);
+  'enter_pin', 'enter_password', 'enter_resident_id', 'consent_request']);
 /** The parts, in the order of the page, and the input kinds that show them. */
 const PARTS = /** @type {const} */ (['consent', 'identify', 'secret_entered', 'details_entered', 'answer']);
 
@@ -129,6 +129,7 @@ export class CustomerFlowPanel {
     ui.ok.classList.add('flow-text-ok');
     ui.ok.hidden = true;
     const consent = el('form', {'class': 'flow-part', 'data-part': 'consent'},
+      el('p', {'class': 'flow-lead', 'text': t('flow.consent_lead')}),
       el('label', {'class': 'check'}, ui.recording, el('span', {text: t('flow.consent_recording')})),
       el('label', {'class': 'check'}, ui.biometric, el('span', {text: t('flow.consent_biometric')})),
       ui.consentSubmit);
@@ -292,6 +293,9 @@ export class CustomerFlowPanel {
     this.ui.ok.hidden = reading?.kind !== 'result';
     if (reading) {
       this.hooks.speak(reading.text);
+    }
+    if (reading?.kind === 'result') {
+      this.hooks.changed(this.part); // news: the sheet opens for it
     }
   }
 
