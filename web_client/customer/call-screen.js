@@ -310,7 +310,9 @@ export class CallScreen {
       this.stepName = this.barText.textContent ?? '';
       this.barText.textContent = barText;
       this.setCollapsed(true);
-    } else if (mode === 'call' && was !== 'call') {
+    } else if (mode !== 'call') {
+      this.barText.textContent = barText;
+    } else if (was !== 'call') {
       clearTimeout(this.resultTimer);
       this.endResult = null;
       this.barText.textContent = this.stepName;
