@@ -133,6 +133,19 @@ class Paired:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreFeedback:
+    """Store a customer's rating of an ended session, then answer ``conn_id`` (``feedback_recorded``,
+    or ``error`` ``feedback_closed`` when the session already has a rating)."""
+
+    conn_id: str
+    session_id: str
+    business: str
+    rating: int
+    comment: str | None = field(repr=False)
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class StoreCallback:
     """Persist a new callback reservation."""
 
@@ -192,6 +205,7 @@ Effect = (
     | SessionClosed
     | LogEvent
     | Paired
+    | StoreFeedback
     | StoreCallback
     | UpdateCallback
     | NotifyCallback

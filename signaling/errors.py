@@ -16,6 +16,7 @@ SignalingError                  root
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class CloseCode(IntEnum):
@@ -37,11 +38,15 @@ class SignalingError(Exception):
 
     code = "server_error"
 
-    def __init__(self, message: str, ref_type: str | None = None) -> None:
+    def __init__(
+        self, message: str, ref_type: str | None = None, params: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.ref_type = ref_type
         """Type of the refused message, when it could be read."""
+        self.params = params
+        """Values a page needs to say the error in its own language (e.g. ``{"age": 60}``)."""
 
 
 class PeerError(SignalingError):

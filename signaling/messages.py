@@ -22,6 +22,7 @@ from signaling.cobrowse_messages import (
     CobrowseStop,
 )
 from signaling.errors import BadJson, InvalidMessage, UnknownType
+from signaling.feedback_messages import Feedback, FeedbackRecorded
 from signaling.flow_messages import FlowInputMessage, FlowMessage, FlowState
 from signaling.schemas import CLIENT_TYPES, validate
 from signaling.strict_json import StrictJsonError, find_unsafe_name, is_valid_text
@@ -237,6 +238,7 @@ ClientMessage = (
     | WrapUpExtend
     | CallbackRequest
     | CallbackCancel
+    | Feedback
     | MonitorStart
     | MonitorStop
     | Offer
@@ -284,6 +286,7 @@ _CLIENT_CLASSES: dict[str, type[ClientMessage]] = {
         WrapUpExtend,
         CallbackRequest,
         CallbackCancel,
+        Feedback,
         MonitorStart,
         MonitorStop,
         Offer,
@@ -383,6 +386,10 @@ class CallbackOffered:
     TYPE: ClassVar[str] = "callback_offer"
     estimated_wait_seconds: int
     """The estimate that triggered the offer."""
+    windows: list[dict[str, Any]] | None = None
+    """The call-back times the customer may choose, each inside the service hours: ``kind``
+    (``soon``, ``later_today``, ``next_morning``, ``next_afternoon``), ``start`` and ``end``
+    (epoch seconds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,6 +548,8 @@ class SessionStarted:
     issued to this party alone, short-lived. Secret: never in ``repr`` or logs."""
     ice_transport_policy: Literal["all", "relay"] | None = None
     """``RTCConfiguration.iceTransportPolicy`` the server wants (``relay``: TURN relays only)."""
+    feedback_token: str | None = field(default=None, repr=False)
+    """To the customer: the one-time token that rates this session once it has ended (``feedback``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,6 +596,8 @@ class ErrorMessage:
     """Plain-language explanation."""
     ref_type: str | None = None
     """Type of the refused message, when known."""
+    params: dict[str, Any] | None = None
+    """Values the page puts into its own wording of ``code`` (e.g. ``{"age": 60}``); never secrets."""
 
 
 ServerMessage = (
@@ -607,6 +618,7 @@ ServerMessage = (
     | Answer
     | MediaState
     | SessionEnded
+    | FeedbackRecorded
     | ErrorMessage
     | VerificationStarted
     | VerificationPhase

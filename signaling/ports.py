@@ -137,6 +137,21 @@ class CallbackPort(Protocol):
         """Reservations still ``booked`` or ``calling`` (to offer again after a restart)."""
 
 
+class FeedbackStore(Protocol):
+    """Persistence of the customers' ratings of their sessions."""
+
+    async def record_rating(
+        self,
+        session_id: str,
+        business: str,
+        customer_id: str | None,
+        rating: int,
+        comment: str | None,
+        at: float,
+    ) -> bool:
+        """Store a session's rating (1–5) and comment; False when the session has a rating already."""
+
+
 class EventObserver(Protocol):
     """Watches logged events as they are carried out (metrics)."""
 

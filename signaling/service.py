@@ -21,8 +21,16 @@ from aiohttp import web
 from signaling import effects as fx
 from signaling.desks import DeskBoard, Sender, SessionDesk, SessionInfo
 from signaling.errors import BadJson, CloseCode, MediaRejected, PeerError, ServerFault
-from signaling.messages import Answer, ServerMessage, encode, parse_client_message
-from signaling.ports import Authenticator, CallbackPort, EventObserver, EventStore, MediaInputError, MediaPort
+from signaling.messages import Answer, ErrorMessage, ServerMessage, encode, parse_client_message
+from signaling.ports import (
+    Authenticator,
+    CallbackPort,
+    EventObserver,
+    EventStore,
+    FeedbackStore,
+    MediaInputError,
+    MediaPort,
+)
 from signaling.session import Leg
 from signaling.switchboard import Switchboard
 
@@ -104,6 +112,7 @@ class SignalingService:
         store: EventStore,
         authenticator: Authenticator,
         callbacks: CallbackPort,
+        feedback: FeedbackStore | None = None,
         observer: EventObserver | None = None,
         desks: Iterable[SessionDesk] = (),
         clock: Callable[[], float] = time.time,
@@ -120,6 +129,7 @@ class SignalingService:
         self._store = store
         self._auth = authenticator
         self._callbacks = callbacks
+        self._feedback = feedback
         self._observer = observer
         self._desks = DeskBoard(desks)
         self._opening: dict[str, asyncio.Event] = {}
@@ -411,6 +421,19 @@ class SignalingService:
                 if self._observer is not None:
                     data = {"business": business, "lane": lane, "waited_seconds": waited}
                     self._observer.observe("paired", data, time.perf_counter() - self._input_started)
+            case fx.StoreFeedback(conn_id, session_id, business, rating, comment, at):
+                try:
+                    if self._feedback is None:
+                        raise RuntimeError("no feedback store configured")
+                    stored = await self._feedback.record_rating(
+                        session_id, business, None, rating, comment, at
+                    )
+                except Exception:
+                    logger.exception("the rating of session %s could not be stored", session_id)
+                    failed = ErrorMessage("server_error", "the rating could not be stored", "feedback")
+                    await self.apply([fx.Send(conn_id, failed)])
+                    return
+                await self.apply(self.switchboard.feedback_stored(effect, stored, self._clock()))
             case fx.StoreCallback(reservation, created_at):
                 await self._callbacks.store_callback(reservation, created_at)
             case fx.UpdateCallback(reservation_id, status, at, teller, session_id, link_hash):

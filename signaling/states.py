@@ -45,8 +45,8 @@ ParticipantState = CustomerState | TellerState | SupervisorState | LinkState
 ALLOWED: dict[tuple[Role | None, ParticipantState], frozenset[str]] = {
     (None, LinkState.NEW): frozenset({"hello"}),
     (None, LinkState.AUTHENTICATING): frozenset(),
-    (Role.CUSTOMER, CustomerState.IDLE): frozenset({"join_queue", "callback_cancel"}),
-    (Role.CUSTOMER, CustomerState.WAITING): frozenset({"leave_queue", "callback_request"}),
+    (Role.CUSTOMER, CustomerState.IDLE): frozenset({"join_queue", "callback_cancel", "feedback"}),
+    (Role.CUSTOMER, CustomerState.WAITING): frozenset({"leave_queue", "callback_request", "feedback"}),
     (Role.CUSTOMER, CustomerState.IN_CALL): frozenset(
         {
             "offer",

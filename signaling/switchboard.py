@@ -12,15 +12,16 @@ callback offer).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 from signaling import effects as fx
 from signaling.errors import CloseCode, NotAllowed, PeerError, RateLimited, SignalingError, UnknownSession
+from signaling.feedback import FeedbackBook, FeedbackClosed
+from signaling.feedback_messages import Feedback, FeedbackRecorded
 from signaling.flow_messages import AFTER_CALL_KINDS, FlowInputMessage
 from signaling.identity import Identity, Role, SignInThrottled
 from signaling.messages import (
@@ -67,6 +68,7 @@ from signaling.resident_id import ResidentId, ResidentIdError
 from signaling.routing import Lapse, Router, RoutingError, Task, TellerProfile
 from signaling.routing import Offer as RoutingOffer
 from signaling.routing_config import RoutingConfig
+from signaling.service_hours import ServiceHours
 from signaling.service_stats import ServiceStats, service_figures
 from signaling.session import CallSession, Leg, SessionState
 from signaling.states import CustomerState, LinkState, ParticipantState, SupervisorState, TellerState, allowed
@@ -78,6 +80,8 @@ MAX_FAILED_LOGINS = 5
 CALLBACK_DEFAULT_WINDOW = 2 * 3600.0
 CALLBACK_MAX_AHEAD = 7 * 24 * 3600.0
 CALLBACK_MIN_WINDOW = 15 * 60.0
+CALLBACK_SHORT_WAIT_POSITION = 1
+"""A customer at this place in line or nearer is never offered a call-back: a teller is next for them."""
 SUPERVISOR_REFRESH_SECONDS = 2.0
 FIELD_BUSINESSES = ("card_review",)
 """Businesses a field officer's tablet may queue for (it takes the customer's leg of the call)."""
@@ -126,6 +130,8 @@ class Participant:
     """When the waiting customer was last told."""
     callback_offered: bool = False
     """A callback was offered during this wait."""
+    talk_now: bool = False
+    """Joined with the one-tap "talk to a person now": never offered a call-back."""
     last_snapshot_at: float = 0.0
     """Supervisors: when the last snapshot went out."""
     monitoring: str | None = None
@@ -172,12 +178,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def local_day_start(now: float) -> float:
-    """Epoch seconds of the server's local midnight before ``now``."""
-    day = dt.datetime.fromtimestamp(now).date()
-    return dt.datetime.combine(day, dt.time.min).timestamp()
-
-
 class Switchboard:
     """Queue, routing, sessions and supervision for one signaling node."""
 
@@ -190,20 +190,24 @@ class Switchboard:
         leg_ice: LegIce | None = None,
         default_handle_seconds: float = 135.0,
         queue_update_seconds: float = 5.0,
-        local_date: Callable[[float], dt.date] = lambda t: dt.datetime.fromtimestamp(t).date(),
-        day_start: Callable[[float], float] = local_day_start,
+        hours: ServiceHours | None = None,
     ) -> None:
+        """``hours``: the bank's service hours and time zone (dates, "today", call-back windows);
+        round the clock in the bank's default zone when not given."""
         self._new_id = new_id
         self._ice_servers = ice_servers
         self._leg_ice = leg_ice
         self._queue_update_seconds = queue_update_seconds
-        self._local_date = local_date
-        self._day_start = day_start
+        self._hours = hours or ServiceHours.round_the_clock()
+        self._local_date = self._hours.local_date
+        self._day_start = self._hours.day_start
         self._participants: dict[str, Participant] = {}
         self._staff_conn: dict[str, str] = {}
         self._sessions: dict[str, CallSession] = {}
         self._callbacks: dict[str, Callback] = {}
         self._callback_links: dict[str, str] = {}
+        self.feedback = FeedbackBook()
+        """Who may rate which session after its end (one token per call's customer)."""
         self.router = Router(routing)
         self.stats = ServiceStats(
             threshold_seconds=routing.service_level_seconds, default_handle_seconds=default_handle_seconds
@@ -294,7 +298,8 @@ class Switchboard:
         if p is None:
             return []
         p.errors += 1
-        out: list[fx.Effect] = [fx.Send(conn_id, ErrorMessage(error.code, error.message, ref_type))]
+        message = ErrorMessage(error.code, error.message, ref_type, error.params)
+        out: list[fx.Effect] = [fx.Send(conn_id, message)]
         if p.errors >= MAX_ERRORS_PER_SOCKET:
             out.append(fx.Close(conn_id, CloseCode.ABUSE, "too many refused messages"))
         return out
@@ -395,6 +400,7 @@ class Switchboard:
                         {"role": "teller", "display_name": teller.display_name},
                         kind="callback",
                         elderly=session.elderly,
+                        feedback_token=self._feedback_token(p, session),
                     ),
                     "customer",
                     now,
@@ -450,6 +456,7 @@ class Switchboard:
     def tick(self, now: float) -> list[fx.Effect]:
         """Periodic work: time-outs, step relaxation, queue refreshes, supervisor snapshots."""
         self._roll_day(now)
+        self.feedback.forget_expired(now)
         out: list[fx.Effect] = []
         for p in self._participants.values():
             silent = p.state is LinkState.NEW and p.failed_logins == 0
@@ -504,6 +511,13 @@ class Switchboard:
                 return self._book_callback(p, message, now)
             case CallbackCancel():
                 return self._cancel_callback(p, message, now)
+            case Feedback():
+                ticket = self.feedback.redeem(message.session_id, message.feedback_token, now)
+                return [
+                    fx.StoreFeedback(
+                        p.conn_id, ticket.session_id, ticket.business, message.rating, message.comment, now
+                    )
+                ]
             case SetState():
                 return self._set_state(p, message, now)
             case OfferAccept():
@@ -607,7 +621,9 @@ class Switchboard:
         if join.talk_now and not elderly:
             raise NotEligible(
                 f"the one-tap line is for customers aged {self.router.config.elderly_age} and over; "
-                "enter your ID number, or choose a business and join the queue"
+                "enter your ID number, or choose a business and join the queue",
+                "join_queue",
+                {"age": self.router.config.elderly_age},
             )
         config = self.router.config
         priority = config.routing(join.business).priority + (config.elderly_priority if elderly else 0)
@@ -616,6 +632,7 @@ class Switchboard:
         p.elderly = elderly
         p.last_position = None
         p.callback_offered = False
+        p.talk_now = join.talk_now
         self._enter(p, CustomerState.WAITING, now)
         self.router.enqueue(
             Task(p.conn_id, "call", join.business, priority, now, elderly, language=join.language)
@@ -723,6 +740,13 @@ class Switchboard:
         peer = {"role": "teller", "display_name": teller.display_name}
         started = SessionStarted(session.id, session.business, peer, elderly=session.elderly)
         changed = self._teller_changed(teller, now)
+        started = SessionStarted(
+            session.id,
+            session.business,
+            peer,
+            elderly=session.elderly,
+            feedback_token=self._feedback_token(customer, session),
+        )
         return [
             fx.OpenMedia(session.id),
             *[e for e in changed if isinstance(e, fx.Send)],
@@ -814,6 +838,7 @@ class Switchboard:
             return []
         session.end(reason, now)
         del self._sessions[session.id]
+        self.feedback.ended(session.id, now)
         self.stats.handled(now, now - session.started_at, session.business)
         out: list[fx.Effect] = [
             fx.CloseMedia(session.id),
@@ -838,6 +863,26 @@ class Switchboard:
             out += self._teller_changed(teller, now)
             out += self._route(now)
         return out + self._queue_updates(now)
+
+    def _feedback_token(self, customer: Participant, session: CallSession) -> str | None:
+        """A one-time token for the customer to rate ``session`` after it ends (not for field tablets)."""
+        if customer.role is not Role.CUSTOMER:
+            return None
+        token = self._new_id() + self._new_id()
+        self.feedback.issue(session.id, token, session.business)
+        return token
+
+    def feedback_stored(self, done: fx.StoreFeedback, stored: bool, now: float) -> list[fx.Effect]:
+        """Result of a :class:`~signaling.effects.StoreFeedback` (``stored`` False: the session had a
+        rating already, given in the call). The comment is never logged."""
+        if not stored:
+            closed = FeedbackClosed("this call has been rated already", "feedback")
+            return self.reject(done.conn_id, closed, "feedback", now)
+        data = {"score": done.rating, "has_comment": done.comment is not None, "business": done.business}
+        return [
+            fx.Send(done.conn_id, FeedbackRecorded(done.session_id)),
+            fx.LogEvent(now, "customer_feedback", done.session_id, data=data),
+        ]
 
     def _own_session(self, p: Participant, session_id: str) -> tuple[CallSession, Leg]:
         session = self._sessions.get(session_id)
@@ -865,11 +910,20 @@ class Switchboard:
     def _book_callback(self, p: Participant, request: CallbackRequest, now: float) -> list[fx.Effect]:
         if not p.callback_offered:
             raise InvalidCallback("a call-back is offered only when the wait is long", "callback_request")
-        start = now if request.window_start is None else max(now, request.window_start)
-        end = start + CALLBACK_DEFAULT_WINDOW if request.window_end is None else request.window_end
+        if request.window_start is None:
+            start, end = self._hours.soonest_window(now, CALLBACK_MIN_WINDOW)
+        else:
+            start = max(now, request.window_start)
+            end = start + CALLBACK_DEFAULT_WINDOW if request.window_end is None else request.window_end
         if end - start < CALLBACK_MIN_WINDOW or start > now + CALLBACK_MAX_AHEAD:
             raise InvalidCallback(
                 "choose a time window of at least 15 minutes within the next 7 days", "callback_request"
+            )
+        if not self._hours.within(start, end):
+            raise InvalidCallback(
+                f"choose a time within our service hours ({self._hours.text.replace('-', '–')})",
+                "callback_request",
+                {"hours": self._hours.text},
             )
         task = self.router.withdraw(p.conn_id, now)
         assert task is not None
@@ -1012,10 +1066,21 @@ class Switchboard:
             eta = self.router.wait_estimate(task, position, now, average_handle=handle, able=able[key])
             lane: Literal["standard", "elderly"] = "elderly" if task.elderly else "standard"
             out.append(fx.Send(p.conn_id, QueueUpdate(position, eta, task.business, lane)))
-            if not p.callback_offered and eta > self.router.config.callback_offer_seconds:
+            if self._offers_callback(p, position, eta):
                 p.callback_offered = True
-                out.append(fx.Send(p.conn_id, CallbackOffered(eta)))
+                windows = [asdict(w) for w in self._hours.callback_windows(now)]
+                out.append(fx.Send(p.conn_id, CallbackOffered(eta, windows)))
         return out
+
+    def _offers_callback(self, p: Participant, position: int, eta: int) -> bool:
+        """A call-back is offered once per wait, when the wait is long, never to the next in line or
+        to a customer who asked to talk to a person now."""
+        return (
+            not p.callback_offered
+            and not p.talk_now
+            and position > CALLBACK_SHORT_WAIT_POSITION
+            and eta > self.router.config.callback_offer_seconds
+        )
 
     def _teller_changed(self, p: Participant, now: float, *, force: bool = False) -> list[fx.Effect]:
         """Tell a teller their state after the router changed it, and log the change."""

@@ -28,7 +28,7 @@ DEMO_PASSWORD = "demo-password-for-tests"
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Embedded defaults on a fresh data dir, with a short heartbeat so dead sockets are found fast."""
-    return Settings(data_dir=tmp_path / "data", heartbeat_seconds=0.5)
+    return Settings(data_dir=tmp_path / "data", heartbeat_seconds=0.5, service_hours="00:00-24:00")
 
 
 @pytest.fixture(scope="session")

@@ -64,6 +64,11 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def service_hours(request: web.Request) -> web.Response:
+    """The service hours and the bank's time zone, for the customer page (public, like the help page)."""
+    return web.json_response(request.app[appkeys.SETTINGS].hours.public())
+
+
 def _page(name: str) -> Handler:
     index = WEB_ROOT / name / "index.html"
 
@@ -104,6 +109,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         leg_ice=lambda session_id, party, now: ice.for_browser(leg_id(session_id, party), now),
         default_handle_seconds=settings.default_handle_seconds,
         queue_update_seconds=settings.queue_update_seconds,
+        hours=settings.hours,
     )
     pool = LazyAnalysisPool(settings.verification_workers)
     verifier, references = build_verifier(settings, pool)
@@ -121,7 +127,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
     core_banking = await CoreBankingStore.open(storage)
     vault = (await asyncio.to_thread(load_keyring, settings)).vault()
     await prepare_vault(core_banking, vault, ChangeContext(time.time(), None, "start-up"))
-    flows = FlowDesk(core_banking, verification, vault)
+    flows = FlowDesk(core_banking, verification, vault, zone=settings.hours.zone)
     preload = asyncio.create_task(pool.ready(), name="verification-preload") if preload_verification else None
     if preload is not None:
         preload.add_done_callback(_preload_done)
@@ -133,6 +139,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         store=records,
         authenticator=accounts,
         callbacks=CallbackDesk(storage, OutboxNotifier(storage), settings.public_url),
+        feedback=core_banking,
         desks=[verification, CobrowseDesk(), flows],
         max_connections=settings.max_connections,
         max_connections_per_address=settings.max_connections_per_address,
@@ -195,6 +202,7 @@ def create_app(settings: Settings, *, preload_verification: bool = False) -> web
         )
 
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/service-hours", service_hours)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/ws", websocket)
     auditing_api.add_routes(app)

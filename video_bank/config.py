@@ -22,6 +22,13 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from signaling.routing_config import RoutingConfigError, load_routing
+from signaling.service_hours import (
+    DEFAULT_SERVICE_HOURS,
+    DEFAULT_TIME_ZONE,
+    ServiceHours,
+    ServiceHoursError,
+    parse_time_zone,
+)
 from video_bank.errors import ConfigError
 
 ENV_PREFIX = "VIDEO_BANK_"
@@ -162,6 +169,11 @@ class Settings:
     unrecorded_calls: Literal["refuse", "restrict"] = "refuse"
     """A call whose record cannot be opened (no auditor key, disk full): ``refuse`` ends it at once
     (reason ``not_recorded``); ``restrict`` lets the parties talk but refuses every business action."""
+    service_hours: str = DEFAULT_SERVICE_HOURS
+    """Daily hours tellers answer, ``HH:MM-HH:MM`` in ``time_zone`` (``00:00-24:00``: round the clock);
+    call-back windows lie inside them."""
+    time_zone: str = DEFAULT_TIME_ZONE
+    """The bank's time zone (IANA name, or ``UTC+08:00``): service hours, "today", ages and dates."""
 
     def __post_init__(self) -> None:
         if not self.host:
@@ -216,6 +228,14 @@ class Settings:
             raise ConfigError(
                 "test_mode", "test mode is refused with production settings (non-loopback host or TLS)"
             )
+        try:
+            parse_time_zone(self.time_zone)
+        except ServiceHoursError as error:
+            raise ConfigError("time_zone", str(error)) from None
+        try:
+            ServiceHours.parse(self.service_hours, self.time_zone)
+        except ServiceHoursError as error:
+            raise ConfigError("service_hours", str(error)) from None
         for origin in self.allowed_origins:
             parts = urlsplit(origin)
             if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -263,6 +283,11 @@ class Settings:
         )
         if self.ice_transport_policy == "relay" and not (self.turn_urls or static_turn):
             raise ConfigError("ice_transport_policy", "relay needs a TURN server (turn_urls and turn_secret)")
+
+    @property
+    def hours(self) -> ServiceHours:
+        """The service hours in the bank's time zone."""
+        return ServiceHours.parse(self.service_hours, self.time_zone)
 
     @property
     def sqlite_path(self) -> Path:

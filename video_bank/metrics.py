@@ -154,7 +154,7 @@ class Metrics:
             business = str(data.get("business") or "")
             if business in BUSINESSES:
                 self.abandons.labels(business).inc()
-        elif kind == "flow_rated" and str(data.get("score")) in RATING_SCORES:
+        elif kind in ("flow_rated", "customer_feedback") and str(data.get("score")) in RATING_SCORES:
             score = str(data["score"])
             self.ratings.labels(score).inc()
             self._rating_counts[score] += 1

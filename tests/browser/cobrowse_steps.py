@@ -30,7 +30,7 @@ with contextlib.suppress(ImportError):
     from playwright.async_api import expect
 
 if TYPE_CHECKING:
-    from playwright.async_api import FrameLocator, Locator
+    from playwright.async_api import FrameLocator
 
 RECORD_SEALED_SECONDS = 30.0
 
@@ -90,12 +90,27 @@ async def start_sharing(customer: Party, teller: Party) -> None:
     await expect(mirror(teller).get_by_test_id("app")).to_be_attached(timeout=WAIT_MS)
 
 
-async def click_in_mirror(teller: Party, target: Locator) -> None:
-    """Click, on the console's overlay, right where ``target`` (an element of the mirror) is drawn."""
-    await target.scroll_into_view_if_needed()
-    box = await target.bounding_box()
-    assert box is not None, "the mirrored element is not drawn"
-    await teller.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+JS_IN_MIRROR = """(id) => {
+  const frame = document.querySelector('[data-testid="cobrowse-view"]');
+  const element = frame.contentDocument.querySelector(`[data-testid="${id}"]`);
+  const box = element?.getBoundingClientRect();
+  return box && box.width && box.height ? {x: box.left + box.width / 2, y: box.top + box.height / 2} : null;
+}"""
+"""Where an element of the mirror is drawn, relative to the mirror (the overlay has the same origin)."""
+
+
+async def click_in_mirror(teller: Party, test_id: str) -> None:
+    """Click, on the console's overlay, right where the mirror draws the element ``test_id``.
+
+    The point is taken relative to the overlay and clicked in one action (Playwright scrolls the
+    point into view and clicks it): a page position measured first and clicked afterwards goes
+    stale when the console moves in between — it sits scrolled to its end, so any change of its
+    height moves it — and the tap then lands on something else, which the phone refuses silently.
+    """
+    await expect(mirror(teller).get_by_test_id(test_id)).to_be_visible(timeout=WAIT_MS)
+    point = await teller.page.evaluate(JS_IN_MIRROR, test_id)
+    assert point is not None, f"the mirror does not draw {test_id}"
+    await teller.page.get_by_test_id("cobrowse-overlay").click(position=point)
 
 
 def stored_events(server: LiveServer, session_id: str) -> list[tuple[str, str]]:

@@ -162,7 +162,13 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live
         str(data_dir),
     ]
     # Face-analysis workers load only for tests that verify (``@pytest.mark.server_env(...)`` overrides).
-    env = {**os.environ, "VIDEO_BANK_DEMO_PASSWORD": password, "VIDEO_BANK_VERIFICATION_PRELOAD": "false"}
+    # Round-the-clock service hours: what a test sees must not depend on the time of day it runs at.
+    env = {
+        **os.environ,
+        "VIDEO_BANK_DEMO_PASSWORD": password,
+        "VIDEO_BANK_VERIFICATION_PRELOAD": "false",
+        "VIDEO_BANK_SERVICE_HOURS": "00:00-24:00",
+    }
     env_marker = request.node.get_closest_marker("server_env")
     if env_marker is not None:
         env |= {f"VIDEO_BANK_{key.upper()}": str(value) for key, value in env_marker.kwargs.items()}

@@ -2,17 +2,21 @@
 calling back a customer who follows the link from the text message straight into the call.
 
 The server runs with ``callback_offer_seconds = 0`` so that the offer comes with the first wait
-estimate.
+estimate, and round the clock (the windows offered lie inside the service hours). The next in line
+is never offered a call-back, so someone else waits ahead of the customer (a plain WebSocket client).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import sqlite3
 import time
+from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from tests.browser.harness import CameraClips, LaunchParty, LiveServer, Party, save_screenshot
@@ -41,13 +45,29 @@ OUTBOX_POLL_SECONDS = 0.1
 """Polling interval while waiting (at most :data:`WAIT_MS`) for the text message in the outbox."""
 
 
+@contextlib.asynccontextmanager
+async def someone_waiting(server: LiveServer) -> AsyncIterator[None]:
+    """A customer waiting in line for the same business until the block ends (then they leave)."""
+    async with aiohttp.ClientSession() as session, session.ws_connect(f"{server.base_url}/ws") as ws:
+        await ws.send_json({"type": "hello", "protocol": 1, "role": "customer"})
+        await ws.send_json({"type": "join_queue", "display_name": "Ahead", "business": "info_update"})
+        async for frame in ws:
+            if json.loads(frame.data)["type"] == "queue_update":
+                break
+        yield
+
+
 async def book_callback(customer: Party) -> None:
-    """Wait in line, take the call-back offer and see the booking."""
+    """Wait in line (second), take the call-back offer and see the booking."""
     page = customer.page
     await join_queue(customer, CUSTOMER_NAME, business="info_update")
-    await expect_waiting(customer, position=1)
+    await expect_waiting(customer, position=2)
     offer = page.get_by_test_id("callback-offer")
     await expect(offer).to_be_visible(timeout=WAIT_MS)
+    window = page.get_by_test_id("callback-window")
+    labels = await window.locator("option").all_inner_texts()
+    assert labels and labels[0].startswith("尽快回电：今天"), labels  # in Chinese, with the bank's times
+    assert not any(re.search(r"\b(AM|PM|today)\b", label) for label in labels), labels
 
     await page.get_by_test_id("callback-phone").fill("12")
     await page.get_by_test_id("callback-accept").click()
@@ -94,7 +114,8 @@ async def test_customer_books_a_callback_instead_of_waiting_then_cancels_it_afte
     customer = await launch_party("customer", camera_clips.customer)
     page = customer.page
     await open_customer_page(customer, live_server)
-    await book_callback(customer)
+    async with someone_waiting(live_server):
+        await book_callback(customer)
     await expect(page.get_by_test_id("join-button")).to_be_hidden()
     stored = await stored_booking(customer)
     assert stored is not None
@@ -121,7 +142,9 @@ async def test_teller_calls_back_and_the_customer_follows_the_link_into_the_call
 ) -> None:
     customer = await launch_party("customer", camera_clips.customer)
     await open_customer_page(customer, live_server)
-    await book_callback(customer)
+    async with someone_waiting(live_server):
+        await book_callback(customer)
+    # The one ahead has left: the booked call-back is next.
 
     teller = await launch_party("teller", camera_clips.teller)
     await sign_in_and_go_available(teller, live_server, then="reserved")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.cobrowse_steps import (
+    JS_IN_MIRROR,
     click_in_mirror,
     export_timeline,
     mirror,
@@ -38,9 +39,13 @@ CARD = "6222020200112233"
 ADDRESS = "5 Guangming Lane"
 SECRETS = (PASSWORD, PIN_KEYS, CARD)
 JS_SCROLL_INTO_APP = """() => {
+  const body = document.querySelector('[data-testid="call-body"]');
   const app = document.querySelector('[data-testid="app"]');
-  window.scrollTo(0, app.getBoundingClientRect().top + window.scrollY + 100);
+  body.scrollTo(0, app.getBoundingClientRect().top - body.getBoundingClientRect().top + body.scrollTop + 100);
 }"""
+"""In a call the app scrolls inside the call screen's body (the page itself stays put)."""
+JS_APP_SCROLLED = "() => document.querySelector('[data-testid=\"call-body\"]').scrollTop > 0"
+JS_SCROLL_TO_TOP = "() => document.querySelector('[data-testid=\"call-body\"]').scrollTo(0, 0)"
 JS_OUTLINE = "(e) => `${getComputedStyle(e).outlineStyle} ${getComputedStyle(e).outlineWidth}`"
 
 
@@ -66,7 +71,7 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
         await c.get_by_test_id("screen-home").inner_text(), use_inner_text=True
     )
 
-    # The customer scrolls the page: the mirror marks the part of the app they see.
+    # The customer scrolls the app: the mirror marks the part of it they see.
     await c.evaluate(JS_SCROLL_INTO_APP)
     about_100 = re.compile(r"^(9[5-9]|10[0-5])$")  # the page's layout may round a pixel either way
     band = t.get_by_test_id("cobrowse-viewport")
@@ -103,7 +108,7 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
     said_before = len(await spoken(customer))
     await t.get_by_test_id("cobrowse-highlight").click()
     await expect(t.get_by_test_id("cobrowse-highlight")).to_have_attribute("aria-pressed", "true")
-    await click_in_mirror(teller, view.get_by_test_id("app-submit-activate"))
+    await click_in_mirror(teller, "app-submit-activate")
     target = c.get_by_test_id("app-submit-activate")
     await expect(target).to_have_attribute("data-cb-highlight", "", timeout=WAIT_MS)
     outline = await target.evaluate(JS_OUTLINE)
@@ -114,9 +119,8 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
     # Pointer: the teller moves over the mirror; the customer sees where.
     await t.get_by_test_id("cobrowse-pointer").click()
     await expect(t.get_by_test_id("cobrowse-overlay")).to_have_attribute("data-mode", "pointer")
-    title_box = await view.get_by_test_id("app-title").bounding_box()
-    assert title_box is not None
-    await t.mouse.move(title_box["x"] + 5, title_box["y"] + 5)
+    title = await t.evaluate(JS_IN_MIRROR, "app-title")
+    await t.get_by_test_id("cobrowse-overlay").hover(position=title)  # the point scrolled into view
     await expect(c.get_by_test_id("cobrowse-pointer")).to_be_visible(timeout=WAIT_MS)
     await t.get_by_test_id("cobrowse-pointer").click()
 
@@ -149,27 +153,24 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
     await expect(status).to_have_attribute("data-control", "on", timeout=WAIT_MS)
     await expect(banner).to_have_attribute("data-control", "on")
     # Taps work on buttons ...
-    await click_in_mirror(teller, view.get_by_test_id("app-back"))
+    await click_in_mirror(teller, "app-back")
     await expect(c.get_by_test_id("app")).to_have_attribute("data-screen", "home", timeout=WAIT_MS)
-    await click_in_mirror(teller, view.get_by_test_id("app-go-my_info"))
+    await click_in_mirror(teller, "app-go-my_info")
     await expect(c.get_by_test_id("app")).to_have_attribute("data-screen", "my_info", timeout=WAIT_MS)
     # ... never on inputs, and keystrokes on the console go nowhere.
-    await click_in_mirror(teller, view.get_by_test_id("app-address"))
+    await click_in_mirror(teller, "app-address")
     await expect(banner).to_have_attribute("data-refused", "1", timeout=WAIT_MS)
     await t.keyboard.type("999 typed by teller")
-    await click_in_mirror(teller, view.get_by_test_id("app-back"))  # ordered after anything typed
+    await click_in_mirror(teller, "app-back")  # ordered after anything typed
     await expect(c.get_by_test_id("app")).to_have_attribute("data-screen", "home", timeout=WAIT_MS)
+    assert await banner.get_attribute("data-refused") == "1", "a tap meant for a button was refused"
     assert await c.get_by_test_id("app-address").input_value() == ADDRESS
     assert not await c.get_by_test_id("app-address").evaluate("(e) => document.activeElement === e")
-    # Scroll works too (the wheel over a part of the mirror in view); then the customer takes control back.
-    await c.evaluate("() => window.scrollTo(0, 0)")
-    over = view.get_by_test_id("app-title")
-    await over.scroll_into_view_if_needed()
-    over_box = await over.bounding_box()
-    assert over_box is not None
-    await t.mouse.move(over_box["x"] + over_box["width"] / 2, over_box["y"] + over_box["height"] / 2)
+    # Scroll works too; then the customer takes control back.
+    await c.evaluate(JS_SCROLL_TO_TOP)
+    await t.get_by_test_id("cobrowse-overlay").hover(position={"x": 50, "y": 50})  # scrolled into view
     await t.mouse.wheel(0, 300)
-    await c.wait_for_function("() => window.scrollY > 0", timeout=WAIT_MS)
+    await c.wait_for_function(JS_APP_SCROLLED, timeout=WAIT_MS)
     await c.get_by_test_id("control-stop").click()
     await expect(status).to_have_attribute("data-control", "off", timeout=WAIT_MS)
     await expect(banner).to_have_attribute("data-control", "off")
@@ -182,6 +183,8 @@ async def test_the_teller_follows_guides_and_taps_but_no_secret_leaves_the_phone
     await expect(banner).to_be_hidden()
     await expect(view.get_by_test_id("app")).to_have_count(0)
     received = await status.get_attribute("data-received")
+    # Sharing over, the app keeps the room the customer was using; the step waits in its bar.
+    await expect(c.get_by_test_id("call-sheet")).to_have_attribute("data-collapsed", "true")
     await c.get_by_test_id("app-go-my_info").click()
     await c.get_by_test_id("app-address").fill("after the stop")
     # Order: the customer's next message (a refusal of a new request) reaches the teller after

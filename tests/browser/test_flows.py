@@ -121,17 +121,23 @@ async def test_a_refused_consent_ends_the_flow_and_the_customer_rates_the_servic
     await expect(page.get_by_test_id("consent-submit")).to_be_hidden()
     await expect(console.get_by_test_id("flow-console")).to_have_attribute("data-status", "declined")
     await expect_step(teller, "consent", "failed")
+    await expect(page.get_by_test_id("rating")).to_be_hidden()  # asked when the call has ended
 
-    await expect(page.get_by_test_id("rating-submit")).to_be_disabled()
-    await page.get_by_test_id("rating-4").click()
-    await page.get_by_test_id("rating-submit").click()
-    await expect(page.get_by_test_id("rating")).to_have_attribute("data-state", "sent")
     await expect(console.get_by_test_id("flow-wrapup-code")).to_have_value(
         "customer_declined", timeout=WAIT_MS
     )
     await console.get_by_test_id("flow-wrapup-submit").click()
     await expect(console.get_by_test_id("flow-wrapup-submit")).to_be_disabled(timeout=WAIT_MS)
-    await expect(page.get_by_test_id("rating-submit")).to_be_hidden(timeout=WAIT_MS)
+    await console.get_by_test_id("hangup-button").click()
+    await expect(page.get_by_test_id("rating")).to_be_visible(timeout=WAIT_MS)
+    await expect(page.get_by_test_id("rating-submit")).to_be_disabled()
+    await page.get_by_test_id("rating-4").click()
+    await page.get_by_test_id("rating-submit").click()
+    await expect(page.get_by_test_id("rating")).to_have_attribute("data-state", "recorded", timeout=WAIT_MS)
+    await expect(page.get_by_test_id("rating-submit")).to_be_hidden()
+    with closing(sqlite3.connect(live_server.data_dir / "video_bank.sqlite3")) as db:
+        rows = db.execute("SELECT rating, disposition FROM service_feedback").fetchall()
+    assert rows == [(4, "customer_declined")]
     assert_no_page_problems(customer, teller)
 
 
@@ -213,12 +219,13 @@ async def test_activation_end_to_end_in_chromium(
     vault = load_keyring(Settings(data_dir=live_server.data_dir), create=False).vault()
     assert vault.verify(Secret(PIN), pin_hash, card_subject(demo.PENSIONER_CARD.id))
 
-    await page.get_by_test_id("rating-5").click()
-    await page.get_by_test_id("rating-submit").click()
-    await expect(page.get_by_test_id("rating")).to_have_attribute("data-state", "sent")
     await expect(console.get_by_test_id("flow-wrapup-code")).to_have_value("resolved", timeout=WAIT_MS)
     await console.get_by_test_id("flow-wrapup-submit").click()
     await expect(console.get_by_test_id("flow-wrapup-submit")).to_be_disabled(timeout=WAIT_MS)
+    await console.get_by_test_id("hangup-button").click()  # the rating is asked when the call ends
+    await page.get_by_test_id("rating-5").click()
+    await page.get_by_test_id("rating-submit").click()
+    await expect(page.get_by_test_id("rating")).to_have_attribute("data-state", "recorded", timeout=WAIT_MS)
     with closing(sqlite3.connect(live_server.data_dir / "video_bank.sqlite3")) as db:
         assert db.execute("SELECT rating, disposition FROM service_feedback").fetchall() == [(5, "resolved")]
     server_log = live_server.log_path.read_text()

@@ -69,7 +69,8 @@ async def test_customer_waits_in_line_with_position_and_eta_then_leaves(
         .locator("option")
         .evaluate_all("options => options.map(o => o.value).filter(Boolean)")
     )
-    assert values == ["activation", "password_reset", "info_update", "corporate_willingness", "card_review"]
+    # A card review's customer side is the field officer's tablet: the phone does not offer it.
+    assert values == ["activation", "password_reset", "info_update", "corporate_willingness"]
 
     await page.get_by_test_id("display-name").fill("Li Guoqiang")
     await page.get_by_test_id("business-select").select_option("password_reset")

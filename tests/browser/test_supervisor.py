@@ -45,10 +45,10 @@ async def test_supervisor_sees_the_queue_then_a_live_call_and_its_service_level(
     await expect(teller_row).to_have_attribute("data-reason", "login")
 
     await open_customer_page(customer, live_server)
-    await join_queue(customer, CUSTOMER_NAME, business="card_review")
+    await join_queue(customer, CUSTOMER_NAME, business="info_update")
     await expect_waiting(customer, position=1)
     queue_row = board.get_by_test_id("queue-table").locator(
-        'tr[data-business="card_review"][data-lane="standard"]'
+        'tr[data-business="info_update"][data-lane="standard"]'
     )
     await expect(queue_row).to_have_attribute("data-waiting", "1", timeout=WAIT_MS)
     await save_screenshot(supervisor, "supervisor-queue")

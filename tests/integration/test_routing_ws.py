@@ -92,14 +92,26 @@ async def test_the_elderly_lane_goes_first_over_websockets(party: PartyFactory) 
     }
 
 
-async def test_a_callback_round_trip_through_the_outbox(client: TestClient, party: PartyFactory) -> None:
+async def second_in_line(party: PartyFactory, name: str) -> tuple[Party, Party]:
+    """Someone ahead in line (the next in line is never offered a call-back), then ``name``."""
+    ahead = await party("customer")
+    await ahead.send(type="join_queue", display_name="Ahead", business="activation")
+    await ahead.until("queue_update")
     customer = await party("customer")
-    await customer.send(type="join_queue", display_name="Wang Fang", business="activation")
-    offer = await customer.until("callback_offer")  # nobody staffed: 135 s + 30 s wrap-up > 120 s
-    assert offer["estimated_wait_seconds"] == 165
+    await customer.send(type="join_queue", display_name=name, business="activation")
+    return ahead, customer
+
+
+async def test_a_callback_round_trip_through_the_outbox(client: TestClient, party: PartyFactory) -> None:
+    ahead, customer = await second_in_line(party, "Wang Fang")
+    offer = await customer.until("callback_offer")  # nobody staffed, second in line: 2 x 135 s > 120 s
+    assert offer["estimated_wait_seconds"] == 270
+    assert offer["windows"][0]["kind"] == "soon"
     await customer.send(type="callback_request", phone="+8613912345678")
     booked = await customer.until("callback_booked")
     await customer.close()
+    await ahead.send(type="leave_queue")
+    await ahead.until("queue_left")
 
     teller = await available(party, "teller1", auto_accept=True)
     started = await teller.until("session_started")
@@ -168,8 +180,7 @@ async def test_metrics_expose_queues_tellers_waits_and_service_level(
 
 
 async def test_an_expired_callback_is_texted_to_the_customer(client: TestClient, party: PartyFactory) -> None:
-    customer = await party("customer")
-    await customer.send(type="join_queue", display_name="Wang Fang", business="activation")
+    _, customer = await second_in_line(party, "Wang Fang")
     await customer.until("callback_offer")
     service = client.app[appkeys.SIGNALING]
     now = time.time()

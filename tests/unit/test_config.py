@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,8 @@ def test_every_setting_is_parsed_from_its_environment_variable(pem_files: tuple[
         "allowed_hosts": ("Bank.Example, 10.0.0.2", ("bank.example", "10.0.0.2")),
         "metrics_token": ("a-metrics-token-0815", "a-metrics-token-0815"),
         "unrecorded_calls": ("Restrict", "restrict"),
+        "service_hours": ("09:00-17:30", "09:00-17:30"),
+        "time_zone": ("Europe/Berlin", "Europe/Berlin"),
     }
     assert set(cases) == {f.name for f in dataclasses.fields(Settings)}, "a setting has no env test"
     env = {f"VIDEO_BANK_{name.upper()}": raw for name, (raw, _) in cases.items()}
@@ -461,3 +464,26 @@ def test_the_turn_secret_never_shows_in_repr_or_in_an_error(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as caught:
         load_settings({"VIDEO_BANK_TURN_URLS": "turn:t.example", "VIDEO_BANK_TURN_SECRET": secret + " x"})
     assert secret not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("SERVICE_HOURS", "8-20"),
+        ("SERVICE_HOURS", "20:00-08:00"),
+        ("SERVICE_HOURS", "08:00-24:30"),
+        ("TIME_ZONE", "Mars/Olympus_Mons"),
+        ("TIME_ZONE", "UTC+15"),
+    ],
+)
+def test_service_hours_and_time_zone_are_checked_at_start(name: str, raw: str) -> None:
+    with pytest.raises(ConfigError, match=name.lower()):
+        load_settings({f"VIDEO_BANK_{name}": raw})
+
+
+def test_the_service_hours_setting_gives_hours_in_the_banks_time_zone() -> None:
+    hours = load_settings(
+        {"VIDEO_BANK_SERVICE_HOURS": "08:30-20:00", "VIDEO_BANK_TIME_ZONE": "UTC+08:00"}
+    ).hours
+    assert (hours.opens, hours.closes, hours.text) == (8 * 60 + 30, 20 * 60, "08:30-20:00")
+    assert hours.zone.utcoffset(None) == dt.timedelta(hours=8)

@@ -784,3 +784,12 @@ def test_refusals_never_log_the_inputs_content() -> None:
     assert PENSIONER_ID[:17] not in all_texts(refused)
     for entry in refused:
         assert set(entry.data) <= {"code", "input", "role", "step", "required_step"}
+
+
+def test_a_message_code_outside_the_registry_is_a_programming_error() -> None:
+    """Pages translate messages by code (web_client/shared/error-texts.js): every code is registered."""
+    from video_bank.flows.outputs import MESSAGE_CODES, Audience, Message
+
+    assert "enter_pin" in MESSAGE_CODES[Audience.CUSTOMER]
+    with pytest.raises(ValueError, match="not a customer message code"):
+        Message(Audience.CUSTOMER, "made_up_code", "text")

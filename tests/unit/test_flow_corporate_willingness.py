@@ -76,7 +76,16 @@ def test_each_question_is_shown_to_both_sides_with_what_the_teller_expects() -> 
     question = reply.message(Audience.CUSTOMER, "question")
     script = reply.message(Audience.TELLER, "script_question")
     assert question.text == script.text
-    assert question.data == {"question_id": QUESTIONS[0], "position": 1, "total": len(QUESTIONS)}
+    assert question.data == {
+        "question_id": QUESTIONS[0],
+        "position": 1,
+        "total": len(QUESTIONS),
+        # what a page needs to ask it in its own language: the values and that the script is built in
+        "company": "Ningxia Helan Trading Co., Ltd.",
+        "representative": demo.LEGAL_REP.name,
+        "account_type": "basic",
+        "script": "default",
+    }
     assert script.data["expected"] == "yes"
     assert driver.flow.expected() == {
         (Actor.CUSTOMER, "question_answered"),

@@ -52,8 +52,8 @@ def test_legs_map_to_connections_and_strangers_are_refused() -> None:
 def test_the_transition_table_allows_only_what_each_state_needs() -> None:
     assert allowed(None, LinkState.NEW) == {"hello"}
     assert allowed(None, LinkState.AUTHENTICATING) == set()
-    assert allowed(Role.CUSTOMER, CustomerState.IDLE) == {"join_queue", "callback_cancel"}
-    assert allowed(Role.CUSTOMER, CustomerState.WAITING) == {"leave_queue", "callback_request"}
+    assert allowed(Role.CUSTOMER, CustomerState.IDLE) == {"join_queue", "callback_cancel", "feedback"}
+    assert allowed(Role.CUSTOMER, CustomerState.WAITING) == {"leave_queue", "callback_request", "feedback"}
     customer_cobrowse = {"cobrowse_consent", "cobrowse_stop", "cobrowse_snapshot", "cobrowse_events"}
     assert allowed(Role.CUSTOMER, CustomerState.IN_CALL) == {
         "offer",

@@ -668,13 +668,13 @@ class CoreBankingStore:
         rating: int,
         comment: str | None,
         at: float,
-    ) -> None:
-        """Store the customer's rating (1–5) of a session; a session is rated once."""
+    ) -> bool:
+        """Store the customer's rating (1–5) of a session; a session is rated once (False: it had one)."""
         if not 1 <= rating <= 5:
             raise ValueError("a rating is 1 to 5")
 
-        def _rate(db: sqlite3.Connection) -> None:
-            db.execute(
+        def _rate(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
                 "INSERT INTO service_feedback (session_id, business, customer_id, rating, comment, rated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET"
                 " rating=excluded.rating, comment=excluded.comment, rated_at=excluded.rated_at,"
@@ -682,8 +682,9 @@ class CoreBankingStore:
                 " WHERE service_feedback.rating IS NULL",
                 (session_id, business, customer_id, rating, comment, at),
             )
+            return cursor.rowcount == 1
 
-        await self._storage.run(_rate, transaction=True)
+        return await self._storage.run(_rate, transaction=True)
 
     async def record_disposition(
         self,

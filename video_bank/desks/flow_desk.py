@@ -21,6 +21,7 @@ once recorded, or when the same teller's next session opens (so at most one per 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ from video_bank.flows.inputs import (
     VerificationDecided,
     WrapUpChosen,
 )
+from video_bank.flows.machine import BANK_TIMEZONE
 from video_bank.flows.outputs import Audience
 from video_bank.flows.registry import create_flow
 from video_bank.flows.script import DEFAULT_SCRIPT, WillingnessScript
@@ -90,8 +92,8 @@ class VerificationLink(Protocol):
 class FlowRefused(PeerError):
     """The flow refused an input; ``code`` is the flow's refusal code (docs/flows.md)."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message, FlowInputMessage.TYPE)
+    def __init__(self, code: str, message: str, step: Step | None = None) -> None:
+        super().__init__(message, FlowInputMessage.TYPE, {"step": step.value} if step else None)
         self.code = code
 
 
@@ -137,11 +139,14 @@ class FlowDesk:
         vault: PinVault,
         *,
         script: WillingnessScript = DEFAULT_SCRIPT,
+        zone: dt.tzinfo = BANK_TIMEZONE,
     ) -> None:
+        """``zone``: the bank's time zone (``VIDEO_BANK_TIME_ZONE``) for the flows' dates."""
         self._store = store
         self._vault = vault
         self._verification = verification
         self._script = script
+        self._zone = zone
         self._link: SessionLink | None = None
         self._sessions: dict[str, _Session] = {}
         self._wrapping: dict[str, _Session] = {}
@@ -173,7 +178,9 @@ class FlowDesk:
         for ended in [s for s, kept in self._wrapping.items() if kept.info.teller == info.teller]:
             del self._wrapping[ended]  # the teller moved on without recording it
         try:
-            flow = create_flow(info.business, info.session_id, script=self._script, recorded=info.recorded)
+            flow = create_flow(
+                info.business, info.session_id, script=self._script, recorded=info.recorded, zone=self._zone
+            )
         except ValueError:
             logger.error("session %s: no flow for business %s", info.session_id, info.business)
             return
@@ -225,7 +232,7 @@ class FlowDesk:
         if session_id in self._wrapping and not self._awaits_wrap_up(session):
             del self._wrapping[session_id]
         if report is not None and report.refusal is not None:
-            raise FlowRefused(report.refusal.code, report.refusal.message)
+            raise FlowRefused(report.refusal.code, report.refusal.message, report.refusal.step)
 
     async def session_closed(self, session_id: str, reason: str, at: float) -> None:
         session = self._sessions.pop(session_id, None)

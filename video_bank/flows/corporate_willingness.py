@@ -173,6 +173,17 @@ class CorporateWillingnessSteps(BusinessSteps):
             "account_type": _ACCOUNT_TYPE_NAMES[self.application.account_type.value],
         }
 
+    def _wording(self, turn: Turn) -> dict[str, str]:
+        """What a page needs to say the script in its own language: the values of the placeholders
+        (the account type as its code) and, for the built-in script, that it is that script."""
+        assert self.application is not None
+        return {
+            "company": self.application.company_name,
+            "representative": turn.profile.customer.name,
+            "account_type": self.application.account_type.value,
+            "script": "default" if self.script == DEFAULT_SCRIPT else "bank",
+        }
+
     def _question(self) -> ScriptQuestion:
         return self.script.questions[self.position]
 
@@ -182,7 +193,16 @@ class CorporateWillingnessSteps(BusinessSteps):
         position, total = self.position + 1, len(self.script.questions)
         self.answer = None
         turn.log("flow_question_shown", question_id=question.id, position=position, text=text)
-        turn.say(Audience.CUSTOMER, "question", text, question_id=question.id, position=position, total=total)
+        wording = self._wording(turn)
+        turn.say(
+            Audience.CUSTOMER,
+            "question",
+            text,
+            question_id=question.id,
+            position=position,
+            total=total,
+            **wording,
+        )
         turn.say(
             Audience.TELLER,
             "script_question",
@@ -191,6 +211,7 @@ class CorporateWillingnessSteps(BusinessSteps):
             position=position,
             total=total,
             expected="yes" if question.expected else "no",
+            **wording,
         )
 
     def _on_answer(self, turn: Turn, event: QuestionAnswered) -> None:
@@ -244,7 +265,7 @@ class CorporateWillingnessSteps(BusinessSteps):
             return
         turn.complete(Step.QUESTIONS)
         statement = self.script.final_confirmation.format_map(self._values(turn))
-        turn.say(Audience.CUSTOMER, "final_confirmation", statement)
+        turn.say(Audience.CUSTOMER, "final_confirmation", statement, **self._wording(turn))
         turn.say(
             Audience.TELLER,
             "waiting_for_final_confirmation",

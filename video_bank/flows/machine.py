@@ -57,8 +57,9 @@ from video_bank.flows.outputs import Audience, ChecklistItem, FlowOutput, LogEnt
 from video_bank.flows.policy import ConsentRecord, Facts, ReviewResolution, VerificationRecord, check
 from video_bank.flows.steps import COMMON_STEPS, Actor, Disposition, FlowStatus, Step, StepState
 
-BANK_TIMEZONE = dt.timezone(dt.timedelta(hours=8), "CST")
-"""The bank's calendar (China Standard Time) for dates such as "born in the future"."""
+BANK_TIMEZONE: dt.tzinfo = dt.timezone(dt.timedelta(hours=8), "CST")
+"""The default of the bank's calendar (China Standard Time) for dates such as "born in the future";
+a flow is given the configured zone (``VIDEO_BANK_TIME_ZONE``)."""
 
 ResultInput = CustomerLookedUp | ApplicationLoaded | CommandCompleted | CommandFailed
 _RESULT_TYPES = (CustomerLookedUp, ApplicationLoaded, CommandCompleted, CommandFailed)
@@ -75,9 +76,9 @@ def _answers(command: Command, result: ResultInput) -> bool:
     return isinstance(result, CommandCompleted)
 
 
-def bank_date(at: float) -> dt.date:
+def bank_date(at: float, zone: dt.tzinfo = BANK_TIMEZONE) -> dt.date:
     """The bank's calendar date at server time ``at``."""
-    return dt.datetime.fromtimestamp(at, BANK_TIMEZONE).date()
+    return dt.datetime.fromtimestamp(at, zone).date()
 
 
 class Party(Enum):
@@ -258,7 +259,12 @@ class Turn:
             suggested_disposition=suggestion.value,
         )
         if status in (FlowStatus.DECLINED, FlowStatus.FAILED, FlowStatus.CANCELLED):
-            self.say(Audience.CUSTOMER, "branch_instructions", self.flow.business_steps.branch_instructions)
+            self.say(
+                Audience.CUSTOMER,
+                "branch_instructions",
+                self.flow.business_steps.branch_instructions,
+                business=self.flow.business,
+            )
         self.say(Audience.CUSTOMER, "rate_service", "How was our service today? Please rate it from 1 to 5.")
         self.say(Audience.TELLER, "wrap_up", "Choose a wrap-up code.", suggested=suggestion.value)
 
@@ -308,10 +314,13 @@ class Flow:
         limits: FlowLimits | None = None,
         *,
         recorded: bool = True,
+        zone: dt.tzinfo = BANK_TIMEZONE,
     ) -> None:
         self.session_id = session_id
         self.business_steps = business_steps
         self.limits = limits or FlowLimits()
+        self.zone = zone
+        """The bank's time zone: the calendar date of ages and birth dates."""
         self.facts = Facts(session_id, recorded=recorded)
         self.steps: tuple[Step, ...] = (*COMMON_STEPS, *business_steps.steps)
         self._status = FlowStatus.NOT_STARTED
@@ -576,7 +585,7 @@ class Flow:
 
     def _on_identity(self, turn: Turn, event: IdentityClaimed) -> None:
         try:
-            resident_id = parse_resident_id(event.resident_id, bank_date(event.at))
+            resident_id = parse_resident_id(event.resident_id, bank_date(event.at, self.zone))
         except InvalidDataError as error:
             turn.refuse(error.code, error.message)
             return
@@ -612,7 +621,7 @@ class Flow:
             Audience.TELLER,
             "customer_profile",
             f"Customer identified: {customer.name}.",
-            age=customer.resident_id.age(bank_date(turn.at)),
+            age=customer.resident_id.age(bank_date(turn.at, self.zone)),
             **self.business_steps.profile_details(profile),
         )
         turn.say(Audience.CUSTOMER, "identified", "Thank you. The teller will now verify that it is you.")

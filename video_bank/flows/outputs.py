@@ -46,6 +46,81 @@ def _frozen(data: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(data))
 
 
+MESSAGE_CODES: Mapping[Audience, frozenset[str]] = MappingProxyType(
+    {
+        Audience.CUSTOMER: frozenset(
+            {
+                "consent_request",
+                "enter_resident_id",
+                "customer_not_found",
+                "identified",
+                "verification_in_review",
+                "verification_passed",
+                "verification_retry",
+                "wait_for_teller",
+                "enter_pin",
+                "card_activated",
+                "enter_password",
+                "password_reset",
+                "enter_details",
+                "details_rejected",
+                "details_updated",
+                "question",
+                "answer_again",
+                "final_confirmation",
+                "willingness_confirmed",
+                "rejected",
+                "card_approved",
+                "card_rejected",
+                "action_failed",
+                "flow_finished",
+                "branch_instructions",
+                "rate_service",
+            }
+        ),
+        Audience.TELLER: frozenset(
+            {
+                "waiting_for_consent",
+                "consent_recorded",
+                "identify_customer",
+                "customer_not_found",
+                "customer_profile",
+                "verification_required",
+                "verification_review",
+                "verification_passed",
+                "verification_failed",
+                "confirm_card",
+                "waiting_for_pin",
+                "pin_rejected",
+                "card_activated",
+                "confirm_account",
+                "waiting_for_password",
+                "password_reset",
+                "waiting_for_details",
+                "review_details",
+                "details_updated",
+                "choose_application",
+                "not_legal_representative",
+                "application",
+                "script_question",
+                "answer_received",
+                "waiting_for_final_confirmation",
+                "willingness_confirmed",
+                "rejected",
+                "review_card",
+                "card_approved",
+                "card_rejected",
+                "action_failed",
+                "flow_finished",
+                "wrap_up",
+            }
+        ),
+    }
+)
+"""Every ``flow_message`` code per audience: pages show each in their own language from the code and
+its ``data`` (web_client/shared/error-texts.js has both languages for every one; a test checks)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """Something to show one side: a stable ``code`` for pages, an English ``text``, masked ``data``."""
@@ -58,6 +133,8 @@ class Message:
     """JSON-safe details (masked numbers; never a PIN, hash or full number)."""
 
     def __post_init__(self) -> None:
+        if self.code not in MESSAGE_CODES[self.to]:
+            raise ValueError(f"{self.code!r} is not a {self.to.value} message code (MESSAGE_CODES)")
         object.__setattr__(self, "data", _frozen(self.data))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from signaling.messages import BUSINESSES, Business
@@ -9,7 +10,7 @@ from video_bank.flows.activation import ActivationSteps
 from video_bank.flows.card_review import CardReviewSteps
 from video_bank.flows.corporate_willingness import CorporateWillingnessSteps
 from video_bank.flows.info_update import InfoUpdateSteps
-from video_bank.flows.machine import BusinessSteps, Flow, FlowLimits
+from video_bank.flows.machine import BANK_TIMEZONE, BusinessSteps, Flow, FlowLimits
 from video_bank.flows.password_reset import PasswordResetSteps
 from video_bank.flows.script import DEFAULT_SCRIPT, WillingnessScript
 
@@ -32,10 +33,12 @@ def create_flow(
     script: WillingnessScript = DEFAULT_SCRIPT,
     limits: FlowLimits | None = None,
     recorded: bool = True,
+    zone: dt.tzinfo = BANK_TIMEZONE,
 ) -> Flow:
-    """A new, not yet started flow for one session; ``ValueError`` for an unknown business.
-    ``recorded``: whether the session is being recorded (unrecorded: no business past the consent)."""
+    """A new, not yet started flow for one session (``zone``: the bank's time zone; ``recorded``:
+    whether the session is being recorded — unrecorded, no business past the consent);
+    ``ValueError`` for an unknown business."""
     factory = DEFINITIONS.get(business)  # type: ignore[call-overload]
     if factory is None:
         raise ValueError(f"unknown business {business!r}; known: {', '.join(BUSINESSES)}")
-    return Flow(session_id, factory(script), limits, recorded=recorded)
+    return Flow(session_id, factory(script), limits, recorded=recorded, zone=zone)

@@ -10,8 +10,8 @@
  */
 
 import {strings} from '/customer/strings.js';
+import {serviceHours, windowWords} from '/customer/service-hours.js';
 import {byTestId} from '/shared/dom.js';
-import {formatDateTime, formatTimeOfDay} from '/shared/time.js';
 
 const STORAGE_KEY = 'video_bank.callback';
 
@@ -83,13 +83,10 @@ export const bookingStore = {
 
 /**
  * @param {Booking} booking
- * @returns {string} e.g. "between today at 14:05 and 16:05"
+ * @returns {string} e.g. "我们将在明天 08:00 至 10:00 之间给您回电。", in the bank's time zone
  */
 export function windowText(booking) {
-  const sameDay = new Date(booking.window_start * 1000).toDateString() ===
-    new Date(booking.window_end * 1000).toDateString();
-  const end = sameDay ? formatTimeOfDay(booking.window_end) : formatDateTime(booking.window_end);
-  return strings.t('callback.window_text', {from: formatDateTime(booking.window_start), to: end});
+  return strings.t('callback.booked_window', windowWords(booking.window_start, booking.window_end));
 }
 
 export class BookingCard {
@@ -118,6 +115,12 @@ export class BookingCard {
   show(booking) {
     this.booking = booking;
     this.ui.window.textContent = windowText(booking);
+    // Written again once the bank's time zone is known (a reload shows the booking before that).
+    void serviceHours().then(() => {
+      if (this.booking === booking) {
+        this.ui.window.textContent = windowText(booking);
+      }
+    });
     this.ui.cancel.disabled = false;
     this.ui.card.hidden = false;
   }

@@ -8,11 +8,10 @@
 
 import {byId, byTestId, setNotice} from '/shared/dom.js';
 import {strings, waitText} from '/customer/strings.js';
-import {formatTimeOfDay} from '/shared/time.js';
+import {windowWords} from '/customer/service-hours.js';
 
 /** What the protocol accepts as a phone number (docs/protocol.md, `callback_request`). */
 const PHONE_PATTERN = /^\+?[0-9]{6,20}$/;
-const HOUR = 3600;
 
 /**
  * @typedef {object} CallbackRequestFields
@@ -21,44 +20,21 @@ const HOUR = 3600;
  * @property {number} [window_end] epoch seconds
  */
 
-/**
- * @typedef {object} WindowChoice
- * @property {string} label
- * @property {number} [start] epoch seconds
- * @property {number} [end] epoch seconds
- */
+/** @typedef {import('/shared/signaling.js').CallbackWindow} CallbackWindow */
 
 /**
- * The time windows offered, computed from `now` (absent start and end: as soon as possible,
- * the server's default window).
- * @param {Date} now
- * @returns {Map<string, WindowChoice>}
+ * The choices of the windows the server offered (each inside the service hours), in words.
+ * @param {CallbackWindow[]} windows
+ * @returns {Map<string, {label: string, window: CallbackWindow}>}
  */
-export function windowChoices(now) {
-  const seconds = Math.floor(now.getTime() / 1000);
-  /** @param {number} hour @returns {number} epoch seconds of that hour tomorrow */
-  const tomorrowAt = (hour) => {
-    const day = new Date(now);
-    day.setDate(day.getDate() + 1);
-    day.setHours(hour, 0, 0, 0);
-    return Math.floor(day.getTime() / 1000);
-  };
-  const inAnHour = seconds + HOUR;
-  return new Map([
-    ['soon', {label: strings.t('callback.window_soon')}],
-    ['later', {
-      label: strings.t('callback.window_later',
-        {from: formatTimeOfDay(inAnHour), to: formatTimeOfDay(inAnHour + 2 * HOUR)}),
-      start: inAnHour,
-      end: inAnHour + 2 * HOUR,
-    }],
-    ['tomorrow-morning', {label: strings.t('callback.window_morning'), start: tomorrowAt(9), end: tomorrowAt(12)}],
-    ['tomorrow-afternoon', {
-      label: strings.t('callback.window_afternoon'),
-      start: tomorrowAt(14),
-      end: tomorrowAt(17),
-    }],
-  ]);
+export function windowChoices(windows) {
+  const choices = new Map();
+  for (const [index, offered] of windows.entries()) {
+    const words = strings.t('callback.window', windowWords(offered.start, offered.end));
+    const label = offered.kind === 'soon' ? strings.t('callback.soon_label', {window: words}) : words;
+    choices.set(`${offered.kind}-${index}`, {label, window: offered});
+  }
+  return choices;
 }
 
 /**
@@ -84,7 +60,7 @@ export class CallbackOfferCard {
       error: byTestId('callback-error', HTMLElement),
       accept: byTestId('callback-accept', HTMLButtonElement),
     };
-    /** @private @type {Map<string, WindowChoice>} */ this.choices = new Map();
+    /** @private @type {Map<string, {label: string, window: CallbackWindow}>} */ this.choices = new Map();
     this.ui.form.addEventListener('submit', (event) => {
       event.preventDefault();
       this.submit();
@@ -100,11 +76,12 @@ export class CallbackOfferCard {
   /**
    * Show the offer.
    * @param {number} estimatedWaitSeconds the wait that made the server offer it
+   * @param {CallbackWindow[]} windows the times offered (none: "as soon as possible" only)
    */
-  show(estimatedWaitSeconds) {
+  show(estimatedWaitSeconds, windows) {
     const {ui} = this;
     ui.eta.textContent = strings.t('callback.eta', {wait: waitText(estimatedWaitSeconds)});
-    this.choices = windowChoices(new Date());
+    this.choices = windowChoices(windows);
     ui.window.replaceChildren(...[...this.choices].map(([value, {label}]) => new Option(label, value)));
     setNotice(ui.error, '');
     ui.accept.disabled = false;
@@ -118,7 +95,7 @@ export class CallbackOfferCard {
   }
 
   /**
-   * The server refused the request: say why and allow another try.
+   * The server refused the request: say why (in the page language) and allow another try.
    * @param {string} text
    */
   refused(text) {
@@ -138,9 +115,9 @@ export class CallbackOfferCard {
     const choice = this.choices.get(ui.window.value);
     /** @type {CallbackRequestFields} */
     const fields = {phone};
-    if (choice?.start !== undefined && choice.end !== undefined) {
-      fields.window_start = choice.start;
-      fields.window_end = choice.end;
+    if (choice && choice.window.kind !== 'soon') {
+      fields.window_start = choice.window.start;
+      fields.window_end = choice.window.end;
     }
     setNotice(ui.error, '');
     if (this.request(fields)) {

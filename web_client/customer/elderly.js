@@ -1,7 +1,10 @@
 /**
  * Elderly mode: large print, large targets, high contrast and every prompt spoken in the page
- * language (co-browse prompts are spoken for everyone; queue and call status only in this mode). It turns on by itself for customers aged 60 and over (the server says so in
- * `queue_update.lane` and `session_started.elderly`) and anyone can switch it with `elderly-toggle`.
+ * language (co-browse prompts are spoken for everyone; queue, call and step texts only in this
+ * mode). It turns on by itself for customers aged 60 and over — as soon as the ID number typed on
+ * the start page shows the age (a display choice only: the server decides the lane), and when the
+ * server says so in `queue_update.lane` and `session_started.elderly` — and anyone can switch it
+ * with `elderly-toggle`.
  *
  * Hooks: `html[data-elderly]` (`on`/`off`), `elderly-toggle[data-state]`, `lang-toggle`.
  *
@@ -15,6 +18,29 @@ import {speak} from '/shared/speech.js';
 /** @typedef {import('/shared/signaling.js').SignalingClient} SignalingClient */
 
 const t = strings.t.bind(strings);
+const ELDERLY_AGE = 60;
+
+/**
+ * The age shown by a resident ID number as typed (birth date in characters 7–14), or null.
+ * Only for the page's type size: the server checks the number and decides the lane.
+ * @param {string} raw
+ * @param {Date} [today]
+ * @returns {number|null}
+ */
+export function ageFromIdNumber(raw, today = new Date()) {
+  const number = raw.replace(/\s+/g, '');
+  const found = /^\d{6}(\d{4})(\d{2})(\d{2})\d{3}[\dXx]$/.exec(number);
+  if (!found) {
+    return null;
+  }
+  const [year, month, day] = [Number(found[1]), Number(found[2]), Number(found[3])];
+  const birth = new Date(year, month - 1, day);
+  if (birth.getMonth() !== month - 1 || birth > today || year < 1900) {
+    return null;
+  }
+  const birthday = new Date(today.getFullYear(), month - 1, day);
+  return today.getFullYear() - year - (today < birthday ? 1 : 0);
+}
 
 export class ElderlyMode {
   constructor() {
@@ -49,6 +75,10 @@ export class ElderlyMode {
       location.assign(url.toString());
     });
     document.querySelector('[data-testid="talk-now"]')?.addEventListener('click', () => this.say(t('talk_now.spoken')));
+    document.querySelector('[data-testid="resident-id"]')?.addEventListener('input', (event) => {
+      const age = ageFromIdNumber(/** @type {HTMLInputElement} */ (event.target).value);
+      this.automatic(age !== null && age >= ELDERLY_AGE);
+    });
     this.set(false);
   }
 

@@ -1,39 +1,48 @@
 /**
  * Customer page: join the queue for one business (or, aged 60 and over, tap "Talk to a person now"),
  * see the place in line and the wait, book a call-back instead of waiting, then hold a video call
- * with a teller. Opened from a call-back link (`?callback=TOKEN`) it goes straight into the call.
+ * with a teller, and rate it when it ends. Opened from a call-back link (`?callback=TOKEN`) it goes
+ * straight into the call.
+ *
+ * One focused screen per moment (`html[data-view]`): `start` (the join form, then the demo app),
+ * `waiting` (place in line, call-back offer), `call` (customer/call-screen.js: the teller's video
+ * and the self-view always in view, the step in a sheet, never below the fold), `after` (why the
+ * call ended and the rating, then the join form again).
  *
  * State (`call-status[data-state]`): idle → waiting → in-call → ended; `ended` behaves like `idle`
  * (the customer may join again) but keeps the reason on screen. The server decides: a join becomes
  * `waiting` only when the first `queue_update` arrives, and a refusal is shown in `join-error`
- * (`data-code` = the server's error code, the text = the server's message).
+ * (`data-code` = the server's error code, the text in the page language from that code).
  *
  * The resident ID number is read from its field when joining and sent only in `join_queue`: it is
  * never logged, stored or shown anywhere else.
  */
 
-import {BUSINESS_LABELS} from '/shared/businesses.js';
-import {byId, byTestId, sentence, setNotice} from '/shared/dom.js';
-import {HubCall, openLocalMedia, stopLocalMedia} from '/shared/rtc.js';
-import {SignalingClient, SignalingError, closeText} from '/shared/signaling.js';
-import {attachStream, countFrames, offerSoundButton} from '/shared/video.js';
+import {bankApp, cobrowse, elderly, flowPanel, screen, verification} from '/customer/page-parts.js';
 import {BookingCard, bookingStore} from '/customer/callback-booking.js';
 import {CallbackOfferCard} from '/customer/callback-offer.js';
 import {QueueView} from '/customer/queue-view.js';
-import {CustomerFlowPanel} from '/customer/flow/flow-panel.js';
-import {attachExtras} from '/customer/extras.js';
+import {RatingCard} from '/customer/rating-card.js';
+import {serviceHours} from '/customer/service-hours.js';
 import {strings} from '/customer/strings.js';
+import {LocalCamera, startCall} from '/shared/call.js';
+import {byId, byTestId, setNotice} from '/shared/dom.js';
+import {closeReasonText, errorText} from '/shared/error-texts.js';
+import {SignalingClient, SignalingError} from '/shared/signaling.js';
+import {countFrames, offerSoundButton} from '/shared/video.js';
 
 /** @typedef {import('/shared/signaling.js').Hello} Hello */
 /** @typedef {import('/shared/signaling.js').WelcomeMessage} WelcomeMessage */
 /** @typedef {import('/shared/signaling.js').SessionStartedMessage} SessionStartedMessage */
 /** @typedef {import('/shared/signaling.js').EndReason} EndReason */
 /** @typedef {import('/shared/signaling.js').ErrorMessage} ErrorMessage */
-/** @typedef {import('/shared/rtc.js').LocalMedia} LocalMedia */
+/** @typedef {import('/shared/rtc.js').HubCall} HubCall */
 /** @typedef {import('/customer/callback-booking.js').Booking} Booking */
+/** @typedef {import('/customer/rating-card.js').FeedbackFields} FeedbackFields */
 /** @typedef {'idle'|'waiting'|'in-call'|'ended'} CustomerState */
 
 const t = strings.t.bind(strings);
+const lang = strings.lang;
 
 /** If the server does not confirm a hang-up within this time, end the call locally. */
 const HANGUP_CONFIRM_MS = 5000;
@@ -45,18 +54,6 @@ const TALK_NOW_NAME = t('page.customer_name_default');
 const ID_REFUSALS = new Set(['invalid_resident_id', 'not_eligible']);
 /** What a call-back link token looks like (docs/protocol.md, `hello.callback_token`). */
 const CALLBACK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
-
-/** @type {Record<EndReason, string>} */
-const END_REASONS = {
-  customer_hangup: t('end.customer_hangup'),
-  teller_hangup: t('end.teller_hangup'),
-  customer_lost: t('end.customer_lost'),
-  teller_lost: t('end.teller_lost'),
-  media_failed: t('end.media_failed'),
-  server_shutdown: t('end.server_shutdown'),
-  callback_missed: t('end.callback_missed'),
-  not_recorded: t('end.not_recorded'),
-};
 
 /** @type {Record<string, string>} `callback_cancelled.reason` -> what to tell the customer */
 const CALLBACK_ENDED = {
@@ -84,6 +81,7 @@ const ui = {
   localVideo: byTestId('local-video', HTMLVideoElement),
   placeholder: byId('stage-placeholder', HTMLElement),
   sound: byId('sound-button', HTMLButtonElement),
+  after: byTestId('after-call', HTMLElement),
 };
 
 const page = {
@@ -99,22 +97,30 @@ const page = {
   signaling: null,
   /** @type {WelcomeMessage|null} */
   welcome: null,
-  /** @type {Promise<LocalMedia>|null} camera and microphone, opened when waiting */
-  media: null,
   /** @type {string|null} */
   sessionId: null,
+  /** @type {string} the business of the current session, for the status line */
+  business: '',
+  /** @type {{sessionId: string, token: string}|null} the session to rate once it ends */
+  rateable: null,
   /** @type {HubCall|null} */
   call: null,
   /** @type {ReturnType<typeof setTimeout>|undefined} */
   hangupTimer: undefined,
 };
 
+const camera = new LocalCamera(ui.localVideo, (media) => {
+  if (media.problemCode) {
+    setNotice(ui.notice, t(`media.${media.problemCode}`));
+  }
+});
 const queueView = new QueueView();
-const flowPanel = new CustomerFlowPanel(byTestId('flow-panel', HTMLElement));
 const callbackOffer = new CallbackOfferCard((fields) => {
   return page.signaling?.send({type: 'callback_request', ...fields}) ?? false;
 });
 const bookingCard = new BookingCard((booking) => void cancelBooking(booking));
+const ratingCard = new RatingCard(sendFeedback, screen.log);
+ui.after.append(ratingCard.root);
 
 /**
  * Set the state and the status text, then bring every control in line with them.
@@ -125,6 +131,7 @@ const bookingCard = new BookingCard((booking) => void cancelBooking(booking));
 function setState(state, text, detail = '') {
   page.state = state;
   ui.status.dataset.state = state;
+  ui.status.dataset.quiet = 'false';
   ui.statusText.textContent = text;
   ui.statusDetail.textContent = detail;
   if (state !== 'waiting') {
@@ -132,6 +139,20 @@ function setState(state, text, detail = '') {
     callbackOffer.hide();
   }
   render();
+}
+
+/** @returns {'start'|'waiting'|'call'|'after'} the view of the current state */
+function view() {
+  switch (page.state) {
+    case 'waiting':
+      return 'waiting';
+    case 'in-call':
+      return 'call';
+    case 'ended':
+      return ui.after.hidden ? 'start' : 'after';
+    default:
+      return 'start';
+  }
 }
 
 /** Enable, disable and show controls for the current state (buttons are disabled, never hidden). */
@@ -146,17 +167,41 @@ function render() {
   ui.hangup.disabled = !(page.state === 'in-call' && page.sessionId !== null && !page.leaving);
   ui.queue.hidden = page.state !== 'waiting';
   ui.leave.disabled = page.leaving;
-  ui.placeholder.hidden = page.state === 'in-call';
+  ui.placeholder.hidden = page.state === 'in-call' && ui.remoteVideo.classList.contains('live');
+  const next = view();
+  const root = document.documentElement;
+  if (root.dataset.view !== next || !bankApp.root.isConnected) {
+    root.dataset.view = next;
+    placeApp(next);
+    if (next === 'call' || next === 'after' || next === 'waiting') {
+      window.scrollTo(0, 0); // the new screen starts at its top: its one thing to do is in view
+    }
+  }
+}
+
+/**
+ * In a call the demo app lives in the call body (what co-browsing shows, between the video and the
+ * step); otherwise it follows the join form, never above it.
+ * @param {string} next
+ */
+function placeApp(next) {
+  if (next === 'call') {
+    screen.body.append(bankApp.root);
+  } else {
+    ui.form.after(bankApp.root);
+  }
+  cobrowse.setScroller(next === 'call' ? screen.body : null);
+  screen.fit();
 }
 
 /**
  * Show why a join was refused, or clear it.
  * @param {string} code the server's error code (or `closed`), empty to clear
- * @param {string} text
+ * @param {Record<string, unknown>} [params]
  */
-function showJoinError(code, text) {
+function showJoinError(code, params = {}) {
   ui.joinError.dataset.code = code;
-  setNotice(ui.joinError, sentence(text), 'error');
+  setNotice(ui.joinError, code ? errorText(code, lang, /** @type {Record<string, string>} */ (params)) : '', 'error');
 }
 
 /**
@@ -167,32 +212,33 @@ function showJoinError(code, text) {
 async function connectClient(hello) {
   const client = new SignalingClient();
   flowPanel.attach(client);
-  attachExtras(client); // app area, co-browsing, elderly mode
+  cobrowse.attach(client);
+  elderly.attach(client);
+  verification.attach(client);
   client.on('queue_update', (message) => {
     page.joining = false;
     queueView.show(message);
     if (page.state !== 'waiting') {
-      showJoinError('', '');
-      const soon = message.lane === 'elderly' ? t('status.priority_wait') :
-        t('status.wait');
+      showJoinError('');
+      const soon = message.lane === 'elderly' ? t('status.priority_wait') : t('status.wait');
       setState('waiting', soon);
-      void acquireMedia();
+      void camera.open();
     }
   });
   client.on('queue_left', () => {
     page.leaving = false;
-    releaseMedia();
+    camera.release();
     setState('idle', t('status.left_queue'));
   });
   client.on('callback_offer', (message) => {
     if (page.state === 'waiting') {
-      callbackOffer.show(message.estimated_wait_seconds);
+      callbackOffer.show(message.estimated_wait_seconds, message.windows ?? []);
     }
   });
   client.on('callback_booked', (message) => {
     bookingStore.save(message);
     bookingCard.show(message);
-    releaseMedia();
+    camera.release();
     setState('idle', t('status.callback_booked'), t('status.callback_left_line'));
   });
   client.on('callback_cancelled', (message) => {
@@ -211,19 +257,22 @@ async function connectClient(hello) {
   });
   client.on('media_state', (message) => {
     if (message.session_id === page.sessionId) {
-      ui.statusDetail.textContent = message.state === 'connected' ? t('status.video_connected') : t('status.video_connecting');
+      ui.statusDetail.textContent = message.state === 'connected' ? t('status.video_connected') :
+        t('status.video_connecting');
+      render();
     }
   });
   client.on('session_ended', (message) => {
     if (message.session_id === page.sessionId) {
-      endCall(END_REASONS[message.reason] ?? t('status.call_ended'));
+      endCall(t(`end.${message.reason}`));
     }
   });
+  client.on('feedback_recorded', () => ratingCard.recorded());
   client.on('error', onServerError);
   client.onClose((event) => {
     if (page.signaling === client) {
       page.signaling = null;
-      onConnectionLost(closeText(event));
+      onConnectionLost(closeReasonText(event.code, lang));
     }
   });
   page.welcome = await client.connect(hello);
@@ -255,11 +304,12 @@ async function join(talkNow) {
     }
   }
   /** @type {{type: 'join_queue', display_name: string, business: string, resident_id?: string,
-   *   talk_now?: boolean}} */
+   *   talk_now?: boolean, language: string}} */
   const message = {
     type: 'join_queue',
     display_name: displayName || TALK_NOW_NAME,
     business: ui.business.value || TALK_NOW_BUSINESS,
+    language: lang,
   };
   const residentId = ui.residentId.value.replace(/\s+/g, '').toUpperCase();
   if (residentId) {
@@ -269,53 +319,24 @@ async function join(talkNow) {
     message.talk_now = true;
   }
   setNotice(ui.notice, '');
-  showJoinError('', '');
+  showJoinError('');
+  ui.after.hidden = true;
   page.joining = true;
   setState(page.state, talkNow ? t('status.connecting_person') : t('status.joining'));
   try {
     const client = await ensureConnected();
     if (!client.send(message)) {
-      throw new SignalingError('closed', t('error.unreachable'));
+      throw new SignalingError('closed', '');
     }
     // Answered by queue_update (waiting), session_started (a teller took it at once) or error.
   } catch (error) {
     page.joining = false;
-    const text = error instanceof SignalingError ? error.message : t('error.generic');
     if (!(error instanceof SignalingError)) {
       console.error('customer: join failed', error);
     }
-    showJoinError(error instanceof SignalingError ? error.code : 'client_error', text);
+    showJoinError(error instanceof SignalingError ? error.code : 'client_error');
     setState(page.state, t('status.join_failed'));
   }
-}
-
-/**
- * Open the camera and microphone once per visit to the queue, and preview them when they open.
- * @returns {Promise<LocalMedia>}
- */
-function acquireMedia() {
-  if (!page.media) {
-    const pending = openLocalMedia();
-    page.media = pending;
-    void pending.then((media) => {
-      if (page.media !== pending) {
-        return; // released while opening
-      }
-      attachStream(ui.localVideo, media.stream);
-      if (media.problem) {
-        setNotice(ui.notice, media.problem);
-      }
-    });
-  }
-  return page.media;
-}
-
-/** Stop the camera and microphone (after the call or when leaving the queue). */
-function releaseMedia() {
-  const pending = page.media;
-  page.media = null;
-  attachStream(ui.localVideo, null);
-  void pending?.then((media) => stopLocalMedia(media.stream));
 }
 
 /** @param {SessionStartedMessage} message */
@@ -325,33 +346,36 @@ async function onSessionStarted(message) {
     return;
   }
   page.sessionId = message.session_id;
+  page.business = message.business;
+  page.rateable = message.feedback_token ? {sessionId: message.session_id, token: message.feedback_token} : null;
   page.joining = false;
   if (message.kind === 'callback') {
     endBooking(); // the call-back this tab booked is happening: nothing left to cancel
   }
   page.followingLink = false;
   page.leaving = false;
-  showJoinError('', '');
-  setState('in-call', t('status.talking_to', {name: message.peer.display_name}), t('status.video_connecting'));
-  const media = await acquireMedia();
-  if (page.sessionId !== message.session_id) {
-    return; // the session ended while the camera was opening
-  }
-  const call = new HubCall({
+  ui.residentId.value = ''; // it served the join; it is not kept on the phone during or after the call
+  showJoinError('');
+  ui.after.hidden = true;
+  setNotice(ui.notice, '');
+  setState('in-call', t('status.serving', {name: message.peer.display_name, business: t(`business.${message.business}`)}),
+    t('status.video_connecting'));
+  await startCall({
     signaling: client,
     sessionId: message.session_id,
     iceServers: message.ice_servers ?? page.welcome.ice_servers,
     iceTransportPolicy: message.ice_transport_policy,
-    localStream: media.stream,
+    media: camera.open(),
     remoteVideo: ui.remoteVideo,
+    isCurrent: () => page.sessionId === message.session_id,
+    created: (call) => {
+      page.call = call;
+    },
+    failed: (error) => {
+      console.error('customer: could not start the call', error);
+      setNotice(ui.notice, t('notice.call_start_failed'), 'error');
+    },
   });
-  page.call = call;
-  try {
-    await call.start();
-  } catch (error) {
-    console.error('customer: could not start the call', error);
-    setNotice(ui.notice, t('notice.call_start_failed'), 'error');
-  }
 }
 
 /** Ask the server to end the call; it answers with `session_ended`. */
@@ -363,7 +387,7 @@ function onHangup() {
   render();
   ui.statusDetail.textContent = t('status.ending_call');
   page.signaling.send({type: 'hangup', session_id: page.sessionId});
-  page.hangupTimer = setTimeout(() => endCall(END_REASONS.customer_hangup), HANGUP_CONFIRM_MS);
+  page.hangupTimer = setTimeout(() => endCall(t('end.customer_hangup')), HANGUP_CONFIRM_MS);
 }
 
 function onLeave() {
@@ -374,18 +398,41 @@ function onLeave() {
 }
 
 /**
- * Close the call and return to the start state, keeping `reason` on screen.
+ * Close the call and show the end: why it ended and, for a call that took place, the rating.
  * @param {string} reason
  */
 function endCall(reason) {
   clearTimeout(page.hangupTimer);
+  const wasInCall = page.state === 'in-call';
   page.call?.close();
   page.call = null;
   page.sessionId = null;
   page.leaving = false;
   page.joining = false;
-  releaseMedia();
+  camera.release();
+  flowPanel.ended();
+  if (wasInCall && page.rateable) {
+    ratingCard.open(page.rateable.sessionId, page.rateable.token);
+    ui.after.hidden = false;
+    screen.log.hidden(screen.log.shown('call', 'result', 'ended', 0), 'end');
+  }
+  page.rateable = null;
   setState('ended', reason, t('status.join_again'));
+}
+
+/**
+ * Send the rating of the session that ended (over a new connection if the old one is gone).
+ * @param {FeedbackFields} fields
+ * @returns {Promise<boolean>} whether it was handed to a socket
+ */
+async function sendFeedback(fields) {
+  try {
+    const client = await ensureConnected();
+    return client.send({type: 'feedback', ...fields});
+  } catch (error) {
+    console.warn('customer: the rating could not be sent', error instanceof SignalingError ? error.code : error);
+    return false;
+  }
 }
 
 /**
@@ -402,15 +449,14 @@ async function cancelBooking(booking) {
       cancel_token: booking.cancel_token,
     });
     if (!sent) {
-      throw new SignalingError('closed', t('error.unreachable'));
+      throw new SignalingError('closed', '');
     }
   } catch (error) {
     bookingCard.cancelFailed();
-    const text = error instanceof SignalingError ? error.message : t('error.generic');
     if (!(error instanceof SignalingError)) {
       console.error('customer: cancelling the call-back failed', error);
     }
-    setNotice(ui.notice, text, 'error');
+    setNotice(ui.notice, errorText(error instanceof SignalingError ? error.code : 'client_error', lang), 'error');
   }
 }
 
@@ -423,48 +469,63 @@ function endBooking() {
 /** @param {ErrorMessage} message */
 function onServerError(message) {
   console.warn(`customer: server refused ${message.ref_type ?? 'a message'}: ${message.code}`);
+  const text = errorText(message.code, lang, message.params ?? {});
   switch (message.ref_type) {
     case 'join_queue':
       page.joining = false;
-      releaseMedia();
-      showJoinError(message.code, message.message);
+      camera.release();
+      showJoinError(message.code, message.params ?? {});
       setState(page.state === 'waiting' ? 'idle' : page.state, t('status.join_failed'));
       // Refused for the ID number: put the customer where the fix is (the alert is read out).
       (ID_REFUSALS.has(message.code) ? ui.residentId : ui.join).focus();
       return;
     case 'callback_request':
-      callbackOffer.refused(sentence(message.message));
+      callbackOffer.refused(text);
       return;
     case 'callback_cancel':
       // The reservation is gone (already called, expired or unknown): nothing left to cancel here.
       endBooking();
       setState(page.state, t('status.callback_cancel_failed'));
       break;
-    case 'leave_queue':
+    case 'feedback':
+      ratingCard.refused(message.code);
+      return;
+    case 'flow_input':
+      return; // the flow panel shows it beside the step it is about
+    case 'ice':
+    case 'offer':
     case 'hangup':
+      if (page.state !== 'in-call') {
+        page.leaving = false;
+        render();
+        return; // a late message of a call that has just ended: nothing for the customer to do
+      }
+      break;
+    case 'leave_queue':
       page.leaving = false;
       render();
       break;
     default:
       if (message.code === 'invalid_callback' && page.followingLink) {
         page.followingLink = false;
-        releaseMedia();
-        setState('idle', t('status.callback_link_unusable'),
-          t('status.join_below'));
+        camera.release();
+        setState('idle', t('status.callback_link_unusable'), t('status.join_below'));
       }
       break;
   }
-  setNotice(ui.notice, sentence(message.message), 'error');
+  setNotice(ui.notice, text, 'error');
 }
 
 /** @param {string} text why the connection closed */
 function onConnectionLost(text) {
-  if (page.state === 'waiting' || page.state === 'in-call') {
+  if (page.state === 'in-call') {
+    endCall(t('end.customer_lost'));
+  } else if (page.state === 'waiting') {
     endCall(text);
   } else if (page.joining || page.followingLink) {
     page.joining = false;
     page.followingLink = false;
-    releaseMedia();
+    camera.release();
     setState(page.state, text);
   }
 }
@@ -479,20 +540,21 @@ function followCallbackLink() {
     return false;
   }
   // The token is single-use and secret: drop it from the address bar and the history.
-  history.replaceState(null, '', location.pathname);
+  const keep = new URLSearchParams(location.search);
+  keep.delete('callback');
+  history.replaceState(null, '', keep.size ? `${location.pathname}?${keep}` : location.pathname);
   if (!CALLBACK_TOKEN_PATTERN.test(token)) {
-    setNotice(ui.notice, t('notice.callback_link_incomplete'),
-      'error');
+    setNotice(ui.notice, t('notice.callback_link_incomplete'), 'error');
     return true;
   }
   page.followingLink = true;
   setState('idle', t('status.connecting_teller'), t('status.allow_camera'));
-  void acquireMedia();
+  void camera.open();
   connectClient({role: 'customer', callback_token: token}).catch((error) => {
     page.followingLink = false;
-    releaseMedia();
-    const text = error instanceof SignalingError ? error.message : t('error.generic');
-    setState('idle', t('status.callback_link_failed'), text);
+    camera.release();
+    const code = error instanceof SignalingError ? error.code : 'client_error';
+    setState('idle', t('status.callback_link_failed'), errorText(code, lang));
   });
   return true;
 }
@@ -506,19 +568,37 @@ function restoreBooking() {
   }
 }
 
+/** What a customer can do from the phone (a card review's customer side is the field officer's tablet). */
+const CUSTOMER_BUSINESSES = ['activation', 'password_reset', 'info_update', 'corporate_willingness'];
+
 function fillBusinessSelect() {
   const prompt = new Option(t('form.choose_one'), '');
   prompt.disabled = true;
   prompt.selected = true;
   ui.business.append(prompt);
-  for (const value of BUSINESS_LABELS.keys()) {
+  for (const value of CUSTOMER_BUSINESSES) {
     ui.business.append(new Option(t(`business.${value}`), value));
   }
 }
 
+/**
+ * From the demo app: do this business over video — the join form, filled in, in view.
+ * @param {string} business
+ */
+function videoInstead(business) {
+  if (page.state !== 'idle' && page.state !== 'ended') {
+    return;
+  }
+  ui.business.value = business;
+  ui.form.scrollIntoView({block: 'start'});
+  ui.name.focus({preventScroll: true});
+}
+
 fillBusinessSelect();
+bankApp.onVideoInstead(videoInstead);
 countFrames(ui.remoteVideo);
 offerSoundButton(ui.remoteVideo, ui.sound);
+ui.remoteVideo.addEventListener('playing', render);
 ui.form.addEventListener('submit', (event) => {
   event.preventDefault();
   void join(false);
@@ -526,14 +606,15 @@ ui.form.addEventListener('submit', (event) => {
 ui.talkNow.addEventListener('click', () => void join(true));
 ui.name.addEventListener('input', () => ui.name.setCustomValidity(''));
 ui.business.addEventListener('change', () => ui.business.setCustomValidity(''));
-ui.residentId.addEventListener('input', () => showJoinError('', ''));
+ui.residentId.addEventListener('input', () => showJoinError(''));
 ui.hangup.addEventListener('click', onHangup);
 ui.leave.addEventListener('click', onLeave);
 window.addEventListener('pagehide', () => {
   page.call?.close();
   page.signaling?.close();
-  releaseMedia();
+  camera.release();
 });
+void serviceHours();
 if (!followCallbackLink()) {
   restoreBooking();
 }

@@ -1,12 +1,21 @@
 /**
- * The customer's side of a liveness check: one large prompt at a time (`challenge-prompt`, with
- * `data-action`), spoken aloud in the page language; plain guidance when the camera cannot see the
- * face well; at the end only whether it worked and what to do next. The page sends nothing: the
- * server decides from the video it receives.
+ * The customer's side of a liveness check, over the stage: while the check runs the self-view fills
+ * the stage and one large prompt at a time (`challenge-prompt`, with `data-action`) sits over it —
+ * always in view, never below the fold — spoken aloud in the page language; plain guidance when the
+ * camera cannot see the face well; at the end only whether it worked (`verification-status`),
+ * kept until it has been read and the next step needs the screen (or `verification-ok`), then the
+ * teller is large again. The
+ * page sends nothing: the server decides from the video it receives.
+ *
+ * Hooks: `verification-panel` (`data-state` `running`|`done`, hidden otherwise),
+ * `challenge-prompt` (`data-action`, `data-index`, `data-try`), `verification-guidance`
+ * (`data-issue`), `verification-status` (`data-status` `passed`|`teller_check`|`failed`),
+ * `verification-ok`.
  *
  * @module customer/verification-view
  */
 
+import {readMs} from '/customer/call-screen.js';
 import {Strings, chooseLanguage} from '/shared/i18n.js';
 import {speak} from '/shared/speech.js';
 
@@ -24,7 +33,10 @@ const TABLES = {
     'verify.again': '请再做一次：',
     'verify.passed': '核验通过，谢谢您。',
     'verify.teller_check': '谢谢您，柜员将完成核验。',
-    'verify.failed': '这次没有核验成功。',
+    'verify.failed': '这次没有核验成功，柜员会告诉您下一步怎么做。',
+    'verify.ok': '知道了',
+    'verify.bar': '身份核验：请按视频上的提示做',
+    'verify.bar_done': '身份核验已结束',
     'guide.no_face': '看不到您的脸，请看着摄像头。',
     'guide.several_faces': '画面里只能有您一个人。',
     'guide.off_frame': '请把整张脸放在屏幕中间。',
@@ -48,7 +60,10 @@ const TABLES = {
     'verify.again': 'Once more: ',
     'verify.passed': 'Thank you, your identity is confirmed.',
     'verify.teller_check': 'Thank you. The teller will finish the check.',
-    'verify.failed': 'The check did not succeed this time.',
+    'verify.failed': 'The check did not succeed this time. Your teller will tell you what to do next.',
+    'verify.ok': 'OK',
+    'verify.bar': 'Identity check: follow the prompts on the video',
+    'verify.bar_done': 'The identity check is over',
     'guide.no_face': 'We cannot see your face. Please look at the camera.',
     'guide.several_faces': 'Only one person should be in view.',
     'guide.off_frame': 'Please keep your whole face in the middle of the screen.',
@@ -64,17 +79,23 @@ const TABLES = {
 
 const strings = new Strings(TABLES, chooseLanguage(Object.keys(TABLES)));
 const ACTIONS = new Set(['blink', 'open_mouth', 'turn_left', 'turn_right', 'nod']);
+/** How long a result stays when nothing comes after it. */
+const RESULT_ALONE_MS = 10_000;
 
 /** @typedef {import('/shared/signaling.js').SignalingClient} SignalingClient */
+/** @typedef {import('/customer/call-screen.js').CallScreen} CallScreen */
 
 export class VerificationView {
-  constructor() {
+  /** @param {CallScreen} screen the call screen: the overlay goes over its stage */
+  constructor(screen) {
+    /** @private */ this.screen = screen;
     this.root = document.createElement('section');
-    this.root.className = 'panel verification';
+    this.root.className = 'verification';
     this.root.dataset.testid = 'verification-panel';
     this.root.hidden = true;
     this.root.setAttribute('aria-live', 'assertive');
-    const title = document.createElement('h2');
+    const title = document.createElement('p');
+    title.className = 'verification-title';
     title.textContent = strings.t('verify.title');
     this.step = document.createElement('p');
     this.step.className = 'verification-step';
@@ -89,11 +110,21 @@ export class VerificationView {
     this.status.className = 'verification-status';
     this.status.dataset.testid = 'verification-status';
     this.status.hidden = true;
-    this.root.append(title, this.step, this.prompt, this.guidance, this.status);
+    this.ok = document.createElement('button');
+    this.ok.type = 'button';
+    this.ok.className = 'button secondary verification-ok';
+    this.ok.dataset.testid = 'verification-ok';
+    this.ok.textContent = strings.t('verify.ok');
+    this.ok.hidden = true;
+    this.ok.addEventListener('click', () => this.close('customer'));
+    this.root.append(title, this.step, this.prompt, this.guidance, this.status, this.ok);
+    screen.stage.append(this.root);
     /** @type {number} */
     this.total = 0;
     /** @type {string|null} */
     this.attempt = null;
+    /** @private @type {HTMLLIElement|null} */ this.entry = null;
+    /** @private @type {ReturnType<typeof setTimeout>|undefined} */ this.timer = undefined;
   }
 
   /** @param {SignalingClient} client */
@@ -110,15 +141,20 @@ export class VerificationView {
    * @param {number} total
    */
   started(attempt, total) {
+    clearTimeout(this.timer);
+    this.screen.log.hidden(this.entry);
     this.attempt = attempt;
     this.total = total;
     this.root.hidden = false;
     this.root.dataset.state = 'running';
+    this.screen.setStageMode('check', strings.t('verify.bar'));
     this.step.textContent = '';
     this.prompt.textContent = strings.t('verify.started');
     delete this.prompt.dataset.action;
     this.guidance.hidden = true;
     this.status.hidden = true;
+    this.ok.hidden = true;
+    this.entry = this.screen.log.shown('verification', 'prompt', 'started', 0);
     speak(this.prompt.textContent, strings.lang);
   }
 
@@ -132,6 +168,8 @@ export class VerificationView {
     this.prompt.dataset.index = String(m.index);
     this.prompt.dataset.try = String(m.attempt_try);
     this.guidance.hidden = true;
+    this.screen.log.hidden(this.entry);
+    this.entry = this.screen.log.shown('verification', 'prompt', m.action, 0);
     speak(text, strings.lang);
   }
 
@@ -140,7 +178,7 @@ export class VerificationView {
     if (m.attempt !== this.attempt) return;
     const key = `guide.${m.issue}`;
     const text = strings.t(key);
-    this.guidance.textContent = text === key ? m.message : text;
+    this.guidance.textContent = text === key ? strings.t('verify.started') : text;
     this.guidance.dataset.issue = m.issue;
     this.guidance.hidden = false;
     speak(this.guidance.textContent, strings.lang);
@@ -155,16 +193,40 @@ export class VerificationView {
     delete this.prompt.dataset.action;
     this.guidance.hidden = true;
     const known = ['passed', 'teller_check', 'failed'].includes(m.status) ? m.status : 'failed';
-    // Failure: the server's message says what to do next (it names no score or reason code).
-    const text = known === 'failed' ? `${strings.t('verify.failed')} ${m.message ?? ''}` : strings.t(`verify.${known}`);
-    this.status.textContent = text.trim();
+    // The server's message is English and names no reason: the page says what to do next itself.
+    const text = strings.t(`verify.${known}`);
+    this.status.textContent = text;
     this.status.dataset.status = known;
     this.status.hidden = false;
-    speak(this.status.textContent, strings.lang);
+    this.ok.hidden = false;
+    this.screen.setStageMode('result', strings.t('verify.bar_done'));
+    this.screen.log.hidden(this.entry);
+    const hold = readMs(text);
+    this.entry = this.screen.log.shown('verification', 'result', known, hold);
+    speak(text, strings.lang);
+    // It stays until read and the next step needs the screen, or the customer taps OK; without a
+    // next step (a check outside a business flow) it goes after a while by itself.
+    this.screen.holdResult(hold, () => this.close('next'));
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.close('next'), Math.max(hold, RESULT_ALONE_MS));
+  }
+
+  /**
+   * Take the result away (after its reading time, the customer tapped OK, or the call ended).
+   * @param {import('/customer/call-screen.js').HiddenBy} by
+   */
+  close(by) {
+    clearTimeout(this.timer);
+    this.screen.log.hidden(this.entry, by);
+    this.entry = null;
+    this.root.hidden = true;
+    this.root.dataset.state = '';
+    this.screen.setStageMode('call');
   }
 
   hide() {
-    this.root.hidden = true;
+    this.close('end');
+    this.screen.setStageMode('call');
     this.attempt = null;
   }
 }

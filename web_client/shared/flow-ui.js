@@ -96,7 +96,8 @@ export class FlowSender {
  * @property {() => void} ended the session ended
  * @property {(state: FlowStateMessage) => void} showState
  * @property {(message: FlowMessage) => void} showMessage
- * @property {(code: string, text: string) => void} showError a `flow_input` was refused
+ * @property {(code: string, text: string, params: Record<string, unknown>) => void} showError a
+ *   `flow_input` was refused (`text`: the server's English message; `params`: `error.params`)
  */
 
 /**
@@ -131,7 +132,7 @@ export function attachFlow(client, view) {
   });
   client.on('error', (message) => {
     if (message.ref_type === 'flow_input') {
-      view.showError(message.code, message.message);
+      view.showError(message.code, message.message, message.params ?? {});
     }
   });
   return sender;

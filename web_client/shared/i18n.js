@@ -70,12 +70,16 @@ export class Strings {
   }
 
   /**
-   * Fill every `[data-i18n]` element under `root` with its string (as text, never as HTML).
+   * Fill every `[data-i18n]` element under `root` with its string (as text, never as HTML), and
+   * give every `[data-i18n-label]` element its `aria-label`.
    * @param {ParentNode} root
    */
   fill(root) {
     for (const element of root.querySelectorAll('[data-i18n]')) {
       element.textContent = this.t(/** @type {HTMLElement} */ (element).dataset.i18n ?? '');
+    }
+    for (const element of root.querySelectorAll('[data-i18n-label]')) {
+      element.setAttribute('aria-label', this.t(/** @type {HTMLElement} */ (element).dataset.i18nLabel ?? ''));
     }
   }
 }

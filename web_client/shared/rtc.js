@@ -20,21 +20,25 @@ export const ICE_GATHERING_CAP_MS = 3000;
 /**
  * @typedef {object} LocalMedia
  * @property {MediaStream|null} stream null when no camera or microphone could be used
- * @property {string|null} problem why some media is missing, in plain words (null when all is well)
+ * @property {string|null} problem why some media is missing, in plain English (null when all is well)
+ * @property {'no_microphone'|'no_camera'|'insecure'|'blocked'|'no_devices'|null} [problemCode] the same
+ *   as a code, for pages that say it in their own language
  */
 
 /** Constraints tried in order (the first that works is used), each with what it leaves out. */
-const MEDIA_ATTEMPTS = [
-  {constraints: {audio: true, video: {width: {ideal: 640}, height: {ideal: 480}}}, problem: null},
+const MEDIA_ATTEMPTS = /** @type {const} */ ([
+  {constraints: {audio: true, video: {width: {ideal: 640}, height: {ideal: 480}}}, problem: null, problemCode: null},
   {
     constraints: {audio: false, video: {width: {ideal: 640}, height: {ideal: 480}}},
     problem: 'The microphone could not be used: the other side can see you but not hear you.',
+    problemCode: 'no_microphone',
   },
   {
     constraints: {audio: true, video: false},
     problem: 'The camera could not be used: the other side can hear you but not see you.',
+    problemCode: 'no_camera',
   },
-];
+]);
 
 /**
  * Open the camera and microphone, falling back to camera only, then microphone only.
@@ -42,14 +46,18 @@ const MEDIA_ATTEMPTS = [
  */
 export async function openLocalMedia() {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    return {stream: null, problem: 'This page cannot use the camera (it needs a secure https address).'};
+    return {
+      stream: null,
+      problem: 'This page cannot use the camera (it needs a secure https address).',
+      problemCode: 'insecure',
+    };
   }
   /** @type {unknown} */
   let lastError = null;
-  for (const {constraints, problem} of MEDIA_ATTEMPTS) {
+  for (const {constraints, problem, problemCode} of MEDIA_ATTEMPTS) {
     try {
       const stream = await navigator.mediaDevices.getUserMedia(constraints);
-      return {stream, problem};
+      return {stream, problem, problemCode};
     } catch (error) {
       lastError = error;
       if (error instanceof DOMException && error.name === 'NotAllowedError') {
@@ -64,6 +72,7 @@ export async function openLocalMedia() {
     problem: denied ?
       'Camera and microphone are blocked in the browser: the other side cannot see or hear you.' :
       'No camera or microphone found: the other side cannot see or hear you.',
+    problemCode: denied ? 'blocked' : 'no_devices',
   };
 }
 

@@ -40,7 +40,18 @@ export const PROTOCOL_VERSION = 1;
  * @property {Lane} lane
  */
 /** @typedef {{type: 'queue_left', reason: string}} QueueLeftMessage */
-/** @typedef {{type: 'callback_offer', estimated_wait_seconds: number}} CallbackOfferMessage */
+/**
+ * @typedef {object} CallbackWindow a call-back time offered, inside the service hours
+ * @property {'soon'|'later_today'|'next_morning'|'next_afternoon'} kind
+ * @property {number} start epoch seconds
+ * @property {number} end epoch seconds
+ */
+/**
+ * @typedef {object} CallbackOfferMessage
+ * @property {'callback_offer'} type
+ * @property {number} estimated_wait_seconds
+ * @property {CallbackWindow[]} [windows] the times the customer may choose
+ */
 /**
  * @typedef {object} CallbackBookedMessage
  * @property {'callback_booked'} type
@@ -88,12 +99,22 @@ export const PROTOCOL_VERSION = 1;
  * @property {TaskKind} [kind] `callback` when a teller calls a booked customer back
  * @property {RTCIceServer[]} ice_servers this party's ICE servers (TURN with a short-lived credential)
  * @property {RTCIceTransportPolicy} ice_transport_policy `relay`: TURN relays only
+ * @property {boolean} [elderly] to the customer: served as aged 60 or over
+ * @property {string} [feedback_token] to the customer: rates this session once it has ended (secret)
  */
+/** @typedef {{type: 'feedback_recorded', session_id: string}} FeedbackRecordedMessage */
 /** @typedef {{type: 'callback_answered', session_id: string}} CallbackAnsweredMessage */
 /** @typedef {{type: 'answer', session_id: string, sdp: string}} AnswerMessage */
 /** @typedef {{type: 'media_state', session_id: string, state: 'connecting'|'connected'}} MediaStateMessage */
 /** @typedef {{type: 'session_ended', session_id: string, reason: EndReason}} SessionEndedMessage */
-/** @typedef {{type: 'error', code: string, message: string, ref_type?: string|null}} ErrorMessage */
+/**
+ * @typedef {object} ErrorMessage
+ * @property {'error'} type
+ * @property {string} code the refusal; pages word it in their language (shared/error-texts.js)
+ * @property {string} message the server's plain English
+ * @property {string|null} [ref_type]
+ * @property {Record<string, string|number|boolean>} [params] values for the page's wording
+ */
 /**
  * @typedef {object} MonitorStartedMessage
  * @property {'monitor_started'} type
@@ -176,6 +197,7 @@ export const PROTOCOL_VERSION = 1;
  * @property {AnswerMessage} answer
  * @property {MediaStateMessage} media_state
  * @property {SessionEndedMessage} session_ended
+ * @property {FeedbackRecordedMessage} feedback_recorded
  * @property {SupervisorSnapshotMessage} supervisor_snapshot
  * @property {MonitorStartedMessage} monitor_started
  * @property {MonitorStoppedMessage} monitor_stopped

@@ -44,17 +44,51 @@ export function formatTimeOfDay(epochSeconds) {
 }
 
 /**
+ * A clock time in a language and time zone, always on the 24-hour clock (as bank hours are given).
  * @param {number} epochSeconds a server time
- * @returns {string} the local date and time, with the day only when it is not today
+ * @param {string} lang e.g. `zh-CN`, `en`
+ * @param {string} [timeZone] an IANA zone or offset (the bank's, from `/api/service-hours`); the
+ *   browser's when absent
+ * @returns {string} e.g. "09:14", "21:14"
  */
-export function formatDateTime(epochSeconds) {
-  const date = new Date(epochSeconds * 1000);
-  const time = formatTimeOfDay(epochSeconds);
-  if (date.toDateString() === new Date().toDateString()) {
-    return `today at ${time}`;
-  }
-  const day = date.toLocaleDateString([], {weekday: 'long', day: 'numeric', month: 'long'});
-  return `${day} at ${time}`;
+export function formatClock(epochSeconds, lang, timeZone) {
+  return new Intl.DateTimeFormat(lang, {hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone})
+    .format(new Date(epochSeconds * 1000));
+}
+
+/**
+ * The calendar day of a time in a time zone, as `YYYY-MM-DD`.
+ * @param {number} epochSeconds
+ * @param {string} [timeZone]
+ * @returns {string}
+ */
+export function calendarDay(epochSeconds, timeZone) {
+  return new Intl.DateTimeFormat('en-CA', {year: 'numeric', month: '2-digit', day: '2-digit', timeZone})
+    .format(new Date(epochSeconds * 1000));
+}
+
+/**
+ * How many calendar days `epochSeconds` lies after `nowSeconds`, in the time zone (0: the same day).
+ * @param {number} epochSeconds
+ * @param {number} nowSeconds
+ * @param {string} [timeZone]
+ * @returns {number}
+ */
+export function daysFrom(epochSeconds, nowSeconds, timeZone) {
+  const day = (/** @type {number} */ seconds) => Date.parse(`${calendarDay(seconds, timeZone)}T00:00:00Z`);
+  return Math.round((day(epochSeconds) - day(nowSeconds)) / 86_400_000);
+}
+
+/**
+ * A date without the time, in a language and time zone, e.g. "9月23日 星期三", "Wednesday 23 September".
+ * @param {number} epochSeconds
+ * @param {string} lang
+ * @param {string} [timeZone]
+ * @returns {string}
+ */
+export function formatDay(epochSeconds, lang, timeZone) {
+  return new Intl.DateTimeFormat(lang, {weekday: 'long', day: 'numeric', month: 'long', timeZone})
+    .format(new Date(epochSeconds * 1000));
 }
 
 /** How often a countdown re-checks the time; it reports only whole-second changes. */

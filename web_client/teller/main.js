@@ -14,9 +14,11 @@
  * page asks (`set_state`, `offer_accept`, `wrap_up_done`, …) and shows what it is told.
  */
 
-import {byId, byTestId, setNotice} from '/shared/dom.js';
+import {businessLabel} from '/shared/businesses.js';
+import {byId, byTestId, sentence, setNotice} from '/shared/dom.js';
+import {startCall} from '/shared/call.js';
 import {applyPageLanguage} from '/shared/page-language.js';
-import {HubCall, openLocalMedia, stopLocalMedia} from '/shared/rtc.js';
+import {openLocalMedia, stopLocalMedia} from '/shared/rtc.js';
 import {CloseCode, SignalingClient, closeText} from '/shared/signaling.js';
 import {bindLoginForm, loginForm} from '/shared/staff-login.js';
 import {attachStream, countFrames, offerSoundButton} from '/shared/video.js';
@@ -34,6 +36,7 @@ import {VerificationPanel} from '/teller/verification-panel.js';
 /** @typedef {import('/shared/signaling.js').SessionStartedMessage} SessionStartedMessage */
 /** @typedef {import('/shared/staff-login.js').Credentials} Credentials */
 /** @typedef {import('/shared/rtc.js').LocalMedia} LocalMedia */
+/** @typedef {import('/shared/rtc.js').HubCall} HubCall */
 
 /** If the server does not confirm a hang-up within this time, end the call locally. */
 const HANGUP_CONFIRM_MS = 5000;
@@ -315,25 +318,22 @@ async function onSessionStarted(message) {
   }
   ui.work.scrollTo({top: 0});
   render();
-  const media = await acquireMedia();
-  if (page.sessionId !== message.session_id) {
-    return; // the session ended while the camera was opening
-  }
-  const call = new HubCall({
+  await startCall({
     signaling: client,
     sessionId: message.session_id,
     iceServers: message.ice_servers ?? page.welcome.ice_servers,
     iceTransportPolicy: message.ice_transport_policy,
-    localStream: media.stream,
+    media: acquireMedia(),
     remoteVideo: ui.remoteVideo,
+    isCurrent: () => page.sessionId === message.session_id, // not ended while the camera opened
+    created: (call) => {
+      page.call = call;
+    },
+    failed: (error) => {
+      console.error('teller: could not start the call', error);
+      setNotice(ui.notice, 'The browser could not start the video call.', 'error');
+    },
   });
-  page.call = call;
-  try {
-    await call.start();
-  } catch (error) {
-    console.error('teller: could not start the call', error);
-    setNotice(ui.notice, t('notice.call_failed'), 'error');
-  }
 }
 
 /** Ask the server to end the call; it answers with `session_ended`. */

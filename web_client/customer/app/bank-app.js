@@ -1,21 +1,28 @@
 /**
- * The small mobile-banking app on the customer page: the screens the business flows use, so that a
- * teller has something real to guide the customer through. Navigation is client-side; each screen has
- * a stable name (`data-screen`) and exactly one primary action.
+ * The small mobile-banking app on the customer page, clearly marked as a demo: the screens the
+ * business flows use, so that a teller has something to guide the customer through when they share
+ * their screen. It does no banking and sends nothing: its buttons say so (`app-done`) and offer to do
+ * the business over video instead (`app-video-this`, on the start page). Navigation is client-side;
+ * each screen has a stable name (`data-screen`) and exactly one primary action.
  *
- * Hooks: `app[data-screen]`, `screen-<name>`, `app-go-<name>` (navigation buttons), `app-back`,
- * `pin-pad` with `pin-key-<digit>`, `pin-clear` and `pin-display[data-count]`, `app-done`.
- * The PIN is kept in memory only; the page shows one bullet per digit.
+ * Hooks: `app[data-screen]` (with `data-demo="true"`), `app-demo-note`, `screen-<name>`,
+ * `app-go-<name>` (navigation buttons), `app-back`, `app-pin-pad` with `pin-key-<digit>`,
+ * `pin-clear` and `pin-display[data-count]`, `app-done`, `app-video-this[data-business]`,
+ * `app-hours`. The PIN is kept in memory only; the page shows one bullet per digit.
  *
  * @module customer/app/bank-app
  */
 
 import {strings} from '/customer/strings.js';
+import {serviceHours} from '/customer/service-hours.js';
 
 /** @typedef {'home'|'social_security'|'activate_card'|'change_password'|'my_info'|'help'} Screen */
 
 /** @type {Screen[]} */
 export const SCREENS = ['home', 'social_security', 'activate_card', 'change_password', 'my_info', 'help'];
+
+/** The business done over video instead of each form of the demo. */
+const BUSINESS_OF_FORM = {activate: 'activation', password: 'password_reset', info: 'info_update'};
 
 const t = strings.t.bind(strings);
 
@@ -63,9 +70,10 @@ function field(id, key, attrs) {
 
 export class BankApp {
   constructor() {
+    /** @private @type {(business: string) => void} */ this.videoInstead = () => {};
     /** @type {HTMLElement} the app area (what co-browsing mirrors) */
     this.root = el('section', {class: 'bank-app', 'data-testid': 'app', 'data-screen': 'home',
-      'aria-label': t('app.title')});
+      'data-demo': 'true', 'aria-label': t('demo.title')});
     /** @private @type {Map<Screen, HTMLElement>} */ this.screens = new Map();
     /** @private @type {Set<(screen: Screen) => void>} */ this.listeners = new Set();
     /** @private @type {string[]} PIN digits, never written to the DOM */ this.pin = [];
@@ -74,7 +82,14 @@ export class BankApp {
     this.title = el('h2', {class: 'app-title', 'data-testid': 'app-title'}, [t('screen.home')]);
     this.back = button('app.back', 'app-back');
     this.back.addEventListener('click', () => this.go('home'));
-    this.root.append(el('header', {class: 'app-header'}, [this.title]));
+    this.root.append(
+      el('header', {class: 'app-header'}, [
+        el('span', {class: 'app-name'}, [t('app.title')]),
+        el('span', {class: 'badge demo-badge'}, [t('demo.badge')]),
+      ]),
+      el('p', {class: 'app-demo-note', 'data-testid': 'app-demo-note'}, [t('demo.note')]),
+      this.title,
+    );
     for (const screen of SCREENS) {
       const section = el('div', {class: 'app-screen', 'data-testid': `screen-${screen}`, 'data-screen': screen});
       section.append(...this.build(screen));
@@ -108,6 +123,14 @@ export class BankApp {
     for (const listener of this.listeners) {
       listener(target);
     }
+  }
+
+  /**
+   * @param {(business: string) => void} listener the customer wants to do a demo form's business
+   *   over video (the page fills its join form)
+   */
+  onVideoInstead(listener) {
+    this.videoInstead = listener;
   }
 
   /** @param {(screen: Screen) => void} listener called after every change of screen */
@@ -168,25 +191,40 @@ export class BankApp {
         talk.addEventListener('click', () => {
           document.querySelector('[data-testid="talk-now"]')?.dispatchEvent(new MouseEvent('click'));
         });
-        return [el('p', {class: 'app-lead'}, [t('help.lead')]), el('p', {}, [t('help.hours')]), talk];
+        const hours = el('p', {'data-testid': 'app-hours'});
+        hours.hidden = true;
+        void serviceHours().then(({opens, closes, time_zone: zone}) => {
+          if (opens && closes) {
+            hours.textContent = zone === 'Asia/Shanghai' ? t('demo.hours', {opens, closes}) :
+              t('demo.hours_zone', {opens, closes, zone: zone ?? ''});
+            hours.hidden = false;
+          }
+        });
+        return [el('p', {class: 'app-lead'}, [t('help.lead')]), hours, talk];
       }
     }
     return [];
   }
 
   /**
-   * A form whose one primary button shows a confirmation (the teller completes the business).
+   * A demo form: its primary button sends nothing and says so, and offers the business over video.
    * @private
-   * @param {string} name string prefix
+   * @param {'activate'|'password'|'info'} name string prefix
    * @param {HTMLElement[]} fields
    * @returns {HTMLElement[]}
    */
   form(name, fields) {
-    const done = el('p', {class: 'notice', 'data-testid': 'app-done', role: 'status'}, [t(`${name}.done`)]);
+    const business = BUSINESS_OF_FORM[name];
+    const video = button('demo.video_this', 'app-video-this', false);
+    video.dataset.business = business;
+    video.addEventListener('click', () => this.videoInstead(business));
+    const done = el('div', {class: 'notice app-done', 'data-testid': 'app-done', role: 'status'},
+      [el('p', {}, [t('demo.not_sent')]), video]);
     done.hidden = true;
     const submit = button(`${name}.submit`, `app-submit-${name}`, true);
     submit.addEventListener('click', () => {
       done.hidden = false;
+      video.hidden = document.documentElement.dataset.view === 'call';
     });
     return [el('p', {class: 'app-lead'}, [t(`${name}.lead`)]), ...fields, submit, done];
   }
@@ -221,6 +259,6 @@ export class BankApp {
     });
     keys.append(clear);
     show();
-    return el('div', {class: 'pin-pad', 'data-testid': 'pin-pad'}, [display, keys]);
+    return el('div', {class: 'pin-pad', 'data-testid': 'app-pin-pad', 'data-sensitive': 'pin'}, [display, keys]);
   }
 }

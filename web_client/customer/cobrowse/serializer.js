@@ -45,6 +45,27 @@ export class Serializer {
     /** @private */ this.listening = false;
     /** @private */ this.onDomEvent = this.onDomEvent.bind(this);
     /** @private */ this.onWindowScroll = this.onWindowScroll.bind(this);
+    /** @private @type {Element|null} where the app scrolls (null: the page itself) */
+    this.scroller = null;
+  }
+
+  /**
+   * Where the customer scrolls the app: an element around it (the call screen's body), or the page
+   * (null). Its scrolling is what `scroll` events of the root report.
+   * @param {Element|null} scroller
+   */
+  setScroller(scroller) {
+    if (scroller === this.scroller) {
+      return;
+    }
+    const listening = this.listening;
+    if (listening) {
+      (this.scroller ?? window).removeEventListener('scroll', this.onWindowScroll);
+    }
+    this.scroller = scroller;
+    if (listening) {
+      (this.scroller ?? window).addEventListener('scroll', this.onWindowScroll, {passive: true});
+    }
   }
 
   /**
@@ -70,7 +91,7 @@ export class Serializer {
     for (const type of ['input', 'change', 'focusin', 'scroll']) {
       this.root.addEventListener(type, this.onDomEvent, true);
     }
-    window.addEventListener('scroll', this.onWindowScroll, {passive: true});
+    (this.scroller ?? window).addEventListener('scroll', this.onWindowScroll, {passive: true});
     this.listening = true;
   }
 
@@ -82,7 +103,7 @@ export class Serializer {
       for (const type of ['input', 'change', 'focusin', 'scroll']) {
         this.root.removeEventListener(type, this.onDomEvent, true);
       }
-      window.removeEventListener('scroll', this.onWindowScroll);
+      (this.scroller ?? window).removeEventListener('scroll', this.onWindowScroll);
       this.listening = false;
     }
     this.pending = [];
@@ -329,14 +350,15 @@ export class Serializer {
   }
 
   /**
-   * The page scrolled: how far into the app area the customer's viewport now starts (a `scroll` of
-   * the root node: the mirror marks what the customer sees).
+   * The page (or the app's scroller) scrolled: how far into the app area the part the customer sees
+   * now starts (a `scroll` of the root node: the mirror marks what the customer sees).
    * @private
    */
   onWindowScroll() {
     const id = this.ids.get(this.root);
     if (id !== undefined) {
-      const top = Math.max(0, Math.round(-this.root.getBoundingClientRect().top));
+      const viewTop = this.scroller ? this.scroller.getBoundingClientRect().top : 0;
+      const top = Math.max(0, Math.round(viewTop - this.root.getBoundingClientRect().top));
       this.push({kind: 'scroll', id, top, left: 0});
     }
   }

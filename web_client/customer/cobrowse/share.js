@@ -6,6 +6,9 @@
  * `cobrowse-stop` stops the serializer at once, before telling the server. The teller's taps reach
  * only buttons and links outside sensitive areas; inputs are never filled from the teller's side.
  *
+ * In a call the app scrolls inside the call screen's body, not the page: that element is the
+ * customer's viewport for the mirror (`setScroller`), and the teller's scrolling moves it.
+ *
  * Hooks: `cobrowse-consent` (`cobrowse-allow`, `cobrowse-deny`), `cobrowse-banner[data-state]`
  * (`sharing`/`off`, `data-control` `on`/`off`, `data-refused` taps refused) with `cobrowse-stop` and
  * `control-stop`, `control-consent` (`control-allow`, `control-deny`), `cobrowse-push-card`
@@ -57,9 +60,15 @@ function button(key, testId, extra = '') {
 }
 
 export class CobrowseShare {
-  /** @param {BankApp} app */
-  constructor(app) {
+  /**
+   * @param {BankApp} app
+   * @param {{mountBanner: (banner: HTMLElement) => void, sharing: (on: boolean) => void}} [place]
+   *   where the sharing banner goes (the call sheet), and who hears that sharing began or ended
+   */
+  constructor(app, place) {
     /** @private */ this.app = app;
+    /** @private */ this.place = place;
+    /** @private @type {HTMLElement|null} */ this.scroller = null;
     /** @private @type {SignalingClient|null} */ this.client = null;
     /** @private @type {string|null} */ this.sessionId = null;
     /** @private */ this.seq = 0;
@@ -98,9 +107,8 @@ export class CobrowseShare {
     for (const element of [this.consent, this.control, this.banner, this.push, this.pointer, this.controlStop]) {
       element.hidden = true;
     }
-    const topbar = document.querySelector('.topbar');
-    if (topbar) {
-      topbar.after(this.banner); // sticks to the top while sharing
+    if (place) {
+      place.mountBanner(this.banner);
     } else {
       document.body.prepend(this.banner);
     }
@@ -124,9 +132,36 @@ export class CobrowseShare {
       this.clearHighlight();
       this.serializer.note({kind: 'screen', screen});
     });
-    window.addEventListener('resize', () => {
-      this.serializer.note({kind: 'viewport', width: window.innerWidth, height: window.innerHeight});
-    });
+    window.addEventListener('resize', () => this.noteViewport());
+    /** @private */ this.resized = new ResizeObserver(() => this.noteViewport());
+  }
+
+  /**
+   * Where the app scrolls now: the call screen's body in a call, the page otherwise (null).
+   * @param {HTMLElement|null} scroller
+   */
+  setScroller(scroller) {
+    if (this.scroller) {
+      this.resized.unobserve(this.scroller);
+    }
+    this.scroller = scroller;
+    this.serializer.setScroller(scroller);
+    if (scroller) {
+      this.resized.observe(scroller);
+    }
+    this.noteViewport();
+  }
+
+  /** @private @returns {{width: number, height: number}} the part of the screen the app shows in */
+  viewport() {
+    return this.scroller ?
+      {width: Math.round(this.scroller.clientWidth), height: Math.round(this.scroller.clientHeight)} :
+      {width: window.innerWidth, height: window.innerHeight};
+  }
+
+  /** @private */
+  noteViewport() {
+    this.serializer.note({kind: 'viewport', ...this.viewport()});
   }
 
   /**
@@ -206,12 +241,16 @@ export class CobrowseShare {
 
   /** @private */
   begin() {
+    const first = !this.sharing;
     this.sharing = true;
     this.banner.hidden = false;
     this.banner.dataset.state = 'sharing';
+    if (first) {
+      this.place?.sharing(true);
+    }
     const nodes = this.serializer.snapshot();
     const snapshot = {type: 'cobrowse_snapshot', seq: this.seq++, screen: this.app.screen,
-      viewport: {width: window.innerWidth, height: window.innerHeight}, nodes};
+      viewport: this.viewport(), nodes};
     if (JSON.stringify(snapshot).length > SNAPSHOT_LIMIT) {
       console.warn('cobrowse: the app area is too large to share');
       this.stop('view');
@@ -224,6 +263,9 @@ export class CobrowseShare {
   /** @private */
   halt() {
     this.serializer.stop();
+    if (this.sharing) {
+      this.place?.sharing(false);
+    }
     this.sharing = false;
     this.banner.hidden = true;
     this.banner.dataset.state = 'off';
@@ -261,7 +303,6 @@ export class CobrowseShare {
   /** @private a change too large for a batch: send the whole area again instead */
   resnapshot() {
     this.serializer.stop();
-    this.sharing = false;
     this.begin();
   }
 
@@ -323,7 +364,7 @@ export class CobrowseShare {
       return;
     }
     if (message.action === 'scroll' && typeof message.dy === 'number') {
-      window.scrollBy({top: message.dy});
+      (this.scroller ?? window).scrollBy({top: message.dy});
       return;
     }
     const node = typeof message.node === 'number' ? this.serializer.nodeOf(message.node) : null;
