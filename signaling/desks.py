@@ -10,6 +10,7 @@ claims them.
 A desk talks back only through its :class:`SessionLink`: to a leg of a session it is told about, and
 to the session's timeline. It learns about sessions from :meth:`SessionDesk.session_opened` and
 :meth:`SessionDesk.session_closed`, and must release everything it holds for a session in the latter.
+Recording is a desk too (:class:`SessionRecorder`): it hears of a session first and of its end last.
 """
 
 from __future__ import annotations
@@ -94,6 +95,25 @@ class SessionDesk(Protocol):
 
     async def session_closed(self, session_id: str, reason: str, at: float) -> None:
         """The session is over: stop its work and release everything held for it (idempotent)."""
+
+
+class SessionRecorder(Protocol):
+    """The desk that records sessions (``video_bank.desks.recording_desk``).
+
+    It subscribes to every session like the other desks, but at both ends of it: it hears of a session
+    as the session opens, before anything of it is logged or any other desk hears of it, and says
+    whether the session is recorded (:attr:`SessionInfo.recorded` of the other desks); it hears of the
+    end after every other desk did, so that their last events are in the record it then seals. Its
+    timeline comes from the event store (``video_bank.session_log``), not from this link."""
+
+    def bind(self, link: SessionLink) -> None:
+        """Called once by the signaling service before any session opens."""
+
+    async def session_opened(self, info: SessionInfo) -> bool:
+        """A session started: open its record; ``False`` when it cannot be recorded."""
+
+    async def session_closed(self, session_id: str, reason: str, at: float) -> None:
+        """The session is over and every other desk has heard: seal its record (idempotent)."""
 
 
 class DeskBoard:

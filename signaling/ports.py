@@ -58,12 +58,13 @@ class MediaPort(Protocol):
 
 
 class EventStore(Protocol):
-    """Persistence of sessions and the append-only event log."""
+    """Persistence of sessions and the append-only event log; a session's events also reach its
+    record's timeline from here (``video_bank.session_log``: one event, two sinks)."""
 
     async def append_event(
         self, at: float, kind: str, session_id: str | None, actor: str | None, data: dict[str, Any]
     ) -> None:
-        """Append one event."""
+        """Append one event (to the plaintext log, and whole to the session's record)."""
 
     async def record_only(
         self, at: float, kind: str, session_id: str, actor: str | None, data: dict[str, Any]
@@ -72,8 +73,8 @@ class EventStore(Protocol):
 
     async def open_session(
         self, session_id: str, business: str, customer_name: str, teller: str, started_at: float
-    ) -> bool:
-        """Create a session row and start its record; whether the session is being recorded."""
+    ) -> None:
+        """Create a session row (the session's events are kept for its record from this call on)."""
 
     async def close_session(self, session_id: str, ended_at: float, outcome: str) -> None:
         """Record a session's end."""

@@ -14,12 +14,13 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import replace
 from typing import Any, Literal
 
 from aiohttp import web
 
 from signaling import effects as fx
-from signaling.desks import DeskBoard, Sender, SessionDesk, SessionInfo
+from signaling.desks import DeskBoard, Sender, SessionDesk, SessionInfo, SessionRecorder
 from signaling.errors import BadJson, CloseCode, MediaRejected, PeerError, ServerFault
 from signaling.messages import Answer, ErrorMessage, ServerMessage, encode, parse_client_message
 from signaling.ports import (
@@ -110,6 +111,7 @@ class SignalingService:
         *,
         media: MediaPort,
         store: EventStore,
+        recorder: SessionRecorder,
         authenticator: Authenticator,
         callbacks: CallbackPort,
         feedback: FeedbackStore | None = None,
@@ -132,7 +134,9 @@ class SignalingService:
         self._feedback = feedback
         self._observer = observer
         self._desks = DeskBoard(desks)
+        self._recorder = recorder
         self._opening: dict[str, asyncio.Event] = {}
+        recorder.bind(self)
         for desk in self._desks.desks:
             desk.bind(self)
         self._input_started = time.perf_counter()
@@ -329,20 +333,10 @@ class SignalingService:
 
     async def _open_session(self, opened: fx.SessionOpened) -> SessionInfo:
         # The parties were told before this effect: their first in-session messages wait until the
-        # session row exists and every desk knows the session (set once the desks are told).
+        # session row exists and every desk knows the session (set once the desks are told). The
+        # recording desk hears of it here, before the session's first event is logged.
         self._opening[opened.session_id] = asyncio.Event()
-        try:
-            recorded = await self._store.open_session(
-                opened.session_id,
-                opened.business,
-                opened.customer_name,
-                opened.teller_username,
-                opened.started_at,
-            )
-        except BaseException:
-            self._opening.pop(opened.session_id).set()
-            raise
-        return SessionInfo(
+        info = SessionInfo(
             opened.session_id,
             opened.business,
             opened.kind,
@@ -350,8 +344,20 @@ class SignalingService:
             opened.teller_username,
             opened.elderly,
             opened.started_at,
-            recorded,
         )
+        try:
+            await self._store.open_session(
+                opened.session_id,
+                opened.business,
+                opened.customer_name,
+                opened.teller_username,
+                opened.started_at,
+            )
+            recorded = await self._recorder.session_opened(info)
+        except BaseException:
+            self._opening.pop(opened.session_id).set()
+            raise
+        return replace(info, recorded=recorded)
 
     async def _apply_one(self, effect: fx.Effect) -> None:
         match effect:
@@ -395,13 +401,17 @@ class SignalingService:
             case fx.SessionClosed(session_id, ended_at, outcome):
                 # A session may end in the instant it is being opened (a party hangs up or drops):
                 # the desks hear of the close after they heard of the opening, without holding up
-                # the effects behind this one; the store seals the record as soon as it exists.
+                # the effects behind this one; the recording desk, last, seals the record.
                 opening = self._opening.get(session_id)
                 if opening is None:
                     await self._close_desks(session_id, outcome, ended_at)
+                    try:
+                        await self._store.close_session(session_id, ended_at, outcome)
+                    finally:
+                        await self._recorder.session_closed(session_id, outcome, ended_at)
                 else:
-                    self._spawn(self._close_desks(session_id, outcome, ended_at, after=opening))
-                await self._store.close_session(session_id, ended_at, outcome)
+                    self._spawn(self._close_desks(session_id, outcome, ended_at, after=opening, seal=True))
+                    await self._store.close_session(session_id, ended_at, outcome)
             case fx.InSession(conn_id, session_id, leg, role, username, message):
                 opening = self._opening.get(session_id)
                 if opening is not None:
@@ -444,8 +454,16 @@ class SignalingService:
                 await self._callbacks.notify_callback(reservation_id, token, teller_name, at)
 
     async def _close_desks(
-        self, session_id: str, outcome: str, ended_at: float, *, after: asyncio.Event | None = None
+        self,
+        session_id: str,
+        outcome: str,
+        ended_at: float,
+        *,
+        after: asyncio.Event | None = None,
+        seal: bool = False,
     ) -> None:
+        """Tell every desk the session is over (after its opening, when given), then, with ``seal``,
+        the recording desk."""
         if after is not None:
             await after.wait()
         for desk in self._desks.desks:
@@ -453,6 +471,8 @@ class SignalingService:
                 await desk.session_closed(session_id, outcome, ended_at)
             except Exception:
                 logger.exception("%s failed to close a session", type(desk).__name__)
+        if seal:
+            await self._recorder.session_closed(session_id, outcome, ended_at)
 
     async def _negotiate(self, conn_id: str, session_id: str, leg: Leg, sdp: str) -> None:
         try:

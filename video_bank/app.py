@@ -28,6 +28,7 @@ from video_bank.core_banking.store import ChangeContext, CoreBankingStore
 from video_bank.data_dir import secure_data_dir
 from video_bank.desks.cobrowse_desk import CobrowseDesk
 from video_bank.desks.flow_desk import FlowDesk
+from video_bank.desks.recording_desk import RecordingDesk
 from video_bank.desks.verification_desk import VerificationDesk
 from video_bank.http_security import (
     Handler,
@@ -41,8 +42,8 @@ from video_bank.media.hub import MediaHub
 from video_bank.media.ice import IcePlan, leg_id
 from video_bank.metrics import Metrics
 from video_bank.notifications import CallbackDesk, OutboxNotifier
-from video_bank.recording import RecordingStore
 from video_bank.records import Recorder
+from video_bank.session_log import SessionLog
 from video_bank.storage import LOST_OUTCOME, SqliteStorage
 from video_bank.verification_setup import LazyAnalysisPool, build_verifier
 
@@ -101,7 +102,9 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         logger.warning(
             "closed %d session(s) an earlier run left open, outcome %s", len(dangling), LOST_OUTCOME
         )
-    records = RecordingStore(storage, recorder, hub)
+    recording = RecordingDesk(recorder, hub)
+    log = SessionLog(storage)
+    log.subscribe(recording)
     switchboard = Switchboard(
         new_id=lambda: secrets.token_urlsafe(12),
         ice_servers=[s.to_browser() for s in settings.ice_servers],
@@ -124,7 +127,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         check_staff=accounts.sign_in,
         four_eyes=settings.review_four_eyes,
     )
-    core_banking = await CoreBankingStore.open(storage)
+    core_banking = await CoreBankingStore.open(storage, log)
     vault = (await asyncio.to_thread(load_keyring, settings)).vault()
     await prepare_vault(core_banking, vault, ChangeContext(time.time(), None, "start-up"))
     flows = FlowDesk(core_banking, verification, vault, zone=settings.hours.zone)
@@ -136,7 +139,8 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         switchboard,
         observer=metrics,
         media=hub,
-        store=records,
+        store=log,
+        recorder=recording,
         authenticator=accounts,
         callbacks=CallbackDesk(storage, OutboxNotifier(storage), settings.public_url),
         feedback=core_banking,
@@ -165,7 +169,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
             preload.remove_done_callback(_preload_done)  # shutting down during start-up is not an error
         await pool.close()
         await hub.close()
-        await records.close()
+        await recording.close()
         await recorder.close()
         await storage.close()
 

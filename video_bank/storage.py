@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,6 +270,22 @@ class Storage(Protocol):
     ) -> int: ...
     async def redact_outbox(self, reference: str, body: str) -> int: ...
     async def outbox(self) -> list[OutboxMessage]: ...
+
+
+def insert_event(
+    db: sqlite3.Connection,
+    at: float,
+    kind: str,
+    session_id: str | None,
+    actor: str | None,
+    data: Mapping[str, Any],
+) -> None:
+    """Append one row to the event log on ``db`` (inside a caller's transaction, or on its own)."""
+    payload = json.dumps(dict(data), separators=(",", ":"), ensure_ascii=False)
+    db.execute(
+        "INSERT INTO events (session_id, at, kind, actor, data) VALUES (?, ?, ?, ?, ?)",
+        (session_id, at, kind, actor, payload),
+    )
 
 
 @contextlib.contextmanager
@@ -640,14 +656,9 @@ class SqliteStorage:
     async def append_event(
         self, at: float, kind: str, session_id: str | None, actor: str | None, data: dict[str, Any]
     ) -> None:
-        """Append one event."""
-        payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        await self._run(
-            lambda: self._conn().execute(
-                "INSERT INTO events (session_id, at, kind, actor, data) VALUES (?, ?, ?, ?, ?)",
-                (session_id, at, kind, actor, payload),
-            )
-        )
+        """Append one event (as given: :mod:`video_bank.session_log` decides what a session's event
+        may keep in plain text)."""
+        await self._run(lambda: insert_event(self._conn(), at, kind, session_id, actor, data))
 
     async def events(self, session_id: str | None = None) -> list[EventRecord]:
         """The log in order, all of it or one session's."""

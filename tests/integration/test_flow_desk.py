@@ -1,5 +1,6 @@
-"""The flow desk against real core banking (SQLite), with a recording session link and a verification
-double: what each party is sent, who may send what, and the two-way link with verification."""
+"""The flow desk against real core banking (SQLite), with a recording session link (also subscribed to
+the session log, as the recording desk is) and a verification double: what each party is sent, who may
+send what, and the two-way link with verification."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from video_bank.core_banking.models import CardStatus
 from video_bank.core_banking.pin_vault import LocalKeyVault, ScryptCost
 from video_bank.core_banking.store import CoreBankingStore
 from video_bank.desks.flow_desk import DecisionListener, FlowDesk, FlowRefused, ReviewListener
+from video_bank.session_log import SessionEvent, SessionLog
 from video_bank.storage import SqliteStorage
 
 SESSION = "sess_desk_0001"
@@ -34,12 +36,13 @@ T0 = 1_800_000_000.0
 
 @dataclass
 class Link:
-    """A session link that records what a desk sends and logs."""
+    """A session link that records what a desk sends and logs, and a subscriber of the session log
+    (what the recording desk would put into the record's timeline besides what the desk logs)."""
 
     sent: list[tuple[Leg, ServerMessage]] = field(default_factory=list)
     logged: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
     recorded: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
-    """Entries for the encrypted record only."""
+    """Entries for the encrypted record that do not pass through :meth:`log`."""
     t: float = T0
 
     def connected(self, session_id: str, leg: Leg) -> bool:
@@ -63,6 +66,13 @@ class Link:
         self, at: float, kind: str, session_id: str, actor: str | None, data: dict[str, Any]
     ) -> None:
         self.recorded.append((kind, actor, data))
+
+    def session_opening(self, session_id: str) -> None:
+        pass
+
+    def append(self, event: SessionEvent, *, record_only: bool) -> None:
+        if event.session_id == SESSION:
+            self.recorded.append((event.kind, event.actor, dict(event.data)))
 
     def codes(self, leg: Leg) -> list[str]:
         return [m.code for lg, m in self.sent if lg == leg and isinstance(m, FlowMessage)]
@@ -112,9 +122,11 @@ FIELD = Sender("f1", "customer", "field", "field1")
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[CoreBankingStore]:
+async def store(tmp_path: Path, link: Link) -> AsyncIterator[CoreBankingStore]:
     storage = await SqliteStorage.open(tmp_path / "db.sqlite3")
-    opened = await CoreBankingStore.open(storage)
+    log = SessionLog(storage)
+    log.subscribe(link)
+    opened = await CoreBankingStore.open(storage, log)
     await demo.seed_demo_customers(opened, VAULT, T0)
     yield opened
     await storage.close()

@@ -5,6 +5,8 @@ database thread (through :meth:`~video_bank.storage.SqliteStorage.run`), so its 
 with the session event log's. Every write is one transaction that loads the record, applies the pure
 transition from :mod:`video_bank.core_banking.models`, saves it and appends a ``core_banking_changed``
 event with the masked before/after diff: the change and its audit entry commit together or not at all.
+The event is written through the session log (:meth:`video_bank.session_log.SessionLog.transaction`),
+which hands the same event to the session's record once the transaction has committed.
 
 The schema has its own version (table ``schema_components``, row ``core_banking``), independent of the
 storage's ``PRAGMA user_version``, so that the two migrate without coordinating their numbers. Tables
@@ -17,7 +19,6 @@ PINs and passwords never reach this module: it receives the values the PIN vault
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from video_bank.core_banking.models import (
     resident_id_from_storage,
 )
 from video_bank.errors import StorageError
+from video_bank.session_log import SessionEvent, SessionLog
 from video_bank.storage import SqliteStorage
 
 T = TypeVar("T")
@@ -346,12 +348,9 @@ def _write_application(db: sqlite3.Connection, a: CorporateApplication, at: floa
     )
 
 
-def _log_change(db: sqlite3.Connection, context: ChangeContext, change: Change) -> None:
-    payload = json.dumps(change.as_event(), separators=(",", ":"), ensure_ascii=False)
-    db.execute(
-        "INSERT INTO events (session_id, at, kind, actor, data) VALUES (?, ?, ?, ?, ?)",
-        (context.session_id, context.at, CHANGE_EVENT, context.actor, payload),
-    )
+def change_event(context: ChangeContext, change: Change) -> SessionEvent:
+    """The ``core_banking_changed`` event of a committed change (its masked diff)."""
+    return SessionEvent(context.at, CHANGE_EVENT, context.session_id, context.actor, change.as_event())
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -385,14 +384,17 @@ class CoreBankingStore:
     :class:`~video_bank.core_banking.errors.ConflictError` and then change nothing.
     """
 
-    def __init__(self, storage: SqliteStorage) -> None:
+    def __init__(self, storage: SqliteStorage, log: SessionLog | None = None) -> None:
+        """``log``: the application's session log, which hands each change event to the session's
+        record once committed (default: the database's event log only)."""
         self._storage = storage
+        self._log = log or SessionLog(storage)
 
     @classmethod
-    async def open(cls, storage: SqliteStorage) -> CoreBankingStore:
+    async def open(cls, storage: SqliteStorage, log: SessionLog | None = None) -> CoreBankingStore:
         """The store on ``storage``'s database, its schema created or migrated."""
         await storage.run(_migrate)
-        return cls(storage)
+        return cls(storage, log)
 
     # --- reads ------------------------------------------------------------------------------------
 
@@ -469,12 +471,11 @@ class CoreBankingStore:
     # --- writes -----------------------------------------------------------------------------------
 
     async def _change(self, context: ChangeContext, fn: Callable[[sqlite3.Connection], Change]) -> Change:
-        def _apply(db: sqlite3.Connection) -> Change:
+        def _apply(db: sqlite3.Connection) -> tuple[Change, SessionEvent]:
             change = fn(db)
-            _log_change(db, context, change)
-            return change
+            return change, change_event(context, change)
 
-        return await self._storage.run(_apply, transaction=True)
+        return await self._log.transaction(_apply)
 
     async def save_customer(self, customer: Customer, context: ChangeContext) -> Change:
         """Create or replace a customer (back office and seeding)."""
@@ -640,7 +641,7 @@ class CoreBankingStore:
         meanwhile is kept); logs one ``pin_vault_rewrapped`` event with ``summary`` and the count.
         Returns how many were replaced."""
 
-        def _replace(db: sqlite3.Connection) -> int:
+        def _replace(db: sqlite3.Connection) -> tuple[int, SessionEvent]:
             replaced = 0
             for old, new in replacements:
                 table, column = _SECRET_COLUMNS[old.kind]
@@ -649,14 +650,10 @@ class CoreBankingStore:
                     (new, old.record_id, old.value),
                 )
                 replaced += cursor.rowcount
-            payload = json.dumps({**summary, "replaced": replaced}, separators=(",", ":"))
-            db.execute(
-                "INSERT INTO events (session_id, at, kind, actor, data) VALUES (?, ?, ?, ?, ?)",
-                (context.session_id, context.at, REWRAP_EVENT, context.actor, payload),
-            )
-            return replaced
+            data = {**summary, "replaced": replaced}
+            return replaced, SessionEvent(context.at, REWRAP_EVENT, context.session_id, context.actor, data)
 
-        return await self._storage.run(_replace, transaction=True)
+        return await self._log.transaction(_replace)
 
     # --- end-of-session feedback -------------------------------------------------------------------
 

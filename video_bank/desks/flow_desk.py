@@ -12,7 +12,9 @@ flow identifies the customer, the verification desk is told who must be verified
 decides, the decision is fed to the flow as a ``system`` input; when the flow relies on a passing
 (or accepted) decision, the decision is consumed, once.
 
-The flow's log goes to the session's event log and record timeline through the signaling service.
+The flow's log goes to the session's event log and record timeline through the signaling service;
+each committed core-banking change reaches both from the session log (``video_bank.session_log``),
+in the change's own transaction.
 When the session closes the flow is told (a running flow ends ``abandoned``) and the teller gets the
 flow's last state. While the wrap-up code is not recorded the flow is kept for the teller, who may
 still send it while wrapping up (``wrap_up`` is the only input taken after the call); it is dropped
@@ -37,7 +39,7 @@ from verification.errors import NonceError
 from verification.review import ReviewResolution
 from video_bank.core_banking.models import MAX_REASON
 from video_bank.core_banking.pin_vault import PinVault
-from video_bank.core_banking.store import CHANGE_EVENT, CoreBankingStore
+from video_bank.core_banking.store import CoreBankingStore
 from video_bank.errors import StorageError
 from video_bank.flows.executor import FlowExecutor, FlowReport
 from video_bank.flows.inputs import Decision as FlowDecision
@@ -311,12 +313,6 @@ class FlowDesk:
             )
             return None
         self._deliver(session, report)
-        for change in report.changes:
-            # Written to the plaintext event log in the core-banking transaction; the encrypted record's
-            # timeline gets the same masked entry here, so auditors replay the business steps too.
-            await self.link.record(
-                event.at, CHANGE_EVENT, session_id, event.actor_name or event.actor.value, change.as_event()
-            )
         return report
 
     def _deliver(self, session: _Session, report: FlowReport) -> None:

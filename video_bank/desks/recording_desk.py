@@ -1,15 +1,22 @@
-"""Records every session: both parties' encoded media and the session's timeline, sealed at the end.
+"""The recording desk: every session's encoded media and whole timeline, sealed at its end.
 
-:class:`RecordingStore` wraps the application's storage as the signaling layer's event store. When a
-session row is opened it opens a record (:mod:`video_bank.records`) and taps the media hub's
-encoded frames for both legs — the frames the hub forwards anyway, so nothing is decoded or encoded
-again — into WebM fragments written off the event loop. Every event logged for the session also goes
-into the record's encrypted timeline (in small batches). When the session row is closed, the media
-taps end, the last batch is written and the record is sealed: from then on only an auditor's key
-opens it.
+Like the other desks it subscribes to sessions, through the signaling service
+(:class:`signaling.desks.SessionRecorder`), at both ends: it opens the session's record when the
+session opens, before any other desk hears of it (whether it could is the other desks'
+``SessionInfo.recorded``), and seals it after every other desk heard of the end, so their last events
+are in it. Opening the record taps the media hub's encoded frames for both legs — the frames the hub
+forwards anyway, so nothing is decoded or encoded again — into WebM fragments written off the event
+loop, and starts the session's period: a keyframe from both senders and the pending timeline events
+written every ``PERIOD_SECONDS``.
 
-A session whose record cannot be opened (no auditor key registered, disk full) still runs; the
-failure is logged and written to the event log as ``recording_failed`` so that it is visible.
+The timeline comes from the session log (:mod:`video_bank.session_log`), which this desk subscribes
+to: every event of a recorded session, whole, the same events the plaintext log holds through the
+one redaction rule, plus the record-only ones (verification keyframes and evidence). Events are
+written in small batches; the session log announces a session before its row is written, so events
+that arrive while the record is being opened wait and are written once it is.
+
+A session whose record cannot be opened (no auditor key registered, disk full) still runs; the failure
+is logged and written to the event log as ``recording_failed`` so that it is visible.
 """
 
 from __future__ import annotations
@@ -18,15 +25,17 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from signaling.desks import SessionInfo, SessionLink
 from signaling.session import LEGS
-from video_bank.event_redaction import plaintext_view
 from video_bank.media.hub import KINDS, MediaHub
-from video_bank.records import Recorder, RecordError, RecordWriter, SessionInfo, TimelineEvent
+from video_bank.records import Recorder, RecordError, RecordWriter, TimelineEvent
+from video_bank.records import SessionInfo as RecordInfo
 from video_bank.records.webm import WebmStreamRecorder
-from video_bank.storage import Storage
+from video_bank.session_log import SessionEvent
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +54,8 @@ events still pending."""
 class _Recording:
     writer: RecordWriter | None = None
     """``None`` while the record is being opened (events wait in ``events``)."""
+    opening: bool = False
+    """The desk was asked to open the record (a session whose row could not be written never is)."""
     legs: list[WebmStreamRecorder] = field(default_factory=list)
     taps: list[asyncio.Task[None]] = field(default_factory=list)
     periodic: asyncio.Task[None] | None = None
@@ -62,7 +73,7 @@ class _Recording:
 VERIFICATION_OUTCOMES = frozenset({"pass", "review", "fail"})
 
 
-def _note_search_facts(recording: _Recording, kind: str, data: dict[str, Any]) -> None:
+def _note_search_facts(recording: _Recording, kind: str, data: Mapping[str, Any]) -> None:
     """Keep what auditors search by that only the session's events tell (verification, customer id)."""
     if kind == "verification_decided" and data.get("outcome") in VERIFICATION_OUTCOMES:
         recording.verification = data["outcome"]
@@ -79,13 +90,13 @@ def _summary(recording: _Recording, outcome: str) -> dict[str, str | None]:
     return summary
 
 
-class RecordingStore:
-    """The event store of the signaling layer, plus a sealed, encrypted record per session."""
+class RecordingDesk:
+    """Records every session: media taps, the period, the timeline from the session log, the seal."""
 
-    def __init__(self, storage: Storage, recorder: Recorder, hub: MediaHub) -> None:
-        self._storage = storage
+    def __init__(self, recorder: Recorder, hub: MediaHub) -> None:
         self._recorder = recorder
         self._hub = hub
+        self._link: SessionLink | None = None
         self._recordings: dict[str, _Recording] = {}
 
     @property
@@ -93,25 +104,49 @@ class RecordingStore:
         """Sessions being recorded now."""
         return len(self._recordings)
 
-    async def open_session(
-        self, session_id: str, business: str, customer_name: str, teller: str, started_at: float
-    ) -> bool:
-        """Open the session's row and record; ``False`` when the record could not be opened."""
-        # Known at once, before anything is awaited: a close or events arriving while the record is
-        # being opened wait here, and the record is sealed as soon as it exists.
-        recording = _Recording()
-        self._recordings[session_id] = recording
-        await self._storage.open_session(session_id, business, customer_name, teller, started_at)
+    def bind(self, link: SessionLink) -> None:
+        """Called once by the signaling service before any session opens."""
+        self._link = link
+
+    # --- the session log's subscriber ------------------------------------------------------------
+
+    def session_opening(self, session_id: str) -> None:
+        """The session's row is being written: keep its events for the record from now on."""
+        self._recordings.setdefault(session_id, _Recording())
+
+    def append(self, event: SessionEvent, *, record_only: bool) -> None:
+        """One whole event of a session into its record's timeline (in batches; record-only entries,
+        large and rare, at once)."""
+        recording = self._recordings.get(event.session_id) if event.session_id else None
+        if recording is None:
+            return
+        recording.events.append(TimelineEvent.of(event.at, event.kind, event.actor, event.data))
+        _note_search_facts(recording, event.kind, event.data)
+        if (
+            record_only
+            or len(recording.events) >= EVENT_BATCH
+            or time.monotonic() - recording.flushed_at >= PERIOD_SECONDS
+        ):
+            self._flush(recording)
+
+    # --- the session --------------------------------------------------------------------------------
+
+    async def session_opened(self, info: SessionInfo) -> bool:
+        """Open the session's record and tap its media; ``False`` when the record could not be opened."""
+        session_id = info.session_id
+        recording = self._recordings.setdefault(session_id, _Recording())
+        recording.opening = True
         try:
             writer = await self._recorder.open(
-                SessionInfo.of(session_id, business, started_at, teller=teller)
+                RecordInfo.of(session_id, info.business, info.started_at, teller=info.teller)
             )
         except RecordError as error:
             del self._recordings[session_id]
             logger.error("session %s is not recorded: %s", session_id, type(error).__name__)
-            await self._storage.append_event(
-                time.time(), "recording_failed", session_id, None, {"error": type(error).__name__}
-            )
+            if self._link is not None:
+                await self._link.log(
+                    self._link.now(), "recording_failed", session_id, None, {"error": type(error).__name__}
+                )
             return False
         recording.writer = writer
         recording.legs = [WebmStreamRecorder(writer, leg) for leg in LEGS]
@@ -123,8 +158,19 @@ class RecordingStore:
             recording.periodic = asyncio.create_task(self._periodic(session_id, recording))
         self._flush(recording)
         if recording.ended is not None:
-            await self.seal(session_id, *recording.ended)
+            await self._seal(session_id, *recording.ended)
         return True
+
+    async def session_closed(self, session_id: str, reason: str, at: float) -> None:
+        """The session is over (every other desk has heard): seal its record (idempotent)."""
+        await self._seal(session_id, at, reason)
+
+    async def close(self) -> None:
+        """Shutdown: seal whatever is still open (the recorder marks those interrupted)."""
+        for session_id in list(self._recordings):
+            await self._seal(session_id, time.time(), "server_shutdown")
+
+    # --- internals ----------------------------------------------------------------------------------
 
     async def _periodic(self, session_id: str, recording: _Recording) -> None:
         """Every ``PERIOD_SECONDS`` while the session is recorded: a keyframe from both legs, and the
@@ -149,29 +195,6 @@ class RecordingStore:
         finally:
             frames.close()
 
-    async def append_event(
-        self, at: float, kind: str, session_id: str | None, actor: str | None, data: dict[str, Any]
-    ) -> None:
-        """One event, two sinks: the plaintext log gets :func:`plaintext_view`, the record all of it."""
-        await self._storage.append_event(at, kind, session_id, actor, plaintext_view(kind, data))
-        recording = self._recordings.get(session_id) if session_id else None
-        if recording is None:
-            return
-        recording.events.append(TimelineEvent.of(at, kind, actor, data))
-        _note_search_facts(recording, kind, data)
-        if len(recording.events) >= EVENT_BATCH or time.monotonic() - recording.flushed_at >= PERIOD_SECONDS:
-            self._flush(recording)
-
-    async def record_only(
-        self, at: float, kind: str, session_id: str, actor: str | None, data: dict[str, Any]
-    ) -> None:
-        """Into the encrypted record only (verification keyframes): nothing in the plaintext log."""
-        recording = self._recordings.get(session_id)
-        if recording is None:
-            return
-        recording.events.append(TimelineEvent.of(at, kind, actor, data))
-        self._flush(recording)
-
     @staticmethod
     def _flush(recording: _Recording) -> None:
         if recording.writer is None:
@@ -181,18 +204,17 @@ class RecordingStore:
             recording.events = []
         recording.flushed_at = time.monotonic()
 
-    async def close_session(self, session_id: str, ended_at: float, outcome: str) -> None:
-        await self._storage.close_session(session_id, ended_at, outcome)
-        await self.seal(session_id, ended_at, outcome)
-
-    async def seal(self, session_id: str, ended_at: float, outcome: str) -> None:
+    async def _seal(self, session_id: str, ended_at: float, outcome: str) -> None:
         """End the media taps, write the last events and seal the session's record (at once, or as
         soon as it has been opened)."""
         recording = self._recordings.get(session_id)
         if recording is None:
             return
         if recording.writer is None:
-            recording.ended = (ended_at, outcome)
+            if recording.opening:
+                recording.ended = (ended_at, outcome)
+            else:  # never opened (its row could not be written): nothing to seal
+                del self._recordings[session_id]
             return
         del self._recordings[session_id]
         writer = recording.writer
@@ -210,8 +232,3 @@ class RecordingStore:
             await writer.seal(ended_at=ended_at, summary=_summary(recording, outcome))
         except RecordError as error:
             logger.error("session %s record could not be sealed: %s", session_id, type(error).__name__)
-
-    async def close(self) -> None:
-        """Shutdown: seal whatever is still open (the recorder marks those interrupted)."""
-        for session_id in list(self._recordings):
-            await self.seal(session_id, time.time(), "server_shutdown")
