@@ -23,9 +23,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from verification.analysis import AnalysisRequest, FrameAnalysis, FrameInput, Track
+from verification.analysis_request import AnalysisRequest, FrameInput
 from verification.attempt import Attempt, Decided, Output
 from verification.decision import Decision
+from verification.frame_analysis import FrameAnalysis, Track
 from verification.reasons import Reason
 
 logger = logging.getLogger(__name__)

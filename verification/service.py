@@ -22,18 +22,37 @@ import logging
 import random
 from collections.abc import AsyncIterable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from verification.attempt import Attempt, Output
 from verification.decision import Decision, Outcome
 from verification.errors import UnknownReferenceError
+from verification.frame_analysis import Vector
 from verification.lockout import Lockout, LockoutEvent
 from verification.nonce import NonceBook
 from verification.policy import VerificationPolicy
 from verification.reasons import Reason
-from verification.reference_store import ReferenceStore
 from verification.runner import Analyser, Delivery, VerificationRunner
 
 logger = logging.getLogger(__name__)
+
+
+class EnrolledReference(Protocol):
+    """One customer's enrolled reference, as the decision needs it."""
+
+    @property
+    def embedding(self) -> Vector:
+        """128-d embedding of the reference face."""
+        ...
+
+
+class References(Protocol):
+    """Where enrolled references come from: :class:`~verification.reference_store.ReferenceStore`
+    (an adapter: it decodes photos with OpenCV), or a double in tests."""
+
+    def load(self, customer_id: str) -> EnrolledReference:
+        """The customer's reference; raises :class:`~verification.errors.UnknownReferenceError`."""
+        ...
 
 
 @dataclass(slots=True)
@@ -69,7 +88,7 @@ class Verifier:
         self,
         *,
         analyser: Analyser,
-        references: ReferenceStore | None,
+        references: References | None,
         lockout: Lockout,
         nonces: NonceBook,
         policy: VerificationPolicy | None = None,

@@ -1,5 +1,7 @@
 """The decision core imports without the face-analysis libraries (dependency direction: adapters depend
-on the core, never the reverse), so an auditor's machine re-derives decisions without dlib or OpenCV."""
+on the core, never the reverse), so an auditor's machine re-derives decisions without dlib or OpenCV,
+and the verifier that runs attempts (``verification.service`` and its runner) never imports the
+dlib/OpenCV adapter module, ``verification.analysis``."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import subprocess
 import sys
 
 CORE = (
+    "verification.analysis_request",
     "verification.attempt",
     "verification.baseline",
     "verification.challenges",
@@ -20,6 +23,9 @@ CORE = (
     "verification.quality",
     "verification.reasons",
     "verification.redecide",
+    "verification.review",
+    "verification.runner",
+    "verification.service",
 )
 
 
@@ -42,3 +48,16 @@ def test_the_blocked_import_really_is_blocked() -> None:
     program = "import sys\nsys.modules['cv2'] = None\nimport verification.analysis\n"
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "cv2" in done.stderr
+
+
+def test_the_decision_core_never_imports_the_analysis_adapter_module() -> None:
+    """Even where dlib and OpenCV are installed, the core and the verifier load without the adapter."""
+    program = (
+        "import sys\n"
+        f"for module in {CORE!r}:\n"
+        "    __import__(module)\n"
+        "print(sorted(m for m in ('verification.analysis', 'cv2', 'dlib') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
