@@ -41,7 +41,7 @@ from video_bank.core_banking.models import MAX_REASON
 from video_bank.core_banking.pin_vault import PinVault
 from video_bank.core_banking.store import CoreBankingStore
 from video_bank.errors import StorageError
-from video_bank.flows.executor import FlowExecutor, FlowReport
+from video_bank.flows.executor import FlowExecutor
 from video_bank.flows.inputs import Decision as FlowDecision
 from video_bank.flows.inputs import (
     FlowInput,
@@ -54,6 +54,7 @@ from video_bank.flows.inputs import (
 from video_bank.flows.machine import BANK_TIMEZONE
 from video_bank.flows.outputs import Audience
 from video_bank.flows.registry import create_flow
+from video_bank.flows.report import FlowReport
 from video_bank.flows.script import DEFAULT_SCRIPT, WillingnessScript
 from video_bank.flows.steps import Actor, Step
 from video_bank.flows.wire import parse_input, state_payload

@@ -9,13 +9,15 @@
 - :mod:`~video_bank.flows.inputs`, :mod:`~video_bank.flows.outputs`, :mod:`~video_bank.flows.commands`,
   :mod:`~video_bank.flows.steps` — the vocabulary; :mod:`~video_bank.flows.policy` — the gate;
 - :mod:`~video_bank.flows.executor` — :class:`FlowExecutor`, which runs commands against
-  :class:`~video_bank.core_banking.store.CoreBankingStore` and writes the event log.
+  :class:`~video_bank.core_banking.store.CoreBankingStore` and writes the event log;
+  :mod:`~video_bank.flows.report` — :class:`FlowReport`, what it hands back.
 
 See docs/flows.md.
 """
 
-from video_bank.flows.executor import FlowExecutor, FlowReport
+from video_bank.flows.executor import FlowExecutor
 from video_bank.flows.machine import Flow, FlowLimits
 from video_bank.flows.registry import create_flow
+from video_bank.flows.report import FlowReport
 
 __all__ = ["Flow", "FlowExecutor", "FlowLimits", "FlowReport", "create_flow"]

@@ -17,7 +17,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from video_bank.core_banking.errors import CoreBankingError
@@ -45,8 +44,9 @@ from video_bank.flows.inputs import (
     FlowInput,
 )
 from video_bank.flows.machine import Flow, ResultInput
-from video_bank.flows.outputs import ChecklistItem, FlowOutput, Message, Refusal
-from video_bank.flows.steps import Actor, FlowStatus, Step
+from video_bank.flows.outputs import FlowOutput, Message, Refusal
+from video_bank.flows.report import FlowReport
+from video_bank.flows.steps import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -57,24 +57,6 @@ class EventLog(Protocol):
     async def append_event(
         self, at: float, kind: str, session_id: str | None, actor: str | None, data: dict[str, Any]
     ) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class FlowReport:
-    """Everything one :meth:`FlowExecutor.submit` produced, for the session layer to send on."""
-
-    status: FlowStatus
-    step: Step | None
-    outcome: str | None
-    messages: tuple[Message, ...]
-    """In order; send each to its audience."""
-    refusal: Refusal | None
-    """The first refusal (of the input, or of a result it led to); answer the sender with ``error``."""
-    changes: tuple[Change, ...]
-    """Committed core-banking changes (masked), already in the event log."""
-    checklist: tuple[ChecklistItem, ...]
-    expected: frozenset[tuple[Actor, str]]
-    """(role, input kind) a client may send next — for enabling buttons."""
 
 
 class FlowExecutor:

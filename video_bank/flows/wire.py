@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from video_bank.core_banking.models import CardReviewReason, Secret
-from video_bank.flows.executor import FlowReport
 from video_bank.flows.inputs import (
     AccountConfirmed,
     AnswerConfirmed,
@@ -36,6 +35,7 @@ from video_bank.flows.inputs import (
     WrapUpChosen,
 )
 from video_bank.flows.outputs import Message
+from video_bank.flows.report import FlowReport
 from video_bank.flows.steps import Actor, Disposition
 
 Convert = Callable[[object], object]
