@@ -60,6 +60,16 @@ def parse_time_zone(text: str) -> dt.tzinfo:
         ) from None
 
 
+DEFAULT_ZONE: dt.tzinfo = parse_time_zone(DEFAULT_TIME_ZONE)
+"""The bank's time zone when none is configured (``VIDEO_BANK_TIME_ZONE`` sets it)."""
+
+
+def bank_date(at: float, zone: dt.tzinfo) -> dt.date:
+    """The bank's calendar date at server time ``at``: the one rule for "today" (the switchboard's
+    figures, call-back windows) and for the flows' dates (ages, "born in the future")."""
+    return dt.datetime.fromtimestamp(at, zone).date()
+
+
 @dataclass(frozen=True, slots=True)
 class CallbackWindow:
     """One call-back time the customer may choose."""
@@ -102,7 +112,7 @@ class ServiceHours:
     @classmethod
     def round_the_clock(cls, zone: dt.tzinfo | None = None) -> ServiceHours:
         """Service at any time (the default of a bare :class:`~signaling.switchboard.Switchboard`)."""
-        return cls(0, MINUTES_PER_DAY, zone or parse_time_zone(DEFAULT_TIME_ZONE))
+        return cls(0, MINUTES_PER_DAY, zone or DEFAULT_ZONE)
 
     @property
     def always_open(self) -> bool:
@@ -131,7 +141,7 @@ class ServiceHours:
 
     def local_date(self, at: float) -> dt.date:
         """The bank's calendar date at server time ``at``."""
-        return dt.datetime.fromtimestamp(at, self.zone).date()
+        return bank_date(at, self.zone)
 
     def day_start(self, at: float) -> float:
         """Epoch seconds of the bank's local midnight before ``at``."""

@@ -130,7 +130,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
     core_banking = await CoreBankingStore.open(storage, log)
     vault = (await asyncio.to_thread(load_keyring, settings)).vault()
     await prepare_vault(core_banking, vault, ChangeContext(time.time(), None, "start-up"))
-    flows = FlowDesk(core_banking, verification, vault, zone=settings.hours.zone)
+    flows = FlowDesk(core_banking, verification, vault, zone=settings.zone)
     preload = asyncio.create_task(pool.ready(), name="verification-preload") if preload_verification else None
     if preload is not None:
         preload.add_done_callback(_preload_done)

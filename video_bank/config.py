@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import ipaddress
 import json
 import logging
@@ -285,9 +286,15 @@ class Settings:
             raise ConfigError("ice_transport_policy", "relay needs a TURN server (turn_urls and turn_secret)")
 
     @property
+    def zone(self) -> dt.tzinfo:
+        """The bank's time zone (``time_zone``): the one clock setting of the switchboard's "today",
+        the service hours and call-back windows, and the flows' dates."""
+        return parse_time_zone(self.time_zone)
+
+    @property
     def hours(self) -> ServiceHours:
         """The service hours in the bank's time zone."""
-        return ServiceHours.parse(self.service_hours, self.time_zone)
+        return ServiceHours.parse(self.service_hours, self.zone)
 
     @property
     def sqlite_path(self) -> Path:

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from signaling.service_hours import DEFAULT_ZONE, ServiceHours, bank_date
 from video_bank.config import IceServer, Settings, load_settings, parse_ice_servers, with_port
 from video_bank.errors import ConfigError
+from video_bank.flows import create_flow
 
 # --- defaults -----------------------------------------------------------------------------------------
 
@@ -479,6 +481,19 @@ def test_the_turn_secret_never_shows_in_repr_or_in_an_error(tmp_path: Path) -> N
 def test_service_hours_and_time_zone_are_checked_at_start(name: str, raw: str) -> None:
     with pytest.raises(ConfigError, match=name.lower()):
         load_settings({f"VIDEO_BANK_{name}": raw})
+
+
+def test_one_time_zone_setting_dates_the_switchboards_day_and_the_flows_alike() -> None:
+    settings = load_settings({"VIDEO_BANK_TIME_ZONE": "UTC-05:00"})
+    at = dt.datetime(2026, 9, 2, 2, 0, tzinfo=dt.UTC).timestamp()  # 1 September, 21:00 at the bank
+    flow = create_flow("activation", "sess-zone", zone=settings.zone)
+    assert settings.hours.local_date(at) == bank_date(at, flow.zone) == dt.date(2026, 9, 1)
+    assert settings.hours.day_start(at) == dt.datetime(2026, 9, 1, 5, 0, tzinfo=dt.UTC).timestamp()
+
+
+def test_unconfigured_the_switchboard_and_the_flows_share_one_default_zone() -> None:
+    assert Settings().zone is DEFAULT_ZONE
+    assert create_flow("activation", "sess-zone").zone is ServiceHours.round_the_clock().zone is DEFAULT_ZONE
 
 
 def test_the_service_hours_setting_gives_hours_in_the_banks_time_zone() -> None:

@@ -33,6 +33,7 @@ from signaling.desks import Sender, SessionInfo, SessionLink
 from signaling.errors import InvalidMessage, NotAllowed, PeerError
 from signaling.flow_messages import AFTER_CALL_KINDS, FlowInputMessage, FlowMessage, FlowState
 from signaling.messages import ClientMessage, ErrorMessage
+from signaling.service_hours import DEFAULT_ZONE
 from signaling.session import Leg
 from verification.decision import Decision, Outcome
 from verification.errors import NonceError
@@ -51,7 +52,6 @@ from video_bank.flows.inputs import (
     VerificationDecided,
     WrapUpChosen,
 )
-from video_bank.flows.machine import BANK_TIMEZONE
 from video_bank.flows.outputs import Audience
 from video_bank.flows.registry import create_flow
 from video_bank.flows.report import FlowReport
@@ -142,7 +142,7 @@ class FlowDesk:
         vault: PinVault,
         *,
         script: WillingnessScript = DEFAULT_SCRIPT,
-        zone: dt.tzinfo = BANK_TIMEZONE,
+        zone: dt.tzinfo = DEFAULT_ZONE,
     ) -> None:
         """``zone``: the bank's time zone (``VIDEO_BANK_TIME_ZONE``) for the flows' dates."""
         self._store = store

@@ -29,6 +29,7 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from signaling.messages import Business
+from signaling.service_hours import DEFAULT_ZONE, bank_date
 from video_bank.core_banking.errors import InvalidDataError
 from video_bank.core_banking.models import CustomerProfile, parse_reason, parse_resident_id
 from video_bank.flows.commands import (
@@ -57,10 +58,6 @@ from video_bank.flows.outputs import Audience, ChecklistItem, FlowOutput, LogEnt
 from video_bank.flows.policy import ConsentRecord, Facts, ReviewResolution, VerificationRecord, check
 from video_bank.flows.steps import COMMON_STEPS, Actor, Disposition, FlowStatus, Step, StepState
 
-BANK_TIMEZONE: dt.tzinfo = dt.timezone(dt.timedelta(hours=8), "CST")
-"""The default of the bank's calendar (China Standard Time) for dates such as "born in the future";
-a flow is given the configured zone (``VIDEO_BANK_TIME_ZONE``)."""
-
 ResultInput = CustomerLookedUp | ApplicationLoaded | CommandCompleted | CommandFailed
 _RESULT_TYPES = (CustomerLookedUp, ApplicationLoaded, CommandCompleted, CommandFailed)
 
@@ -74,11 +71,6 @@ def _answers(command: Command, result: ResultInput) -> bool:
     if isinstance(command, LoadApplication):
         return isinstance(result, ApplicationLoaded)
     return isinstance(result, CommandCompleted)
-
-
-def bank_date(at: float, zone: dt.tzinfo = BANK_TIMEZONE) -> dt.date:
-    """The bank's calendar date at server time ``at``."""
-    return dt.datetime.fromtimestamp(at, zone).date()
 
 
 class Party(Enum):
@@ -314,7 +306,7 @@ class Flow:
         limits: FlowLimits | None = None,
         *,
         recorded: bool = True,
-        zone: dt.tzinfo = BANK_TIMEZONE,
+        zone: dt.tzinfo = DEFAULT_ZONE,
     ) -> None:
         self.session_id = session_id
         self.business_steps = business_steps

@@ -6,11 +6,12 @@ import datetime as dt
 from collections.abc import Callable
 
 from signaling.messages import BUSINESSES, Business
+from signaling.service_hours import DEFAULT_ZONE
 from video_bank.flows.activation import ActivationSteps
 from video_bank.flows.card_review import CardReviewSteps
 from video_bank.flows.corporate_willingness import CorporateWillingnessSteps
 from video_bank.flows.info_update import InfoUpdateSteps
-from video_bank.flows.machine import BANK_TIMEZONE, BusinessSteps, Flow, FlowLimits
+from video_bank.flows.machine import BusinessSteps, Flow, FlowLimits
 from video_bank.flows.password_reset import PasswordResetSteps
 from video_bank.flows.script import DEFAULT_SCRIPT, WillingnessScript
 
@@ -33,7 +34,7 @@ def create_flow(
     script: WillingnessScript = DEFAULT_SCRIPT,
     limits: FlowLimits | None = None,
     recorded: bool = True,
-    zone: dt.tzinfo = BANK_TIMEZONE,
+    zone: dt.tzinfo = DEFAULT_ZONE,
 ) -> Flow:
     """A new, not yet started flow for one session (``zone``: the bank's time zone; ``recorded``:
     whether the session is being recorded — unrecorded, no business past the consent);
