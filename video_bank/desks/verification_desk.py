@@ -23,6 +23,7 @@ from signaling.desks import Sender, SessionInfo, SessionLink
 from signaling.errors import InvalidMessage, NotAllowed, PeerError
 from signaling.identity import Identity, SignInThrottled
 from signaling.messages import ClientMessage
+from signaling.session import Leg
 from signaling.verification_messages import (
     VerificationGuidance,
     VerificationPhase,
@@ -166,6 +167,9 @@ class VerificationDesk:
 
     async def session_opened(self, info: SessionInfo) -> None:
         self._cases[info.session_id] = _Case(info)
+
+    async def party_joined(self, session_id: str, leg: Leg) -> None:
+        """Nothing to catch up: an identity check starts only once the customer is in the call."""
 
     async def handle(self, session_id: str, sender: Sender, message: ClientMessage) -> None:
         case = self._cases.get(session_id)
