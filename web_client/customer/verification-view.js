@@ -83,10 +83,18 @@ const ACTIONS = new Set(['blink', 'open_mouth', 'turn_left', 'turn_right', 'nod'
 const RESULT_ALONE_MS = 10_000;
 
 /** @typedef {import('/shared/signaling.js').SignalingClient} SignalingClient */
-/** @typedef {import('/customer/call-screen.js').CallScreen} CallScreen */
+/**
+ * What the view needs of the page's call screen (customer/call-screen.js `CallScreen`; the field
+ * tablet gives a simpler one).
+ * @typedef {object} CheckScreen
+ * @property {HTMLElement} stage where the prompts go
+ * @property {import('/customer/call-screen.js').StepLog} log
+ * @property {(mode: 'call'|'check'|'result', barText?: string) => void} setStageMode
+ * @property {(minMs: number, end: () => void) => void} holdResult
+ */
 
 export class VerificationView {
-  /** @param {CallScreen} screen the call screen: the overlay goes over its stage */
+  /** @param {CheckScreen} screen the call screen: the overlay goes over its stage */
   constructor(screen) {
     /** @private */ this.screen = screen;
     this.root = document.createElement('section');

@@ -13,12 +13,14 @@
  * Chinese by default, English with `?lang=en` (field/strings.js); `<html lang>` follows.
  */
 
+import {holdResolutionDuringChecks} from '/shared/call.js';
 import {byId, byTestId, setNotice} from '/shared/dom.js';
 import {attachFlow} from '/shared/flow-ui.js';
 import {HubCall, openLocalMedia, stopLocalMedia} from '/shared/rtc.js';
 import {CloseCode, SignalingClient, SignalingError, closeText} from '/shared/signaling.js';
 import {bindLoginForm, loginForm} from '/shared/staff-login.js';
 import {attachStream, countFrames} from '/shared/video.js';
+import {StepLog} from '/customer/call-screen.js';
 import {VerificationView} from '/customer/verification-view.js';
 import {cardDigits} from '/field/card-number.js';
 import {ReviewPanel} from '/field/review-panel.js';
@@ -89,8 +91,16 @@ const page = {
 };
 
 const review = new ReviewPanel();
-const verification = new VerificationView();
-ui.verificationSlot.replaceWith(verification.root);
+// The face check's prompts go in their slot under the video: of the phone's call screen the view
+// needs only a place, a step log and the stage modes, which the tablet keeps simple.
+const verification = new VerificationView({
+  stage: ui.verificationSlot,
+  log: new StepLog(document.createElement('ol')),
+  setStageMode: (mode) => {
+    ui.verificationSlot.dataset.mode = mode;
+  },
+  holdResult: () => {},  // the result goes by itself after a while (no next step on the tablet)
+});
 
 /**
  * @param {TabletState} state
@@ -145,6 +155,7 @@ async function signIn(credentials) {
   const client = new SignalingClient();
   review.attach(attachFlow(client, review));
   verification.attach(client);
+  holdResolutionDuringChecks(client, () => page.call);
   client.on('queue_update', (message) => {
     page.joining = false;
     if (page.state !== 'waiting') {
@@ -267,7 +278,7 @@ function onJoin() {
     language: strings.lang,
   });
   if (!sent) {
-    showJoinError('closed', t('error.unreachable'));
+    showJoinError('closed', serverErrorText('closed'));
     return;
   }
   page.joining = true;
