@@ -20,7 +20,6 @@ import {HubCall, openLocalMedia, stopLocalMedia} from '/shared/rtc.js';
 import {CloseCode, SignalingClient, SignalingError, closeText} from '/shared/signaling.js';
 import {bindLoginForm, loginForm} from '/shared/staff-login.js';
 import {attachStream, countFrames} from '/shared/video.js';
-import {StepLog} from '/customer/call-screen.js';
 import {VerificationView} from '/customer/verification-view.js';
 import {cardDigits} from '/field/card-number.js';
 import {ReviewPanel} from '/field/review-panel.js';
@@ -91,16 +90,21 @@ const page = {
 };
 
 const review = new ReviewPanel();
-// The face check's prompts go in their slot under the video: of the phone's call screen the view
-// needs only a place, a step log and the stage modes, which the tablet keeps simple.
-const verification = new VerificationView({
-  stage: ui.verificationSlot,
-  log: new StepLog(document.createElement('ol')),
-  setStageMode: (mode) => {
-    ui.verificationSlot.dataset.mode = mode;
+/**
+ * The tablet's place for the identity check: the review column, where the panel stays in view
+ * beside the steps (no stage to fold, no step log; the result stays until the next check).
+ * @type {import('/customer/verification-view.js').CheckScreen}
+ */
+const checkPlace = {
+  stage: document.createElement('div'),
+  setStageMode(mode) {
+    this.stage.dataset.mode = mode;
   },
-  holdResult: () => {},  // the result goes by itself after a while (no next step on the tablet)
-});
+  log: {shown: () => null, hidden: () => {}},
+  holdResult() {},
+};
+ui.verificationSlot.replaceWith(checkPlace.stage);
+const verification = new VerificationView(checkPlace);
 
 /**
  * @param {TabletState} state

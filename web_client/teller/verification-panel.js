@@ -73,6 +73,7 @@ function element(tag, className, text) {
 export class VerificationPanel {
   /** @param {Element} container where the card goes */
   constructor(container) {
+    /** @private @type {ReturnType<typeof setTimeout>|undefined} */ this.heldTimer = undefined;
     this.root = element('section', 'card verification-card');
     this.root.dataset.testid = 'verification-card';
     this.root.hidden = true;
@@ -191,7 +192,11 @@ export class VerificationPanel {
 
   /** @param {boolean} running */
   setRunning(running) {
-    this.start.disabled = running;
+    if (running) {
+      clearTimeout(this.heldTimer);
+      delete this.start.dataset.held;
+    }
+    this.start.disabled = running || this.start.dataset.held === 'true';
     this.stop.disabled = !running;
     this.root.dataset.running = String(running);
   }
@@ -296,7 +301,10 @@ export class VerificationPanel {
     this.result.hidden = false;
   }
 
-  /** @param {{session_id: string, reason: string, message: string, until?: number}} m */
+  /**
+   * @param {{session_id: string, reason: string, message: string, until?: number,
+   *   retry_after?: number}} m
+   */
   refusedWith(m) {
     if (m.session_id !== this.sessionId) return;
     const until = m.until ? t('verify.until', {time: formatClock(m.until, strings.lang)}) : '';
@@ -308,6 +316,22 @@ export class VerificationPanel {
       return;
     }
     if (m.reason !== 'already_running') this.setRunning(false);
+    if (m.retry_after) this.holdStart(m.retry_after);
+  }
+
+  /**
+   * The server was too busy to start a check: Start stays off (`data-held`) until the server's
+   * measurement of its speed lapses and a new start is judged afresh.
+   * @param {number} seconds
+   */
+  holdStart(seconds) {
+    clearTimeout(this.heldTimer);
+    this.start.disabled = true;
+    this.start.dataset.held = 'true';
+    this.heldTimer = setTimeout(() => {
+      delete this.start.dataset.held;
+      if (this.root.dataset.running !== 'true') this.start.disabled = false;
+    }, seconds * 1000);
   }
 
   /**
@@ -318,7 +342,7 @@ export class VerificationPanel {
     this.refused.dataset.reason = reason;
     this.refused.textContent = text;
     this.refused.hidden = false;
-    if (this.root.dataset.running !== 'true') this.start.disabled = false;
+    if (this.root.dataset.running !== 'true' && !this.start.dataset.held) this.start.disabled = false;
   }
 
   /**
