@@ -328,8 +328,13 @@ class VerificationDesk:
         try:
             return await asyncio.wait_for(asyncio.shield(handle.decision), limit)
         except TimeoutError:
-            # Paused for lack of analysed frames: the server was too slow, not the customer.
-            handle.stop(Reason.BUSY if handle.attempt.paused else Reason.ABORTED)
+            # The attempt's clock runs on analysed frames. Paused for lack of them, or past the limit
+            # while the customer's video still flows: the server was too slow to decide, not the
+            # customer (``busy``). Only a stream that stopped is an aborted attempt.
+            arrival = handle.runner.stats.last_arrival
+            now = asyncio.get_running_loop().time()
+            flowing = arrival is not None and now - arrival < STALL_GRACE_SECONDS
+            handle.stop(Reason.BUSY if handle.attempt.paused or flowing else Reason.ABORTED)
             return await handle.decision
 
     async def _decided(
