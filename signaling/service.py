@@ -411,6 +411,21 @@ class SignalingService:
                     await desk.handle(session_id, Sender(conn_id, leg, role, username), message)
                 except PeerError as error:
                     await self.apply(self.switchboard.reject(conn_id, error, message.TYPE, self._clock()))
+            case fx.LegLost(session_id, leg, at):
+                for listener in self._desks.leg_listeners:
+                    try:
+                        await listener.leg_lost(session_id, leg, at)
+                    except Exception:
+                        logger.exception("%s failed on a lost leg", type(listener).__name__)
+            case fx.LegResumed(session_id, leg, at):
+                opening = self._opening.get(session_id)
+                if opening is not None:
+                    await opening.wait()
+                for listener in self._desks.leg_listeners:
+                    try:
+                        await listener.leg_resumed(session_id, leg, at)
+                    except Exception:
+                        logger.exception("%s failed on a resumed leg", type(listener).__name__)
             case fx.LogEvent(at, kind, session_id, actor, data):
                 # The supervisor's figures learn what the flows decided (card reviews) from their log.
                 self.switchboard.stats.observe(at, kind, data)

@@ -335,11 +335,13 @@ def test_a_teller_takes_the_next_waiting_customer_after_wrap_up(h: Harness) -> N
     assert h.last("t1", SessionStarted).peer["display_name"] == "Bo"
 
 
-def test_a_dead_teller_ends_the_call_for_the_customer_with_a_clear_reason(h: Harness) -> None:
+def test_a_dead_teller_ends_the_call_and_puts_the_customer_back_at_the_head_of_the_line(h: Harness) -> None:
     session_id = paired(h)
     h.run(h.sb.disconnect("t1", h.now))
-    assert h.last("c1", SessionEnded) == SessionEnded(session_id, "teller_lost")
-    assert h.sb.participant("c1").state is CustomerState.IDLE  # type: ignore[union-attr]
+    ended = h.last("c1", SessionEnded)
+    assert (ended.session_id, ended.reason, ended.requeued) == (session_id, "teller_lost", True)
+    assert h.sb.participant("c1").state is CustomerState.WAITING  # type: ignore[union-attr]
+    assert h.last("c1", QueueUpdate).position == 1
 
 
 def test_a_dead_waiting_customer_leaves_the_queue(h: Harness) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from signaling.desks import Sender, SessionInfo, SessionLink
@@ -125,6 +125,10 @@ class _Session:
     """Customer id told to the verification desk."""
     decision: Decision | None = None
     """The last decision fed to the flow, until consumed."""
+    state: FlowReport | None = None
+    """The report whose state the parties were last sent (sent again to a party that resumes)."""
+    shown: dict[Leg, tuple[FlowMessage, ...]] = field(default_factory=dict)
+    """The last flow messages each party was sent: a step it may still have to confirm."""
 
 
 class FlowDesk:
@@ -247,6 +251,19 @@ class FlowDesk:
         if self._awaits_wrap_up(session):
             self._wrapping[session_id] = session
 
+    async def leg_lost(self, session_id: str, leg: Leg, at: float) -> None:
+        """Nothing to stop: the flow waits for the party (a committed action stays committed)."""
+
+    async def leg_resumed(self, session_id: str, leg: Leg, at: float) -> None:
+        """The party's page starts afresh: send it the step it was shown and the flow's state again,
+        so that a step not yet confirmed is shown again."""
+        session = self._sessions.get(session_id)
+        if session is None or session.state is None:
+            return
+        for message in session.shown.get(leg, ()):
+            self.link.send(session_id, leg, message)
+        self._send_state(session, session.state, (leg,))
+
     @staticmethod
     def _awaits_wrap_up(session: _Session) -> bool:
         return (Actor.TELLER, WrapUpChosen.kind) in session.executor.flow.expected()
@@ -294,6 +311,27 @@ class FlowDesk:
 
     # --- internals -------------------------------------------------------------------------------
 
+    def _send_state(self, session: _Session, report: FlowReport, legs: tuple[Leg, ...]) -> None:
+        """The flow's state after ``report`` to the parties on ``legs``, each with the inputs it may send."""
+        state = state_payload(report)
+        flow = session.executor.flow
+        sides: dict[Leg, Actor] = {"customer": flow.customer_side, "teller": Actor.TELLER}
+        for leg in legs:
+            expected = sorted({e["input"] for e in state["expected"] if e["role"] == sides[leg].value})
+            self.link.send(
+                session.info.session_id,
+                leg,
+                FlowState(
+                    session.info.session_id,
+                    flow.business,
+                    state["status"],
+                    state["steps"],
+                    expected,
+                    step=state["step"],
+                    outcome=state["outcome"],
+                ),
+            )
+
     async def _submit(self, session: _Session, event: FlowInput, leg: Leg) -> FlowReport | None:
         """Hand ``event`` to the flow and send what it produced; ``None`` after a storage failure
         (the sender on ``leg`` is told ``server_error``)."""
@@ -322,29 +360,17 @@ class FlowDesk:
     def _deliver(self, session: _Session, report: FlowReport) -> None:
         """Send the report's messages and the flow's state; keep verification in step with the flow."""
         link, session_id = self.link, session.info.session_id
+        sent: dict[Leg, list[FlowMessage]] = {}
         for message in report.messages:
             leg: Leg = "customer" if message.to is Audience.CUSTOMER else "teller"
-            link.send(
-                session_id, leg, FlowMessage(session_id, message.code, message.text, dict(message.data))
-            )
+            wire = FlowMessage(session_id, message.code, message.text, dict(message.data))
+            sent.setdefault(leg, []).append(wire)
+            link.send(session_id, leg, wire)
+        for leg, messages in sent.items():
+            session.shown[leg] = tuple(messages)
         if report.refusal is None or report.messages:
-            state = state_payload(report)
-            flow = session.executor.flow
-            for leg, actor in (("customer", flow.customer_side), ("teller", Actor.TELLER)):
-                expected = sorted({e["input"] for e in state["expected"] if e["role"] == actor.value})
-                link.send(
-                    session_id,
-                    leg,
-                    FlowState(
-                        session_id,
-                        flow.business,
-                        state["status"],
-                        state["steps"],
-                        expected,
-                        step=state["step"],
-                        outcome=state["outcome"],
-                    ),
-                )
+            session.state = report
+            self._send_state(session, report, ("customer", "teller"))
         facts = session.executor.flow.facts
         if facts.profile is not None and session.identified is None:
             session.identified = facts.profile.customer.id
