@@ -39,6 +39,7 @@ const ERRORS = {
   not_available: {'zh-CN': '这项服务暂时不可用。', en: 'This service is not available right now.'},
   invalid_feedback: {'zh-CN': '无法提交这次评价。', en: 'This rating cannot be sent.'},
   feedback_closed: {'zh-CN': '这次通话已经评价过了，或者评价时间已过。', en: 'This call has been rated already, or the time to rate it has passed.'},
+  resume_refused: {'zh-CN': '无法回到原来的通话或排队位置（已结束或已在别处恢复）。', en: 'The call or the place in line could not be taken back: it is over or was resumed elsewhere.'},
   // the page's own (no server message): the connection closed, or the browser failed
   closed: {'zh-CN': '无法连接服务，请检查网络后重试。', en: 'Cannot reach the service. Please check your connection and try again.'},
   client_error: {'zh-CN': '出了点问题，请重试。', en: 'Something went wrong. Please try again.'},
@@ -233,6 +234,7 @@ const CLOSES = {
   4008: {'zh-CN': '尝试次数过多，请稍后再试。', en: 'Too many failed attempts. Please wait and try again.'},
   4009: {'zh-CN': '网络太慢，连接已断开。', en: 'The connection was too slow and was closed.'},
   4010: {'zh-CN': '这个账号已在别处登录。', en: 'This account signed in somewhere else.'},
+  4011: {'zh-CN': '通话已在另一个连接上继续。', en: 'The call went on in another connection.'},
 };
 
 /**
