@@ -6,16 +6,20 @@ teller is lost goes back to the head of the line."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
+import av
 import pytest
 from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import PartyFactory
-from tests.support.media_party import Party, start_call, wait_until
+from tests.support.media_party import Party, read_bars, start_call, wait_until
 from tests.support.records import sealed_timeline
 from video_bank import appkeys
 from video_bank.config import Settings
+from video_bank.records.export import export_record
+from video_bank.records.keyring import KeyRing
 
 CUSTOMER_ID, TELLER_ID = 5, 9
 CUSTOMER_TONE, TELLER_TONE = 440.0, 1000.0
@@ -68,7 +72,7 @@ async def resume(party: PartyFactory, role: str, token: str, username: str | Non
 
 
 async def test_a_customer_who_drops_and_resumes_is_back_in_the_same_session_with_frames_and_one_gap(
-    client: TestClient, party: PartyFactory, auditor_key: rsa.RSAPrivateKey
+    client: TestClient, party: PartyFactory, auditor_key: rsa.RSAPrivateKey, tmp_path: Path
 ) -> None:
     customer, teller = await start_call(party)
     assert customer.started is not None
@@ -103,6 +107,23 @@ async def test_a_customer_who_drops_and_resumes_is_back_in_the_same_session_with
     await teller.close()
 
     timeline = await sealed_timeline(client.server.app, session_id, auditor_key)  # type: ignore[arg-type]
+    # The same record goes on after the gap: the customer's video from both peer connections is in it.
+    settings = client.server.app[appkeys.SETTINGS]
+    ring = KeyRing(settings.data_dir / "keys")
+    exported = export_record(
+        client.server.app[appkeys.RECORDER].store,
+        session_id,
+        ring.trusted_signing_keys(),
+        auditor_key,
+        tmp_path,
+    )
+    media = next(p for p in exported.files if p.name.startswith("customer") and p.suffix == ".webm")
+    with av.open(str(media)) as container:
+        recorded = [read_bars(frame) for frame in container.decode(video=0)]
+    assert {sender for _, sender in recorded} == {CUSTOMER_ID}
+    restarts = [i for i in range(1, len(recorded)) if recorded[i][0] < recorded[i - 1][0]]
+    assert len(restarts) == 1, "one gap: the first peer connection's frames, then the new one's"
+    assert len(recorded) - restarts[0] >= 30, "the new peer connection's video is recorded"
     gaps = [(e.kind, dict(e.data)) for e in timeline if e.kind in ("leg_lost", "leg_resumed")]
     assert [kind for kind, _ in gaps] == ["leg_lost", "leg_resumed"]
     assert gaps[0][1] == {"leg": "customer", "grace_seconds": GRACE}
