@@ -665,6 +665,8 @@ function onServerError(message) {
       return;
     case 'flow_input':
       return; // the flow panel shows it beside the step it is about
+    case 'resume':
+      return; // the call or the place is over: the reconnect ends it and says so
     case 'ice':
     case 'offer':
     case 'hangup':

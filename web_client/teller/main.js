@@ -588,6 +588,8 @@ function onServerError(message) {
     case 'hangup':
       page.hangingUp = false;
       break;
+    case 'resume':
+      return; // the call is over: the reconnect ends it and says so
     default:
       break;
   }
