@@ -15,7 +15,8 @@ import contextlib
 
 import pytest
 
-from tests.browser.harness import CameraClips, LaunchParty, LiveServer, Party, save_screenshot
+from tests.browser.cobrowse_steps import SEVENTY_YEAR_OLD, record_speech, spoken
+from tests.browser.harness import DEMO_TELLER, CameraClips, LaunchParty, LiveServer, Party, save_screenshot
 from tests.browser.steps import (
     WAIT_MS,
     accept_offer,
@@ -96,4 +97,41 @@ async def test_a_customer_whose_network_drops_for_5_s_is_back_in_the_call_with_m
     await expect(customer.page.get_by_test_id("call-status")).to_have_attribute(
         "data-state", "ended", timeout=WAIT_MS
     )
+    assert_no_page_problems(customer, teller)
+
+
+async def test_a_teller_who_reloads_the_console_returns_to_the_call_and_the_elderly_page_says_so(
+    live_server: LiveServer, launch_party: LaunchParty, camera_clips: CameraClips
+) -> None:
+    teller = await launch_party("teller", camera_clips.teller)
+    customer = await launch_party("customer", camera_clips.customer)
+    await record_speech(customer)
+    await sign_in_and_go_available(teller, live_server)
+    await customer.page.goto(f"{live_server.base_url}/customer/?lang=en")
+    await join_queue(customer, CUSTOMER_NAME, resident_id=SEVENTY_YEAR_OLD)  # the elderly page
+    await accept_offer(teller, CUSTOMER_NAME, elderly=True)
+    await expect_in_call(customer, teller, CUSTOMER_NAME)
+    await expect(customer.page.locator("html")).to_have_attribute("data-elderly", "on")
+    for party in (customer, teller):
+        await expect_moving_remote_video(party)
+    session_id = await teller.page.locator("#session-id").text_content()
+
+    await teller.page.reload()
+    status = customer.page.get_by_test_id("call-status")
+    await expect(status).to_have_attribute("data-state", "reconnecting", timeout=WAIT_MS)
+    back = await frames(customer)
+    page = teller.page
+    await page.get_by_test_id("username").fill(DEMO_TELLER)
+    await page.get_by_test_id("password").fill(live_server.demo_password)
+    await page.get_by_test_id("login-button").click()
+    await expect_in_call(customer, teller, CUSTOMER_NAME)
+    assert await page.locator("#session-id").text_content() == session_id  # the same live session
+    await expect_moving_again(customer, back)
+    await expect_moving_again(teller, 0)
+    said = [u["text"] for u in await spoken(customer)]
+    assert "The teller’s connection was lost. Reconnecting…" in said
+    assert said[-1] == "Reconnected. Your call goes on."
+
+    await teller.page.get_by_test_id("hangup-button").click()
+    await expect(status).to_have_attribute("data-state", "ended", timeout=WAIT_MS)
     assert_no_page_problems(customer, teller)

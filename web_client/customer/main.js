@@ -121,6 +121,8 @@ const page = {
   tellerName: '',
   /** @type {'in-call'|'waiting'|null} what this page is taking back while reconnecting */
   resuming: null,
+  /** The tab is being left or reloaded. */
+  unloading: false,
 };
 
 /** The latest resume tokens of this tab (they survive a reload). */
@@ -693,6 +695,9 @@ function onServerError(message) {
 
 /** @param {string} text why the connection closed */
 function onConnectionLost(text) {
+  if (page.unloading) {
+    return;
+  }
   if (page.resuming !== null) {
     render(); // an attempt to resume failed: the reconnector tries again
     return;
@@ -819,6 +824,8 @@ window.addEventListener('offline', () => {
   }
 });
 window.addEventListener('pagehide', () => {
+  page.unloading = true; // a reload takes the call back with the tab's token; nothing to do here
+  reconnector.stop();
   page.call?.close();
   page.signaling?.close();
   camera.release();

@@ -108,6 +108,8 @@ const page = {
   ice: {servers: [], policy: undefined},
   /** This console's own connection is lost in a call: it is reconnecting. */
   reconnecting: false,
+  /** The tab is being left or reloaded: the call's token stays for the reloaded console. */
+  unloading: false,
   /** @type {number|null} server-given deadline (page clock, ms) for the customer to come back */
   customerDeadline: null,
   /** @type {ReturnType<typeof setInterval>|undefined} */
@@ -515,7 +517,9 @@ function onHangup() {
 function endCall(notice) {
   clearTimeout(page.hangupTimer);
   reconnector.stop();
-  tokens.clear();
+  if (!page.unloading) {
+    tokens.clear();
+  }
   page.reconnecting = false;
   page.customerDeadline = null;
   clearInterval(page.countdownTimer);
@@ -669,6 +673,8 @@ window.addEventListener('offline', () => {
   }
 });
 window.addEventListener('pagehide', () => {
+  page.unloading = true; // a reload takes the call back with the tab's token after signing in
+  reconnector.stop();
   page.call?.close();
   page.signingOut = true;
   page.signaling?.close();
