@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.media_party import Party, read_bars, wait_until  # noqa: E402
-from tests.support.server_process import LISTENING, child_env  # noqa: E402
+from tests.support.server_process import LISTENING, child_env, run_cli  # noqa: E402
 
 CUSTOMER_ID, TELLER_ID = 5, 9
 GRACE_SECONDS = 30
@@ -198,27 +198,18 @@ async def record_gaps(data_dir: Path, session_id: str) -> list[dict[str, float]]
     out = data_dir.parent / "export"
     key = data_dir / "keys" / "demo-auditor.pem"
     deadline = time.monotonic() + 60
-    while True:
-        done = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "video_bank",
-            "records",
-            "export",
-            session_id,
-            "--key",
-            str(key),
-            "--out",
-            str(out),
-            "--data-dir",
-            str(data_dir),
-            cwd=ROOT,
-            env=child_env(),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        if await done.wait() == 0:
-            break
+    command = (
+        "records",
+        "export",
+        session_id,
+        "--key",
+        str(key),
+        "--out",
+        str(out),
+        "--data-dir",
+        str(data_dir),
+    )
+    while (await asyncio.to_thread(run_cli, *command)).returncode != 0:  # sealed a moment after the end
         if time.monotonic() > deadline:
             raise RuntimeError("the record could not be exported (not sealed?)")
         await asyncio.sleep(0.5)

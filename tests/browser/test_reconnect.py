@@ -56,18 +56,36 @@ async def expect_moving_again(party: Party, start: int) -> None:
     await party.page.wait_for_function(JS_MORE_FRAMES, arg=[video, start, FRAMES_AGAIN], timeout=WAIT_MS)
 
 
-async def test_a_customer_whose_network_drops_for_5_s_is_back_in_the_call_with_moving_video(
-    live_server: LiveServer, launch_party: LaunchParty, camera_clips: CameraClips
-) -> None:
+async def call_with_video(
+    live_server: LiveServer,
+    launch_party: LaunchParty,
+    camera_clips: CameraClips,
+    *,
+    elderly_english: bool = False,
+) -> tuple[Party, Party]:
+    """(customer, teller) in a call, each seeing the other's video move; ``elderly_english``: the
+    customer's page in English, in the elderly lane, with its speech recorded."""
     teller = await launch_party("teller", camera_clips.teller)
     customer = await launch_party("customer", camera_clips.customer)
     await sign_in_and_go_available(teller, live_server)
-    await open_customer_page(customer, live_server)
-    await join_queue(customer, CUSTOMER_NAME)
-    await accept_offer(teller, CUSTOMER_NAME)
+    if elderly_english:
+        await record_speech(customer)
+        await customer.page.goto(f"{live_server.base_url}/customer/?lang=en")
+        await join_queue(customer, CUSTOMER_NAME, resident_id=SEVENTY_YEAR_OLD)
+    else:
+        await open_customer_page(customer, live_server)
+        await join_queue(customer, CUSTOMER_NAME)
+    await accept_offer(teller, CUSTOMER_NAME, elderly=elderly_english)
     await expect_in_call(customer, teller, CUSTOMER_NAME)
     for party in (customer, teller):
         await expect_moving_remote_video(party)
+    return customer, teller
+
+
+async def test_a_customer_whose_network_drops_for_5_s_is_back_in_the_call_with_moving_video(
+    live_server: LiveServer, launch_party: LaunchParty, camera_clips: CameraClips
+) -> None:
+    customer, teller = await call_with_video(live_server, launch_party, camera_clips)
     session_id = await teller.page.locator("#session-id").text_content()
 
     await customer.context.set_offline(True)
@@ -103,17 +121,8 @@ async def test_a_customer_whose_network_drops_for_5_s_is_back_in_the_call_with_m
 async def test_a_teller_who_reloads_the_console_returns_to_the_call_and_the_elderly_page_says_so(
     live_server: LiveServer, launch_party: LaunchParty, camera_clips: CameraClips
 ) -> None:
-    teller = await launch_party("teller", camera_clips.teller)
-    customer = await launch_party("customer", camera_clips.customer)
-    await record_speech(customer)
-    await sign_in_and_go_available(teller, live_server)
-    await customer.page.goto(f"{live_server.base_url}/customer/?lang=en")
-    await join_queue(customer, CUSTOMER_NAME, resident_id=SEVENTY_YEAR_OLD)  # the elderly page
-    await accept_offer(teller, CUSTOMER_NAME, elderly=True)
-    await expect_in_call(customer, teller, CUSTOMER_NAME)
+    customer, teller = await call_with_video(live_server, launch_party, camera_clips, elderly_english=True)
     await expect(customer.page.locator("html")).to_have_attribute("data-elderly", "on")
-    for party in (customer, teller):
-        await expect_moving_remote_video(party)
     session_id = await teller.page.locator("#session-id").text_content()
 
     await teller.page.reload()

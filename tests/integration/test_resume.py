@@ -237,12 +237,7 @@ async def test_a_teller_who_reloads_the_console_returns_to_the_live_session(
 async def test_a_waiting_customer_who_drops_and_resumes_keeps_the_place(
     client: TestClient, party: PartyFactory
 ) -> None:
-    first = await party("customer")
-    await first.send(type="join_queue", display_name="Ann", business="activation")
-    await first.until("queue_update")
-    second = await party("customer")
-    await second.send(type="join_queue", display_name="Bo", business="activation")
-    assert (await second.until("queue_update"))["position"] == 2
+    first, second = await two_in_line(party)
     await first.close()
     back = await resume(party, "customer", await first_token(first))
     resumed = await back.until("queue_resumed")
@@ -260,12 +255,7 @@ async def test_a_waiting_customer_who_drops_and_resumes_keeps_the_place(
 async def test_a_waiting_customer_who_drops_keeps_the_place_only_for_the_grace_period(
     client: TestClient, party: PartyFactory
 ) -> None:
-    first = await party("customer")
-    await first.send(type="join_queue", display_name="Ann", business="activation")
-    await first.until("queue_update")
-    second = await party("customer")
-    await second.send(type="join_queue", display_name="Bo", business="activation")
-    assert (await second.until("queue_update"))["position"] == 2
+    first, second = await two_in_line(party)
     await first.close()
     # Not back within the grace period: the place is given up and the next customer moves up.
     assert (await second.until("queue_update", timeout=15))["position"] == 1
@@ -273,6 +263,17 @@ async def test_a_waiting_customer_who_drops_keeps_the_place_only_for_the_grace_p
     assert (await late.until("error"))["params"] == {"reason": "ended"}
     for p in (second, late):
         await p.close()
+
+
+async def two_in_line(party: PartyFactory) -> tuple[Party, Party]:
+    """Ann first in line, Bo second."""
+    first = await party("customer")
+    await first.send(type="join_queue", display_name="Ann", business="activation")
+    await first.until("queue_update")
+    second = await party("customer")
+    await second.send(type="join_queue", display_name="Bo", business="activation")
+    assert (await second.until("queue_update"))["position"] == 2
+    return first, second
 
 
 async def first_token(customer: Party) -> str:

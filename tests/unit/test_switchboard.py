@@ -44,10 +44,14 @@ ALL_SKILLS = tuple((business, 5) for business in BUSINESSES)
 class Harness:
     """A switchboard plus helpers that log in parties and collect what each connection was sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, resume_grace_seconds: float = 0.0) -> None:
         ids = (f"session-{n:04d}" for n in itertools.count(1))
         self.sb = Switchboard(
-            new_id=lambda: next(ids), ice_servers=[], routing=ROUTING, default_handle_seconds=100.0
+            new_id=lambda: next(ids),
+            ice_servers=[],
+            routing=ROUTING,
+            default_handle_seconds=100.0,
+            resume_grace_seconds=resume_grace_seconds,
         )
         self.now = 1_000.0
         self.effects: list[fx.Effect] = []

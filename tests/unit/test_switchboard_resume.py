@@ -3,8 +3,6 @@ a token, or ended when it runs out — plain values, an explicit clock, no socke
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from signaling import effects as fx
@@ -24,24 +22,14 @@ from signaling.messages import (
 )
 from signaling.resume_messages import LegState, MediaRestart, QueueResumed, Resume, SessionResumed
 from signaling.states import CustomerState, TellerState
-from signaling.switchboard import Switchboard
-from tests.unit.test_switchboard import ROUTING, Harness, paired
+from tests.unit.test_switchboard import Harness, paired
 
 GRACE = 30.0
 
 
 @pytest.fixture
 def h() -> Harness:
-    harness = Harness()
-    ids = (f"session-{n:04d}" for n in itertools.count(1))
-    harness.sb = Switchboard(
-        new_id=lambda: next(ids),
-        ice_servers=[],
-        routing=ROUTING,
-        default_handle_seconds=100.0,
-        resume_grace_seconds=GRACE,
-    )
-    return harness
+    return Harness(resume_grace_seconds=GRACE)
 
 
 def logged(h: Harness, kind: str) -> list[fx.LogEvent]:

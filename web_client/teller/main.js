@@ -416,17 +416,8 @@ async function onSessionStarted(message) {
   tokens.save({session: message.resume_token ?? null});
   page.ice = {servers: message.ice_servers ?? page.welcome.ice_servers, policy: message.ice_transport_policy};
   page.customerDeadline = null;
-  page.sessionId = message.session_id;
-  page.customerName = message.peer.display_name || t('customer.fallback_name');
-  page.hangingUp = false;
+  showCall(message);
   setNotice(ui.notice, '');
-  setCustomerCard('in-call');
-  ui.customerName.textContent = message.peer.display_name;
-  ui.customerElderly.hidden = !message.peer.elderly;
-  ui.customerBusiness.textContent = businessName(message.business);
-  ui.customerBusiness.dataset.business = message.business;
-  ui.sessionId.textContent = message.session_id;
-  ui.mediaState.textContent = t('media.connecting');
   if (message.kind === 'callback') {
     showCallbackStatus('waiting', t('callback.waiting', {name: page.customerName}));
   } else {
@@ -481,6 +472,19 @@ async function onSessionResumed(message) {
   tokens.save({session: message.resume_token});
   page.reconnecting = false;
   page.ice = {servers: message.ice_servers, policy: message.ice_transport_policy};
+  showCall(message);
+  page.customerDeadline = message.peer_present === false ? Date.now() : null;
+  setNotice(ui.notice, t('notice.call_resumed'));
+  showLinkState();
+  render();
+  await restartMedia();
+}
+
+/**
+ * The call this console holds now (started, or taken back after a lost connection): the customer card.
+ * @param {SessionStartedMessage|import('/shared/signaling.js').SessionResumedMessage} message
+ */
+function showCall(message) {
   page.sessionId = message.session_id;
   page.customerName = message.peer.display_name || t('customer.fallback_name');
   page.hangingUp = false;
@@ -490,11 +494,7 @@ async function onSessionResumed(message) {
   ui.customerBusiness.textContent = businessName(message.business);
   ui.customerBusiness.dataset.business = message.business;
   ui.sessionId.textContent = message.session_id;
-  page.customerDeadline = message.peer_present === false ? Date.now() : null;
-  setNotice(ui.notice, t('notice.call_resumed'));
-  showLinkState();
-  render();
-  await restartMedia();
+  ui.mediaState.textContent = t('media.connecting');
 }
 
 /** Ask the server to end the call; it answers with `session_ended`. */
