@@ -68,7 +68,11 @@ class Link:
 
 class Desk:
     def __init__(
-        self, source: Any = None, policy: VerificationPolicy | None = None, expected_fps: Any = None
+        self,
+        source: Any = None,
+        policy: VerificationPolicy | None = None,
+        expected_fps: Any = None,
+        busy_retry_after: Any = None,
     ) -> None:
         self.clock = Clock()
         self.verifier = Verifier(
@@ -85,6 +89,7 @@ class Desk:
             has_reference=lambda customer_id: customer_id != "no-ref",
             ready=_ready,
             expected_fps=expected_fps,
+            busy_retry_after=busy_retry_after,
         )
         self.desk.bind(self.link)
         self.decisions: list[tuple[str, str, Decision]] = []
@@ -246,10 +251,11 @@ async def test_a_check_the_busy_server_could_not_serve_is_refused_busy_before_it
         rates.append(running)
         return 2.5  # below the policy's admit_fps
 
-    d = Desk(expected_fps=expected)
+    d = Desk(expected_fps=expected, busy_retry_after=lambda: 12.345)
     await d.open()
     await d.start()
     [refused] = d.link.to("teller", "verification_refused")
     assert refused["reason"] == "busy"
+    assert refused["retry_after"] == 12.3  # when the console may offer the start again
     assert not d.link.to("customer") and not d.desk.running(SESSION)
     assert rates == [0]

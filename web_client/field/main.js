@@ -89,8 +89,21 @@ const page = {
 };
 
 const review = new ReviewPanel();
-const verification = new VerificationView();
-ui.verificationSlot.replaceWith(verification.root);
+/**
+ * The tablet's place for the identity check: the review column, where the panel stays in view
+ * beside the steps (no stage to fold, no step log; the result stays until the next check).
+ * @type {import('/customer/verification-view.js').CheckScreen}
+ */
+const checkPlace = {
+  stage: document.createElement('div'),
+  setStageMode(mode) {
+    this.stage.dataset.mode = mode;
+  },
+  log: {shown: () => null, hidden: () => {}},
+  holdResult() {},
+};
+ui.verificationSlot.replaceWith(checkPlace.stage);
+const verification = new VerificationView(checkPlace);
 
 /**
  * @param {TabletState} state

@@ -129,6 +129,7 @@ function element(tag, className, text) {
 export class VerificationPanel {
   /** @param {Element} container where the card goes */
   constructor(container) {
+    /** @private @type {ReturnType<typeof setTimeout>|undefined} */ this.heldTimer = undefined;
     this.root = element('section', 'card verification-card');
     this.root.dataset.testid = 'verification-card';
     this.root.hidden = true;
@@ -249,7 +250,11 @@ export class VerificationPanel {
 
   /** @param {boolean} running */
   setRunning(running) {
-    this.start.disabled = running;
+    if (running) {
+      clearTimeout(this.heldTimer);
+      delete this.start.dataset.held;
+    }
+    this.start.disabled = running || this.start.dataset.held === 'true';
     this.stop.disabled = !running;
     this.root.dataset.running = String(running);
   }
@@ -346,7 +351,10 @@ export class VerificationPanel {
     this.result.hidden = false;
   }
 
-  /** @param {{session_id: string, reason: string, message: string, until?: number}} m */
+  /**
+   * @param {{session_id: string, reason: string, message: string, until?: number,
+   *   retry_after?: number}} m
+   */
   refusedWith(m) {
     if (m.session_id !== this.sessionId) return;
     const until = m.until ? ` (until ${new Date(m.until * 1000).toLocaleTimeString()})` : '';
@@ -357,6 +365,22 @@ export class VerificationPanel {
       return;
     }
     if (m.reason !== 'already_running') this.setRunning(false);
+    if (m.retry_after) this.holdStart(m.retry_after);
+  }
+
+  /**
+   * The server was too busy to start a check: Start stays off (`data-held`) until the server's
+   * measurement of its speed lapses and a new start is judged afresh.
+   * @param {number} seconds
+   */
+  holdStart(seconds) {
+    clearTimeout(this.heldTimer);
+    this.start.disabled = true;
+    this.start.dataset.held = 'true';
+    this.heldTimer = setTimeout(() => {
+      delete this.start.dataset.held;
+      if (this.root.dataset.running !== 'true') this.start.disabled = false;
+    }, seconds * 1000);
   }
 
   /**
@@ -367,7 +391,7 @@ export class VerificationPanel {
     this.refused.dataset.reason = reason;
     this.refused.textContent = text;
     this.refused.hidden = false;
-    if (this.root.dataset.running !== 'true') this.start.disabled = false;
+    if (this.root.dataset.running !== 'true' && !this.start.dataset.held) this.start.disabled = false;
   }
 
   /**
