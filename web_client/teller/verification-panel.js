@@ -111,6 +111,7 @@ const OUTCOME_TEXT = /** @type {Record<string, string>} */ ({
   review: 'Needs your review: live, but the face match is not conclusive.',
   fail: 'Not verified.',
   busy: 'Server busy: no verdict (not a failure). Start the check again in a moment.',
+  interrupted: 'A connection was lost: the check was broken off (no verdict, not a failure). Start a new check.',
 });
 
 /**
