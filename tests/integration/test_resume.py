@@ -280,3 +280,22 @@ async def first_token(customer: Party) -> str:
     """The resume token of the customer's ``welcome``."""
     assert customer.welcome is not None
     return str(customer.welcome["resume_token"])
+
+
+async def test_a_party_whose_peer_connection_failed_makes_a_new_one_on_the_same_socket(
+    client: TestClient, party: PartyFactory
+) -> None:
+    """What a page does when its peer connection fails (or the server sends ``media_restart``)."""
+    customer, teller = await start_call(party)
+    await media_both_ways(customer, teller)
+    await moving(teller, CUSTOMER_ID, 0)
+    before = len(teller.received.video)
+    await customer.close_media()  # the path is gone; the socket lives
+    await customer.connect_media(CUSTOMER_ID, CUSTOMER_TONE)  # a new peer connection, a new offer
+    await moving(teller, CUSTOMER_ID, before)
+    await moving(customer, TELLER_ID, 0)
+    assert client.app[appkeys.HUB].peer_connections() == 2
+    await teller.send(type="hangup", session_id=teller.session_id)
+    assert (await customer.until("session_ended"))["reason"] == "teller_hangup"
+    await customer.close()
+    await teller.close()
