@@ -144,10 +144,6 @@ class ResumeBook:
         """``subject`` is over (the session ended, the wait was given up): its token stops working."""
         self._retire_subject(subject, "ended", now)
 
-    def subject_of(self, subject: Subject) -> bool:
-        """Whether ``subject`` has a token that can still be redeemed."""
-        return subject in self._by_subject
-
     def forget_before(self, now: float) -> None:
         """Drop the explanations of grants retired more than :data:`RETIRED_SECONDS` ago."""
         horizon = now - RETIRED_SECONDS

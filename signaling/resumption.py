@@ -72,10 +72,6 @@ class Resumption:
 
     # --- views ---------------------------------------------------------------------------------------
 
-    def lost(self, session_id: str, leg: Leg) -> bool:
-        """Whether that leg's connection is lost and kept for its grace period."""
-        return (session_id, leg) in self._legs
-
     @property
     def kept(self) -> int:
         """Legs and places in line held for their grace period now."""

@@ -166,6 +166,7 @@ def test_a_waiting_customer_who_drops_keeps_the_place_and_is_offered_to_no_one(h
     h.send("c2", JoinQueue(display_name="Bo", business="activation"))
     h.now += 1
     h.run(h.sb.disconnect("c1", h.now))
+    assert h.sb.resumption.kept == 1
     assert h.last("c2", QueueUpdate).position == 2  # Ann's place is kept
     h.now += 2
     h.customer("c3")
