@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from signaling.errors import PeerError
 from signaling.messages import ClientMessage, ServerMessage
@@ -101,6 +101,20 @@ class SessionDesk(Protocol):
         """The session is over: stop its work and release everything held for it (idempotent)."""
 
 
+@runtime_checkable
+class LegListener(Protocol):
+    """A desk that must know when a party's connection is lost and when it is back (resume).
+
+    While a leg is lost the session goes on (its grace period): a desk breaks off work that needs
+    that party present and, when the party is back, re-sends what its page must show now."""
+
+    async def leg_lost(self, session_id: str, leg: Leg, at: float) -> None:
+        """The party on ``leg`` lost its connection at server time ``at``."""
+
+    async def leg_resumed(self, session_id: str, leg: Leg, at: float) -> None:
+        """The party on ``leg`` is back on a new connection (its page starts afresh)."""
+
+
 class DeskBoard:
     """The desks of one application, indexed by the message types they handle."""
 
@@ -113,6 +127,10 @@ class DeskBoard:
                     raise ValueError(f"two desks handle {message_type}")
                 by_type[message_type] = desk
         self._by_type: Mapping[str, SessionDesk] = by_type
+        self.leg_listeners: tuple[LegListener, ...] = tuple(
+            d for d in self.desks if isinstance(d, LegListener)
+        )
+        """The desks that hear of lost and resumed legs."""
 
     def desk_for(self, message_type: str) -> SessionDesk:
         """The desk for ``message_type``; :class:`NoDesk` when none is installed."""

@@ -200,6 +200,25 @@ class InSession:
     message: ClientMessage
 
 
+@dataclass(frozen=True, slots=True)
+class LegLost:
+    """Tell the session desks that a party's connection is lost (the leg is kept for the grace period):
+    work that needs both parties present, such as a running verification, is broken off."""
+
+    session_id: str
+    leg: Leg
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LegResumed:
+    """Tell the session desks that a party is back: each re-sends that party what it must see now."""
+
+    session_id: str
+    leg: Leg
+    at: float
+
+
 Effect = (
     Send
     | Close
@@ -220,4 +239,6 @@ Effect = (
     | UpdateCallback
     | NotifyCallback
     | InSession
+    | LegLost
+    | LegResumed
 )

@@ -420,6 +420,8 @@ class SignalingService:
                     await desk.handle(session_id, Sender(conn_id, leg, role, username), message)
                 except PeerError as error:
                     await self.apply(self.switchboard.reject(conn_id, error, message.TYPE, self._clock()))
+            case fx.LegLost() | fx.LegResumed():
+                await self._tell_leg_listeners(effect)
             case fx.LogEvent(at, kind, session_id, actor, data):
                 # The supervisor's figures learn what the flows decided (card reviews) from their log.
                 self.switchboard.stats.observe(at, kind, data)
@@ -451,6 +453,18 @@ class SignalingService:
                 )
             case fx.NotifyCallback(reservation_id, token, teller_name, at):
                 await self._callbacks.notify_callback(reservation_id, token, teller_name, at)
+
+    async def _tell_leg_listeners(self, effect: fx.LegLost | fx.LegResumed) -> None:
+        """The desks that care hear that a party's connection was lost, or that it is back."""
+        opening = self._opening.get(effect.session_id)
+        if opening is not None:
+            await opening.wait()
+        for listener in self._desks.leg_listeners:
+            hook = listener.leg_lost if isinstance(effect, fx.LegLost) else listener.leg_resumed
+            try:
+                await hook(effect.session_id, effect.leg, effect.at)
+            except Exception:
+                logger.exception("%s failed on a %s", type(listener).__name__, type(effect).__name__)
 
     async def _close_desks(
         self, session_id: str, outcome: str, ended_at: float, *, after: asyncio.Event | None = None

@@ -110,6 +110,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         default_handle_seconds=settings.default_handle_seconds,
         queue_update_seconds=settings.queue_update_seconds,
         hours=settings.hours,
+        resume_grace_seconds=settings.resume_grace_seconds,
     )
     pool = LazyAnalysisPool(settings.verification_workers)
     verifier, references = build_verifier(settings, pool)

@@ -71,6 +71,15 @@ class CobrowseDesk:
                 )
         await self._carry_out(session_id, session.handle(sender.leg, message))
 
+    async def leg_lost(self, session_id: str, leg: Leg, at: float) -> None:
+        """Consent and sharing stay as they are while the party reconnects."""
+
+    async def leg_resumed(self, session_id: str, leg: Leg, at: float) -> None:
+        """The party's page starts afresh: tell it where co-browsing stands (the same consent as before)."""
+        session = self._sessions.get(session_id)
+        if session is not None:
+            await self._carry_out(session_id, session.state_for(leg))
+
     async def session_closed(self, session_id: str, reason: str, at: float) -> None:
         self._budgets.pop(session_id, None)
         session = self._sessions.pop(session_id, None)

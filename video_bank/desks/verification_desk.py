@@ -186,6 +186,21 @@ class VerificationDesk:
         else:  # pragma: no cover - the board routes only our types here
             raise NotAllowed(f"{message.TYPE} is not a verification message")
 
+    async def leg_lost(self, session_id: str, leg: Leg, at: float) -> None:
+        """A party's connection is lost: a running attempt is broken off as ``interrupted`` (no verdict,
+        not counted towards the lockout). An identification is never stitched from two halves: when
+        the party is back the teller starts a new, complete one."""
+        case = self._cases.get(session_id)
+        if case is None or not (case.starting or case.handle is not None):
+            return
+        case.stop_requested = True  # one still being set up does not start
+        if case.handle is not None:
+            case.handle.stop(Reason.INTERRUPTED)
+        self._log(at, "verification_interrupted", session_id, None, {"leg": leg, "attempt": case.nonce})
+
+    async def leg_resumed(self, session_id: str, leg: Leg, at: float) -> None:
+        """Nothing to re-send: an interrupted attempt has already decided."""
+
     async def session_closed(self, session_id: str, reason: str, at: float) -> None:
         case = self._cases.pop(session_id, None)
         if case is None:

@@ -9,7 +9,7 @@
  *
  * Hooks: `verification-panel` (`data-state` `running`|`done`, hidden otherwise),
  * `challenge-prompt` (`data-action`, `data-index`, `data-try`), `verification-guidance`
- * (`data-issue`), `verification-status` (`data-status` `passed`|`teller_check`|`busy`|`failed`; `busy`: the server could not analyse
+ * (`data-issue`), `verification-status` (`data-status` `passed`|`teller_check`|`busy`|`interrupted`|`failed`; `busy`: the server could not analyse
  * the video fast enough, which says nothing about the customer),
  * `verification-ok`.
  *
@@ -36,6 +36,7 @@ const TABLES = {
     'verify.teller_check': '谢谢您，柜员将完成核验。',
     'verify.failed': '这次没有核验成功，柜员会告诉您下一步怎么做。',
     'verify.busy': '系统正忙，这次没有完成核验（不是您的问题）。请稍候，柜员会再试一次。',
+    'verify.interrupted': '连接中断，这次核验已中止（不是您的问题）。柜员会重新开始核验。',
     'verify.ok': '知道了',
     'verify.bar': '身份核验：请按视频上的提示做',
     'verify.bar_done': '身份核验已结束',
@@ -64,6 +65,7 @@ const TABLES = {
     'verify.teller_check': 'Thank you. The teller will finish the check.',
     'verify.failed': 'The check did not succeed this time. Your teller will tell you what to do next.',
     'verify.busy': 'Our system was too busy to finish the check. This is not your fault: please wait, your teller will try again.',
+    'verify.interrupted': 'The connection was interrupted, so the check stopped. This is not your fault: your teller will start it again.',
     'verify.ok': 'OK',
     'verify.bar': 'Identity check: follow the prompts on the video',
     'verify.bar_done': 'The identity check is over',
@@ -205,7 +207,7 @@ export class VerificationView {
     this.prompt.textContent = '';
     delete this.prompt.dataset.action;
     this.guidance.hidden = true;
-    const known = ['passed', 'teller_check', 'busy', 'failed'].includes(m.status) ? m.status : 'failed';
+    const known = ['passed', 'teller_check', 'busy', 'interrupted', 'failed'].includes(m.status) ? m.status : 'failed';
     // The server's message is English and names no reason: the page says what to do next itself.
     const text = strings.t(`verify.${known}`);
     this.status.textContent = text;

@@ -25,6 +25,8 @@ import {attachStream} from '/shared/video.js';
  * @property {(call: HubCall) => void} created gets the call before its offer leaves (answers and
  *   hang-ups find it from then on)
  * @property {(error: unknown) => void} failed the browser could not start the call
+ * @property {RTCIceTransportPolicy} [iceTransportPolicy] from `session_started`
+ * @property {() => void} [mediaFailed] the peer connection failed later (make a new one)
  */
 
 /**
@@ -41,8 +43,10 @@ export async function startCall(options) {
     signaling: options.signaling,
     sessionId: options.sessionId,
     iceServers: options.iceServers,
+    iceTransportPolicy: options.iceTransportPolicy,
     localStream: media.stream,
     remoteVideo: options.remoteVideo,
+    onFailed: options.mediaFailed,
   });
   options.created(call);
   try {

@@ -48,6 +48,7 @@ const ERRORS = {
   feedback_closed: {'zh-CN': '这次通话已经评价过了，或者评价时间已过。', en: 'This call has been rated already, or the time to rate it has passed.'},
   rate_limited: {'zh-CN': '操作太频繁，请稍等一下再试。', en: 'Too many requests at once. Please wait a moment and try again.'},
   too_many_attempts: {'zh-CN': '登录失败次数过多，请稍后再试。', en: 'Too many failed sign-ins. Please wait and try again.'},
+  resume_refused: {'zh-CN': '无法回到原来的通话或排队位置（已结束或已在别处恢复）。', en: 'The call or the place in line could not be taken back: it is over or was resumed elsewhere.'},
   // the page's own (no server message): the connection closed, or the browser failed
   closed: {'zh-CN': '无法连接服务，请检查网络后重试。', en: 'Cannot reach the service. Please check your connection and try again.'},
   client_error: {'zh-CN': '出了点问题，请重试。', en: 'Something went wrong. Please try again.'},
@@ -278,6 +279,7 @@ const CLOSES = {
   4009: {'zh-CN': '网络太慢，连接已断开。', en: 'The connection was too slow and was closed.'},
   4010: {'zh-CN': '这个账号已在别处登录。', en: 'This account signed in somewhere else.'},
   4029: {'zh-CN': '发送的消息过于频繁，连接已断开。', en: 'Too many messages were sent, so the connection closed.'},
+  4011: {'zh-CN': '通话已在另一个连接上继续。', en: 'The call went on in another connection.'},
 };
 
 /**

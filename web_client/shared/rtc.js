@@ -93,6 +93,8 @@ export function stopLocalMedia(stream) {
  * @property {RTCIceTransportPolicy} [iceTransportPolicy] from `session_started`; `relay`: TURN only
  * @property {MediaStream|null} localStream what to send (null: receive only)
  * @property {HTMLVideoElement} remoteVideo where the other party's media plays
+ * @property {() => void} [onFailed] the peer connection failed (the page makes a new one: aiortc has
+ *   no ICE restart, so a fresh peer connection is the way back, docs/protocol.md "Resume")
  */
 
 /** One call's peer connection with the hub. Create it on `session_started`, close it on `session_ended`. */
@@ -117,6 +119,11 @@ export class HubCall {
     this.parameterChanges = Promise.resolve();
 
     this.pc.addEventListener('track', (event) => this.addRemoteTrack(event.track));
+    this.pc.addEventListener('connectionstatechange', () => {
+      if (this.pc.connectionState === 'failed' && !this.closed) {
+        options.onFailed?.();
+      }
+    });
     this.pc.addEventListener('icecandidate', (event) => this.trickle(event.candidate));
   }
 

@@ -131,6 +131,7 @@ export class VerificationPanel {
   attach(client) {
     this.client = client;
     client.on('session_started', (m) => this.opened(m.session_id));
+    client.on('session_resumed', (m) => this.opened(m.session_id));
     client.on('session_ended', (m) => {
       if (m.session_id === this.sessionId) this.closed();
     });

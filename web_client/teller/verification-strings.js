@@ -52,6 +52,7 @@ export const VERIFICATION_TABLES = {
     'verify.outcome.review': '需要您复核：真人在场，但人脸比对结果不确定。',
     'verify.outcome.fail': '核验未通过。',
     'verify.outcome.busy': '服务器繁忙，未作出结论（不算失败）。请稍后重新开始。',
+    'verify.outcome.interrupted': '连接中断，核验已中止（未作出结论，不算失败）。请重新开始核验。',
     'verify.fact.match_distance': '人脸比对距离',
     'verify.fact.match_verdict': '比对结论',
     'verify.fact.keyframes': '关键帧',
@@ -75,6 +76,7 @@ export const VERIFICATION_TABLES = {
     'verify.reason.too_few_keyframes': '清晰的画面太少，无法确认是谁。',
     'verify.reason.timed_out': '核验用时过长。',
     'verify.reason.aborted': '视频中断或核验被停止，没有作出结论。',
+    'verify.reason.interrupted': '核验中连接中断，核验已中止，不计入失败次数；需要重新完整核验一次。',
     'verify.reason.busy': '服务器来不及分析视频，没有作出结论；这与客户本人无关。请稍后重新开始核验。',
     'verify.reason.face_mismatch': '人脸与登记照片不一致。',
     'verify.reason.match_uncertain': '人脸比对结果不确定，需要人工比对照片。',
@@ -141,6 +143,8 @@ export const VERIFICATION_TABLES = {
     'verify.outcome.review': 'Needs your review: live, but the face match is not conclusive.',
     'verify.outcome.fail': 'Not verified.',
     'verify.outcome.busy': 'Server busy: no verdict (not a failure). Start the check again in a moment.',
+    'verify.outcome.interrupted':
+      'A connection was lost: the check was broken off (no verdict, not a failure). Start a new check.',
     'verify.fact.match_distance': 'Face match distance',
     'verify.fact.match_verdict': 'Match verdict',
     'verify.fact.keyframes': 'Keyframes',
@@ -164,6 +168,8 @@ export const VERIFICATION_TABLES = {
     'verify.reason.too_few_keyframes': 'Too few clear frames to check who the person is.',
     'verify.reason.timed_out': 'The check took too long.',
     'verify.reason.aborted': 'The video ended or the check was stopped before a decision.',
+    'verify.reason.interrupted':
+      'A connection was lost during the check: it was broken off, does not count, and a new full check is needed.',
     'verify.reason.busy':
       'The server could not analyse the video fast enough to decide; this says nothing about the customer. ' +
       'Start the check again in a moment.',
