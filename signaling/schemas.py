@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.validators import extend
 
 from signaling.errors import InvalidMessage
+from signaling.strict_json import field_label
 
 CLIENT_TYPES = frozenset(
     {
@@ -141,17 +142,22 @@ def validators() -> Mapping[str, Any]:
     return out
 
 
+MAX_NAMED_FIELDS = 5
+"""Unexpected fields an error names (a message may carry thousands)."""
+
+
 def validate(message_type: str, payload: Mapping[str, Any]) -> None:
     """Raise :class:`InvalidMessage` naming the first offending field when ``payload`` breaks its schema."""
     errors = sorted(validators()[message_type].iter_errors(payload), key=lambda e: list(e.path))
     if not errors:
         return
     first = errors[0]
-    where = ".".join(str(p) for p in first.path) or "message"
+    where = ".".join(field_label(p) for p in first.path) or "message"
     if first.validator == "additionalProperties":
         known = set(first.schema.get("properties", {}))
-        extra = sorted(set(first.instance) - known)
-        raise InvalidMessage(f"{message_type}: unexpected field(s) {', '.join(extra)}", message_type)
+        extra = sorted({field_label(name) for name in set(first.instance) - known})
+        named = ", ".join(extra[:MAX_NAMED_FIELDS]) + (" …" if len(extra) > MAX_NAMED_FIELDS else "")
+        raise InvalidMessage(f"{message_type}: unexpected field(s) {named}", message_type)
     if first.validator == "required":
         raise InvalidMessage(f"{message_type}: {first.message}", message_type)
     rule = _describe(str(first.validator), first.validator_value)
