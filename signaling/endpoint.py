@@ -59,7 +59,8 @@ async def handle_websocket(
     if refusal is not None:
         status, text = refusal
         raise web.HTTPTooManyRequests(text=text) if status == 429 else web.HTTPServiceUnavailable(text=text)
-    ws = web.WebSocketResponse(heartbeat=heartbeat_seconds, max_msg_size=max_message_bytes)
+    # aiohttp refuses a frame of max_msg_size bytes or more; ours are refused only over the limit.
+    ws = web.WebSocketResponse(heartbeat=heartbeat_seconds, max_msg_size=max_message_bytes + 1)
     await ws.prepare(request)
     conn = await service.open(ws, address)
     reader = _FrameReader(ws, service, conn)

@@ -514,7 +514,7 @@ def hostile_text(draw: st.DrawFn, session_ids: st.SearchStrategy[str] | None = N
 # --- frames -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Frame:
     """One WebSocket frame a client sends."""
 
@@ -526,6 +526,11 @@ class Frame:
     """What the frame is, for figures: ``text``, ``invalid_utf8``, ``binary``, ``size``, ``protocol``."""
     how: tuple[str, ...] = ()
     """Mutations and breakages behind a text frame."""
+
+    def __repr__(self) -> str:
+        shown = self.payload if len(self.payload) <= 300 else self.payload[:300] + b"..."
+        size = len(self.payload)
+        return f"Frame({self.opcode}, {shown!r} ({size} bytes), kind={self.kind!r}, how={self.how!r})"
 
 
 def wire_bytes(text: str) -> bytes:
