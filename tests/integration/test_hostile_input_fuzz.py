@@ -38,25 +38,26 @@ from hypothesis import strategies as st
 from signaling.schemas import SERVER_TYPES, validators
 from signaling.switchboard import MAX_ERRORS_PER_SOCKET
 from tests.conftest import PartyFactory
+from tests.support.call_beside import round_messages, share_screen
 from tests.support.media_party import Party
 from tests.support.schema_fuzz import (
+    BINARY_REFUSAL,
     MESSAGE_TOO_BIG,
+    SESSION_IDS,
     Expected,
     Frame,
     documented_close_codes,
     documented_error_codes,
     expected_outcome,
     wire_frame,
+    with_session,
 )
 from video_bank.config import Settings
 
 MAX_BYTES = 128 * 1024
-PAIR_SESSION = "PAIR-SESSION-ID"
-"""Stands for the pair's real session id in drawn frames (the id exists only once the call is up)."""
-SESSION_IDS = st.sampled_from([PAIR_SESSION]) | st.from_regex(r"\A[A-Za-z0-9_-]{8,64}\Z")
 SENTINEL = b""
 """Sent after a frame that should not close the socket: its one answer marks the end of the frame's."""
-SENTINEL_TEXT = "binary frames are not accepted; send JSON text"
+SENTINEL_TEXT = BINARY_REFUSAL
 UNSOLICITED = frozenset({"queue_update", "callback_offer"})
 """What a waiting customer is sent on its own, whatever it sent last."""
 PAIR_EVERY = 4
@@ -143,11 +144,8 @@ class Pair:
 
     async def exchange(self) -> None:
         """Each side sends one message; each must get exactly the other's, and nothing else."""
-        n = self.exchanges = self.exchanges + 1
-        guide = {"type": "cobrowse_guide", "session_id": self.session_id, "action": "pointer"}
-        guide |= {"x": n % 100 / 100, "y": 0.5}
-        events = [{"kind": "input", "id": 2, "value": f"step {n}"}]
-        batch = {"type": "cobrowse_events", "session_id": self.session_id, "seq": n, "events": events}
+        self.exchanges += 1
+        guide, batch = round_messages(self.session_id, self.exchanges)
         await self.teller.send(**guide)
         await self.customer.send(**batch)
         assert await self.customer.next() == guide
@@ -165,16 +163,7 @@ async def pair(party: PartyFactory) -> Pair:
     await customer.send(type="join_queue", display_name="Wang Fang", business="activation")
     sid = (await customer.until("session_started"))["session_id"]
     await teller.until("session_started")
-    await teller.send(type="cobrowse_request", session_id=sid)
-    await customer.until("cobrowse_state")
-    await teller.until("cobrowse_state")
-    await customer.send(type="cobrowse_consent", session_id=sid, scope="view", allow=True)
-    await customer.until("cobrowse_state")
-    await teller.until("cobrowse_state")
-    node = {"id": 2, "parent": 0, "tag": "input", "attrs": {"value": ""}}
-    snapshot = {"seq": 0, "screen": "my_info", "viewport": {"width": 390, "height": 844}, "nodes": [node]}
-    await customer.send(type="cobrowse_snapshot", session_id=sid, **snapshot)
-    await teller.until("cobrowse_snapshot")
+    await share_screen(customer, teller, sid)
     while not customer.flow_inbox.empty():  # the flow's opening (consent asked)
         customer.flow_inbox.get_nowait()
     while not teller.flow_inbox.empty():
@@ -246,9 +235,7 @@ async def test_every_hostile_frame_gets_its_documented_answer_and_the_call_besid
     pair: Pair, fuzzers: Fuzzers, caplog: pytest.LogCaptureFixture, state: str, frame: Frame
 ) -> None:
     caplog.set_level(logging.INFO)
-    frame = dataclasses.replace(
-        frame, payload=frame.payload.replace(PAIR_SESSION.encode(), pair.session_id.encode())
-    )
+    frame = with_session(frame, pair.session_id)
     expected = expected_outcome(frame, MAX_BYTES)
     sock = await fuzzers.open(state)
     replies, close = await answer_to(sock, frame, expected)

@@ -9,10 +9,14 @@ Now the server reads and drops what the client still sends until the client's cl
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
+import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
+from signaling import service as service_module
 from signaling.errors import CloseCode
 from signaling.switchboard import MAX_ERRORS_PER_SOCKET
 from tests.support.waiting import eventually
@@ -60,3 +64,25 @@ async def test_a_flooder_closed_while_it_still_sends_reads_the_servers_close_cod
         async for _frame in ws:
             pass
         assert ws.close_code == CloseCode.ABUSE
+
+
+async def test_a_reader_too_slow_for_its_outbox_is_closed_with_4009_by_handshake(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service_module, "OUTBOX_LIMIT", 3)
+    service = client.app[appkeys.SIGNALING]
+    ws = await client.ws_connect("/ws", autoclose=False)
+    [conn] = list(service._conns.values())
+    stuck = asyncio.Event()  # never set: the server's writes to this socket never finish
+
+    async def send_str(data: str, compress: int | None = None) -> None:
+        await stuck.wait()
+
+    monkeypatch.setattr(conn.ws, "send_str", send_str)
+    for _ in range(5):  # each is answered with an error: one being written, three queued, one too many
+        await ws.send_bytes(b"not json")
+    frame = await ws.receive()
+    assert (frame.type, frame.data) == (WSMsgType.CLOSE, CloseCode.TOO_SLOW)
+    await ws.close(code=CLIENT_CLOSE_CODE)
+    await eventually(lambda: conn.ws.closed and conn.ws.close_code == CLIENT_CLOSE_CODE)
+    assert service.open_connections == 0

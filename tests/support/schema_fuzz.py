@@ -31,7 +31,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -109,9 +109,19 @@ BAD_CLOSE_CODES = (0, 999, 1004, 1005, 1015, 1016, 2000, 2999)
 RESERVED_OPCODES = (3, 4, 5, 6, 7, 11, 12, 13, 14, 15)
 OP_CONTINUATION = 0
 
+BINARY_REFUSAL = "binary frames are not accepted; send JSON text"
+"""The ``error`` message that answers a binary frame (signaling/service.py): an empty binary frame
+sent after others marks, by its answer, that the server has answered everything before it."""
+
 PROTOCOL_ERROR = 1002
 INVALID_TEXT = 1007
 MESSAGE_TOO_BIG = 1009
+
+
+PAIR_SESSION = "PAIR-SESSION-ID"
+"""Stands in drawn frames for the session id of a call that exists only at run time (:func:`with_session`)."""
+SESSION_IDS = st.sampled_from([PAIR_SESSION]) | st.from_regex(r"\A[A-Za-z0-9_-]{8,64}\Z")
+"""``session_id`` values: someone else's live call (most often) or an id nobody has."""
 
 
 # --- valid messages from a schema ---------------------------------------------------------------------
@@ -531,6 +541,11 @@ class Frame:
         shown = self.payload if len(self.payload) <= 300 else self.payload[:300] + b"..."
         size = len(self.payload)
         return f"Frame({self.opcode}, {shown!r} ({size} bytes), kind={self.kind!r}, how={self.how!r})"
+
+
+def with_session(frame: Frame, session_id: str) -> Frame:
+    """``frame`` naming ``session_id`` wherever it names :data:`PAIR_SESSION`."""
+    return replace(frame, payload=frame.payload.replace(PAIR_SESSION.encode(), session_id.encode()))
 
 
 def wire_bytes(text: str) -> bytes:
