@@ -10,6 +10,8 @@ claims them.
 A desk talks back only through its :class:`SessionLink`: to a leg of a session it is told about, and
 to the session's timeline. It learns about sessions from :meth:`SessionDesk.session_opened` and
 :meth:`SessionDesk.session_closed`, and must release everything it holds for a session in the latter.
+A party that was not there when the session opened (a call-back's customer) is announced with
+:meth:`SessionDesk.party_joined`, so that the desk can send what that party missed.
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ class SessionDesk(Protocol):
 
     async def session_opened(self, info: SessionInfo) -> None:
         """A session started (before either party has media)."""
+
+    async def party_joined(self, session_id: str, leg: Leg) -> None:
+        """The ``leg`` party joined the live session after it opened: send it what it missed."""
 
     async def handle(self, session_id: str, sender: Sender, message: ClientMessage) -> None:
         """One message from a party of ``session_id``. Raise :class:`PeerError` to refuse it."""

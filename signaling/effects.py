@@ -104,6 +104,15 @@ class SessionOpened:
 
 
 @dataclass(frozen=True, slots=True)
+class PartyJoined:
+    """A party joined a live session after it opened (a call-back's customer following the link):
+    the session desks catch that party up (signaling/desks.py ``party_joined``)."""
+
+    session_id: str
+    leg: Leg
+
+
+@dataclass(frozen=True, slots=True)
 class SessionClosed:
     """Persist the end of a session."""
 
@@ -202,6 +211,7 @@ Effect = (
     | OpenMedia
     | CloseMedia
     | SessionOpened
+    | PartyJoined
     | SessionClosed
     | LogEvent
     | Paired

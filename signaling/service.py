@@ -409,6 +409,15 @@ class SignalingService:
                 else:
                     self._spawn(self._close_desks(session_id, outcome, ended_at, after=opening))
                 await self._store.close_session(session_id, ended_at, outcome)
+            case fx.PartyJoined(session_id, leg):
+                opening = self._opening.get(session_id)
+                if opening is not None:
+                    await opening.wait()
+                for desk in self._desks.desks:
+                    try:
+                        await desk.party_joined(session_id, leg)
+                    except Exception:
+                        logger.exception("%s failed to catch up a party", type(desk).__name__)
             case fx.InSession(conn_id, session_id, leg, role, username, message):
                 opening = self._opening.get(session_id)
                 if opening is not None:

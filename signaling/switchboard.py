@@ -407,6 +407,7 @@ class Switchboard:
                 ),
             ),
             fx.Send(session.teller_conn, CallbackAnswered(session.id)),
+            fx.PartyJoined(session.id, "customer"),  # the desks send what the customer missed
         ]
         return out
 

@@ -120,6 +120,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         has_reference=references.exists,
         ready=pool.ready,
         expected_fps=pool.expected_fps,
+        busy_retry_after=pool.estimate_lapses_in,
         reference_photo=references.photo,
         check_staff=accounts.sign_in,
         four_eyes=settings.review_four_eyes,

@@ -25,6 +25,7 @@ from signaling.desks import Sender, SessionInfo, SessionLink
 from signaling.errors import InvalidMessage, NotAllowed, RateLimited
 from signaling.messages import ClientMessage
 from signaling.rate_limits import Rate, TokenBucket
+from signaling.session import Leg
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ class CobrowseDesk:
     async def session_opened(self, info: SessionInfo) -> None:
         self._sessions[info.session_id] = CobrowseSession(info.session_id)
         self._budgets[info.session_id] = TokenBucket.full(self._rate, self.link.now())
+
+    async def party_joined(self, session_id: str, leg: Leg) -> None:
+        """Nothing to catch up: co-browsing is asked for once both parties are in the call."""
 
     async def handle(self, session_id: str, sender: Sender, message: ClientMessage) -> None:
         if not isinstance(message, COBROWSE_CLIENT):

@@ -12,6 +12,11 @@ flow identifies the customer, the verification desk is told who must be verified
 decides, the decision is fed to the flow as a ``system`` input; when the flow relies on a passing
 (or accepted) decision, the decision is consumed, once.
 
+A party that is not connected when the flow speaks to it — a call-back's customer, who follows the
+texted link after the teller opened the session — is sent what it missed when it joins
+(``party_joined``): the flow's messages to it in order (the consent request first), then the flow's
+state as it is now.
+
 The flow's log goes to the session's event log and record timeline through the signaling service.
 When the session closes the flow is told (a running flow ends ``abandoned``) and the teller gets the
 flow's last state. While the wrap-up code is not recorded the flow is kept for the teller, who may
@@ -23,8 +28,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from signaling.desks import Sender, SessionInfo, SessionLink
@@ -117,6 +123,11 @@ class _EventLog:
         await self._link.log(at, kind, session_id, actor, data)
 
 
+MISSED_LIMIT = 32
+"""Flow messages kept for a party that is not connected (the latest; a flow waits for the customer's
+consent before it says much more)."""
+
+
 @dataclass(slots=True)
 class _Session:
     info: SessionInfo
@@ -125,6 +136,10 @@ class _Session:
     """Customer id told to the verification desk."""
     decision: Decision | None = None
     """The last decision fed to the flow, until consumed."""
+    missed: dict[Leg, deque[FlowMessage]] = field(default_factory=dict)
+    """Flow messages to a party that was not connected, until it joins."""
+    states: dict[Leg, FlowState] = field(default_factory=dict)
+    """The last flow state for each party (sent again to a party that joins late)."""
 
 
 class FlowDesk:
@@ -205,6 +220,16 @@ class FlowDesk:
             self._sessions.pop(info.session_id, None)
             return
         self._deliver(session, report)
+
+    async def party_joined(self, session_id: str, leg: Leg) -> None:
+        session = self._sessions.get(session_id)
+        if session is None:
+            return
+        for message in session.missed.pop(leg, ()):
+            self.link.send(session_id, leg, message)
+        state = session.states.get(leg)
+        if state is not None:
+            self.link.send(session_id, leg, state)
 
     async def handle(self, session_id: str, sender: Sender, message: ClientMessage) -> None:
         if not isinstance(message, FlowInputMessage):
@@ -324,27 +349,24 @@ class FlowDesk:
         link, session_id = self.link, session.info.session_id
         for message in report.messages:
             leg: Leg = "customer" if message.to is Audience.CUSTOMER else "teller"
-            link.send(
-                session_id, leg, FlowMessage(session_id, message.code, message.text, dict(message.data))
-            )
+            said = FlowMessage(session_id, message.code, message.text, dict(message.data))
+            if not link.send(session_id, leg, said):
+                session.missed.setdefault(leg, deque(maxlen=MISSED_LIMIT)).append(said)
         if report.refusal is None or report.messages:
             state = state_payload(report)
             flow = session.executor.flow
             for leg, actor in (("customer", flow.customer_side), ("teller", Actor.TELLER)):
                 expected = sorted({e["input"] for e in state["expected"] if e["role"] == actor.value})
-                link.send(
+                session.states[leg] = FlowState(
                     session_id,
-                    leg,
-                    FlowState(
-                        session_id,
-                        flow.business,
-                        state["status"],
-                        state["steps"],
-                        expected,
-                        step=state["step"],
-                        outcome=state["outcome"],
-                    ),
+                    flow.business,
+                    state["status"],
+                    state["steps"],
+                    expected,
+                    step=state["step"],
+                    outcome=state["outcome"],
                 )
+                link.send(session_id, leg, session.states[leg])
         facts = session.executor.flow.facts
         if facts.profile is not None and session.identified is None:
             session.identified = facts.profile.customer.id

@@ -25,7 +25,7 @@ import {QueueView} from '/customer/queue-view.js';
 import {RatingCard} from '/customer/rating-card.js';
 import {serviceHours} from '/customer/service-hours.js';
 import {strings} from '/customer/strings.js';
-import {LocalCamera, startCall} from '/shared/call.js';
+import {LocalCamera, holdResolutionDuringChecks, startCall} from '/shared/call.js';
 import {byId, byTestId, setNotice} from '/shared/dom.js';
 import {closeReasonText, errorText} from '/shared/error-texts.js';
 import {SignalingClient, SignalingError} from '/shared/signaling.js';
@@ -215,6 +215,7 @@ async function connectClient(hello) {
   cobrowse.attach(client);
   elderly.attach(client);
   verification.attach(client);
+  holdResolutionDuringChecks(client, () => page.call);
   client.on('queue_update', (message) => {
     page.joining = false;
     queueView.show(message);
