@@ -2,7 +2,8 @@
 
 Each connection has a bounded outbox drained by its own writer task, so a slow reader can never block
 the switchboard or another connection: when the outbox overflows the socket is closed with 4009.
-Only the connection's handler task reads its socket (``endpoint``).
+Only the connection's handler reads its socket (``endpoint``), and so only the handler closes it: the
+writer asks for the close (:attr:`Connection.close_requested`) after the frames queued before it.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class Connection:
         self.faults = 0
         """Server faults while handling this connection's messages (only the first is logged in full)."""
         self._outbox: asyncio.Queue[str | tuple[int, str]] = asyncio.Queue(maxsize=OUTBOX_LIMIT)
+        self.close_requested: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
+        """Set to (close code, reason) once every frame queued before the close has been written (or at
+        once for a reader too slow to wait for): the handler then closes the socket with the closing
+        handshake, reading and dropping what the client still sends until its close frame."""
         self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{conn_id}")
         self._closing = False
 
@@ -74,15 +79,18 @@ class Connection:
             self._outbox.put_nowait((code, reason))
         except asyncio.QueueFull:
             self._writer.cancel()
-            asyncio.create_task(self.ws.close(code=code, message=reason.encode()))  # noqa: RUF006
+            self._request_close(code, reason)
+
+    def _request_close(self, code: int, reason: str) -> None:
+        if not self.close_requested.done():
+            self.close_requested.set_result((code, reason))
 
     async def _write_loop(self) -> None:
         try:
             while True:
                 item = await self._outbox.get()
                 if isinstance(item, tuple):
-                    code, reason = item
-                    await self.ws.close(code=code, message=reason.encode())
+                    self._request_close(*item)
                     return
                 await self.ws.send_str(item)
         except (ConnectionError, RuntimeError):
@@ -92,8 +100,7 @@ class Connection:
             # handler ends and the switchboard forgets the connection at once (no ghost teller).
             logger.error("connection %s: sending failed (%s); closing it", self.id, type(error).__name__)
             self._closing = True
-            with contextlib.suppress(Exception):
-                await self.ws.close(code=CloseCode.INTERNAL_ERROR, message=b"server error")
+            self._request_close(CloseCode.INTERNAL_ERROR, "server error")
 
     async def stop(self) -> None:
         """Stop the writer (after the socket has closed); never raises but for its own cancellation."""
