@@ -216,6 +216,12 @@ class CobrowseSession:
             raise NotAllowed("cobrowse_control scroll needs dy")
         return [Relay("customer", control), Record("cobrowse_control", leg, _payload(control))]
 
+    def state_for(self, leg: Leg) -> list[Command]:
+        """Where co-browsing stands, for the party on ``leg`` only (its page reconnected)."""
+        if self.sharing is Sharing.IDLE:
+            return []
+        return [c for c in self._state(leg) if isinstance(c, Relay) and c.leg == leg]
+
     def _state(self, by: Leg) -> list[Command]:
         state = CobrowseState(self.session_id, self.sharing.value, self.control.value, by)  # type: ignore[arg-type]
         return [Relay("customer", state), Relay("teller", state)]

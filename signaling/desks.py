@@ -10,6 +10,8 @@ claims them.
 A desk talks back only through its :class:`SessionLink`: to a leg of a session it is told about, and
 to the session's timeline. It learns about sessions from :meth:`SessionDesk.session_opened` and
 :meth:`SessionDesk.session_closed`, and must release everything it holds for a session in the latter.
+A party that was not there when the session opened (a call-back's customer) is announced with
+:meth:`SessionDesk.party_joined`, so that the desk can send what that party missed.
 Recording is a desk too (:class:`SessionRecorder`): it hears of a session first and of its end last.
 """
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from signaling.errors import PeerError
 from signaling.messages import ClientMessage, ServerMessage
@@ -90,6 +92,9 @@ class SessionDesk(Protocol):
     async def session_opened(self, info: SessionInfo) -> None:
         """A session started (before either party has media)."""
 
+    async def party_joined(self, session_id: str, leg: Leg) -> None:
+        """The ``leg`` party joined the live session after it opened: send it what it missed."""
+
     async def handle(self, session_id: str, sender: Sender, message: ClientMessage) -> None:
         """One message from a party of ``session_id``. Raise :class:`PeerError` to refuse it."""
 
@@ -116,6 +121,20 @@ class SessionRecorder(Protocol):
         """The session is over and every other desk has heard: seal its record (idempotent)."""
 
 
+@runtime_checkable
+class LegListener(Protocol):
+    """A desk that must know when a party's connection is lost and when it is back (resume).
+
+    While a leg is lost the session goes on (its grace period): a desk breaks off work that needs
+    that party present and, when the party is back, re-sends what its page must show now."""
+
+    async def leg_lost(self, session_id: str, leg: Leg, at: float) -> None:
+        """The party on ``leg`` lost its connection at server time ``at``."""
+
+    async def leg_resumed(self, session_id: str, leg: Leg, at: float) -> None:
+        """The party on ``leg`` is back on a new connection (its page starts afresh)."""
+
+
 class DeskBoard:
     """The desks of one application, indexed by the message types they handle."""
 
@@ -128,6 +147,10 @@ class DeskBoard:
                     raise ValueError(f"two desks handle {message_type}")
                 by_type[message_type] = desk
         self._by_type: Mapping[str, SessionDesk] = by_type
+        self.leg_listeners: tuple[LegListener, ...] = tuple(
+            d for d in self.desks if isinstance(d, LegListener)
+        )
+        """The desks that hear of lost and resumed legs."""
 
     def desk_for(self, message_type: str) -> SessionDesk:
         """The desk for ``message_type``; :class:`NoDesk` when none is installed."""

@@ -104,6 +104,15 @@ class SessionOpened:
 
 
 @dataclass(frozen=True, slots=True)
+class PartyJoined:
+    """A party joined a live session after it opened (a call-back's customer following the link):
+    the session desks catch that party up (signaling/desks.py ``party_joined``)."""
+
+    session_id: str
+    leg: Leg
+
+
+@dataclass(frozen=True, slots=True)
 class SessionClosed:
     """Persist the end of a session."""
 
@@ -191,6 +200,25 @@ class InSession:
     message: ClientMessage
 
 
+@dataclass(frozen=True, slots=True)
+class LegLost:
+    """Tell the session desks that a party's connection is lost (the leg is kept for the grace period):
+    work that needs both parties present, such as a running verification, is broken off."""
+
+    session_id: str
+    leg: Leg
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LegResumed:
+    """Tell the session desks that a party is back: each re-sends that party what it must see now."""
+
+    session_id: str
+    leg: Leg
+    at: float
+
+
 Effect = (
     Send
     | Close
@@ -202,6 +230,7 @@ Effect = (
     | OpenMedia
     | CloseMedia
     | SessionOpened
+    | PartyJoined
     | SessionClosed
     | LogEvent
     | Paired
@@ -210,4 +239,6 @@ Effect = (
     | UpdateCallback
     | NotifyCallback
     | InSession
+    | LegLost
+    | LegResumed
 )

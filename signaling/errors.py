@@ -30,6 +30,8 @@ class CloseCode(IntEnum):
     ABUSE = 4008
     TOO_SLOW = 4009
     REPLACED = 4010
+    RESUMED = 4011
+    """The leg (or place in line) was taken back with ``resume`` on another connection."""
     RATE_LIMITED = 4029
 
 

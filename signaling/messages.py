@@ -24,6 +24,7 @@ from signaling.cobrowse_messages import (
 from signaling.errors import BadJson, InvalidMessage, UnknownType
 from signaling.feedback_messages import Feedback, FeedbackRecorded
 from signaling.flow_messages import FlowInputMessage, FlowMessage, FlowState
+from signaling.resume_messages import LegState, MediaRestart, QueueResumed, Resume, SessionResumed
 from signaling.schemas import CLIENT_TYPES, validate
 from signaling.strict_json import StrictJsonError, find_unsafe_name, is_valid_text
 from signaling.strict_json import loads as strict_loads
@@ -244,6 +245,7 @@ ClientMessage = (
     | Offer
     | Ice
     | Hangup
+    | Resume
     | VerificationStart
     | VerificationStop
     | VerificationResolve
@@ -292,6 +294,7 @@ _CLIENT_CLASSES: dict[str, type[ClientMessage]] = {
         Offer,
         Ice,
         Hangup,
+        Resume,
         *IN_SESSION_CLASSES,
     )
 }
@@ -360,6 +363,9 @@ class Welcome:
     """Business types the counter serves."""
     display_name: str | None = None
     """Staff member's display name."""
+    resume_token: str | None = field(default=None, repr=False)
+    """To a customer (or field tablet): the token that keeps their place in line if the socket drops
+    while waiting (``resume``). Secret: never in ``repr`` or logs."""
     protocol: int = PROTOCOL_VERSION
     """Protocol version spoken."""
 
@@ -550,6 +556,8 @@ class SessionStarted:
     """``RTCConfiguration.iceTransportPolicy`` the server wants (``relay``: TURN relays only)."""
     feedback_token: str | None = field(default=None, repr=False)
     """To the customer: the one-time token that rates this session once it has ended (``feedback``)."""
+    resume_token: str | None = field(default=None, repr=False)
+    """The token that takes this party's leg back after a lost connection (``resume``). Secret."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,6 +591,11 @@ class SessionEnded:
     """Session that ended."""
     reason: EndReason
     """Why it ended."""
+    requeued: bool | None = None
+    """To the customer after ``teller_lost``: you are back at the head of the line (``queue_update``
+    follows)."""
+    resume_token: str | None = field(default=None, repr=False)
+    """With ``requeued``: the token that keeps this place in line if the socket drops. Secret."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -618,6 +631,10 @@ ServerMessage = (
     | Answer
     | MediaState
     | SessionEnded
+    | SessionResumed
+    | QueueResumed
+    | LegState
+    | MediaRestart
     | FeedbackRecorded
     | ErrorMessage
     | VerificationStarted

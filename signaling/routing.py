@@ -67,13 +67,23 @@ class Task:
     """Arrival order, set by the router."""
     reserved_by: str | None = None
     """Teller holding an offer for this task."""
+    held: bool = False
+    """The customer's connection is lost: the task keeps its place but is not offered (grace period)."""
+    head: bool = False
+    """Put back at the head of the line (the customer's teller was lost mid-call)."""
 
-    def order_key(self, ageing_seconds_per_point: float = 0.0) -> tuple[float, float, int]:
-        """Sort key: priority, age, arrival; with ageing, the age with a head start of
-        ``priority × ageing_seconds_per_point`` seconds."""
+    def order_key(self, ageing_seconds_per_point: float = 0.0) -> tuple[int, float, float, int]:
+        """Sort key: put back at the head first, then priority, age, arrival; with ageing, the age with
+        a head start of ``priority × ageing_seconds_per_point`` seconds."""
+        first = 0 if self.head else 1
         if ageing_seconds_per_point > 0:
-            return (self.created_at - self.priority * ageing_seconds_per_point, self.created_at, self.seq)
-        return (-self.priority, self.created_at, self.seq)
+            return (
+                first,
+                self.created_at - self.priority * ageing_seconds_per_point,
+                self.created_at,
+                self.seq,
+            )
+        return (first, -self.priority, self.created_at, self.seq)
 
     def routing_age(self, now: float) -> float:
         """How long the task has been routable (for the timed steps)."""
@@ -256,6 +266,35 @@ class Router:
                 self._free(teller, now, idle_since=teller.idle_since)  # never served: keeps its place
         return task
 
+    def hold(self, task_id: str, now: float) -> str | None:
+        """The task's customer lost their connection: keep the place, offer it to no one meanwhile.
+
+        Returns the teller whose offer of it was withdrawn (now available again), if any."""
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise RoutingError("task is not in line")
+        holder = task.reserved_by
+        if holder is not None:
+            teller = self._tellers.get(holder)
+            if teller is not None and teller.task_id == task_id:
+                self._free(teller, now, idle_since=teller.idle_since)
+            task.reserved_by = None
+        task.held = True
+        return holder
+
+    def unhold(self, task_id: str, new_id: str) -> Task:
+        """The customer is back (on connection ``new_id``): the task, renamed, may be offered again."""
+        task = self._tasks.pop(task_id, None)
+        if task is None:
+            raise RoutingError("task is not in line")
+        if new_id in self._tasks:
+            self._tasks[task_id] = task
+            raise RoutingError("a task with the new id is already in line")
+        task.id = new_id
+        task.held = False
+        self._tasks[new_id] = task
+        return task
+
     # --- tellers -----------------------------------------------------------------------------------
 
     def sign_in(self, profile: TellerProfile, now: float) -> Teller:
@@ -324,10 +363,10 @@ class Router:
         line = self.queue(now)
         # Desk mode: designated tellers take no one outside the lane while an elderly customer waits,
         # and keep ``desk_keep_free`` of the other staffed designated tellers free.
-        elderly_waiting = sum(1 for t in line if t.elderly and t.reserved_by is None)
+        elderly_waiting = sum(1 for t in line if t.elderly and t.reserved_by is None and not t.held)
         keep_free = min(self.config.desk_keep_free, self._staffed_designated() - 1)
         for task in line:
-            if task.reserved_by is not None:
+            if task.reserved_by is not None or task.held:
                 continue
             step = self.config.routing(task.business).step_at(task.routing_age(now), task.elderly)
             teller = self._choose(free, task, step, elderly_waiting, keep_free)
@@ -403,7 +442,7 @@ class Router:
 
     # --- helpers -----------------------------------------------------------------------------------
 
-    def _order_key(self, task: Task) -> tuple[float, float, int]:
+    def _order_key(self, task: Task) -> tuple[int, float, float, int]:
         return task.order_key(self.config.ageing_seconds_per_point)
 
     def _staffed_designated(self) -> int:

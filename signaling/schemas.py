@@ -1,16 +1,25 @@
-"""The JSON Schemas of protocol v1 (one file per message type in ``signaling/schemas/``)."""
+"""The JSON Schemas of protocol v1 (one file per message type in ``signaling/schemas/``).
+
+JSON Schema patterns are ECMA-262 regular expressions, in which ``$`` (without the multiline flag)
+matches only at the very end of the text. Python's ``re`` also lets ``$`` match before a final
+newline, so ``^\\+?[0-9]{6,20}$`` would accept a phone number ending in ``"\\n"``. The validators here
+read every ``$`` outside a character class as ``\\Z`` (:func:`ecma_pattern`).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.validators import extend
 
 from signaling.errors import InvalidMessage
+from signaling.strict_json import field_label
 
 CLIENT_TYPES = frozenset(
     {
@@ -30,6 +39,7 @@ CLIENT_TYPES = frozenset(
         "offer",
         "ice",
         "hangup",
+        "resume",
         "verification_start",
         "verification_stop",
         "verification_resolve",
@@ -65,6 +75,10 @@ SERVER_TYPES = frozenset(
         "answer",
         "media_state",
         "session_ended",
+        "session_resumed",
+        "queue_resumed",
+        "leg_state",
+        "media_restart",
         "error",
         "verification_started",
         "verification_phase",
@@ -87,16 +101,54 @@ SERVER_TYPES = frozenset(
 """Message types the server sends."""
 
 
+def ecma_pattern(pattern: str) -> str:
+    """``pattern`` for Python's ``re`` with ECMA-262's end anchor: ``$`` outside a class becomes ``\\Z``."""
+    out: list[str] = []
+    in_class = False
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            out.append(char + next(chars, ""))
+        elif in_class:
+            in_class = char != "]"
+            out.append(char)
+        elif char == "[":
+            in_class = True
+            out.append(char)
+        else:
+            out.append("\\Z" if char == "$" else char)
+    return "".join(out)
+
+
 @cache
-def validators() -> Mapping[str, Draft202012Validator]:
-    """One compiled validator per message type, loaded once from the package data."""
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(ecma_pattern(pattern))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+    """The ``pattern`` keyword with ECMA-262 anchors; the error never quotes the (possibly secret) text."""
+    if validator.is_type(instance, "string") and not _compiled(pattern).search(instance):
+        yield ValidationError(f"does not match {pattern!r}")
+
+
+ProtocolValidator: Any = extend(Draft202012Validator, {"pattern": _pattern})
+"""Draft 2020-12 with ECMA-262 pattern semantics (see the module docstring)."""
+
+
+@cache
+def validators() -> Mapping[str, Any]:
+    """One compiled :data:`ProtocolValidator` per message type, loaded once from the package data."""
     folder = resources.files("signaling") / "schemas"
-    out: dict[str, Draft202012Validator] = {}
+    out: dict[str, Any] = {}
     for name in sorted(CLIENT_TYPES | SERVER_TYPES):
         schema = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-        Draft202012Validator.check_schema(schema)
-        out[name] = Draft202012Validator(schema)
+        ProtocolValidator.check_schema(schema)
+        out[name] = ProtocolValidator(schema)
     return out
+
+
+MAX_NAMED_FIELDS = 5
+"""Unexpected fields an error names (a message may carry thousands)."""
 
 
 def validate(message_type: str, payload: Mapping[str, Any]) -> None:
@@ -105,11 +157,12 @@ def validate(message_type: str, payload: Mapping[str, Any]) -> None:
     if not errors:
         return
     first = errors[0]
-    where = ".".join(str(p) for p in first.path) or "message"
+    where = ".".join(field_label(p) for p in first.path) or "message"
     if first.validator == "additionalProperties":
         known = set(first.schema.get("properties", {}))
-        extra = sorted(set(first.instance) - known)
-        raise InvalidMessage(f"{message_type}: unexpected field(s) {', '.join(extra)}", message_type)
+        extra = sorted({field_label(name) for name in set(first.instance) - known})
+        named = ", ".join(extra[:MAX_NAMED_FIELDS]) + (" …" if len(extra) > MAX_NAMED_FIELDS else "")
+        raise InvalidMessage(f"{message_type}: unexpected field(s) {named}", message_type)
     if first.validator == "required":
         raise InvalidMessage(f"{message_type}: {first.message}", message_type)
     rule = _describe(str(first.validator), first.validator_value)

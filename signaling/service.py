@@ -2,7 +2,8 @@
 
 Each connection has a bounded outbox drained by its own writer task, so a slow reader can never block
 the switchboard or another connection: when the outbox overflows the socket is closed with 4009.
-Only the connection's handler task reads its socket (``endpoint``).
+Only the connection's handler reads its socket (``endpoint``), and so only the handler closes it: the
+writer asks for the close (:attr:`Connection.close_requested`) after the frames queued before it.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ class Connection:
         self.faults = 0
         """Server faults while handling this connection's messages (only the first is logged in full)."""
         self._outbox: asyncio.Queue[str | tuple[int, str]] = asyncio.Queue(maxsize=OUTBOX_LIMIT)
+        self.close_requested: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
+        """Set to (close code, reason) once every frame queued before the close has been written (or at
+        once for a reader too slow to wait for): the handler then closes the socket with the closing
+        handshake, reading and dropping what the client still sends until its close frame."""
         self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{conn_id}")
         self._closing = False
 
@@ -75,15 +80,18 @@ class Connection:
             self._outbox.put_nowait((code, reason))
         except asyncio.QueueFull:
             self._writer.cancel()
-            asyncio.create_task(self.ws.close(code=code, message=reason.encode()))  # noqa: RUF006
+            self._request_close(code, reason)
+
+    def _request_close(self, code: int, reason: str) -> None:
+        if not self.close_requested.done():
+            self.close_requested.set_result((code, reason))
 
     async def _write_loop(self) -> None:
         try:
             while True:
                 item = await self._outbox.get()
                 if isinstance(item, tuple):
-                    code, reason = item
-                    await self.ws.close(code=code, message=reason.encode())
+                    self._request_close(*item)
                     return
                 await self.ws.send_str(item)
         except (ConnectionError, RuntimeError):
@@ -93,8 +101,7 @@ class Connection:
             # handler ends and the switchboard forgets the connection at once (no ghost teller).
             logger.error("connection %s: sending failed (%s); closing it", self.id, type(error).__name__)
             self._closing = True
-            with contextlib.suppress(Exception):
-                await self.ws.close(code=CloseCode.INTERNAL_ERROR, message=b"server error")
+            self._request_close(CloseCode.INTERNAL_ERROR, "server error")
 
     async def stop(self) -> None:
         """Stop the writer (after the socket has closed); never raises but for its own cancellation."""
@@ -412,6 +419,15 @@ class SignalingService:
                 else:
                     self._spawn(self._close_desks(session_id, outcome, ended_at, after=opening, seal=True))
                     await self._store.close_session(session_id, ended_at, outcome)
+            case fx.PartyJoined(session_id, leg):
+                opening = self._opening.get(session_id)
+                if opening is not None:
+                    await opening.wait()
+                for desk in self._desks.desks:
+                    try:
+                        await desk.party_joined(session_id, leg)
+                    except Exception:
+                        logger.exception("%s failed to catch up a party", type(desk).__name__)
             case fx.InSession(conn_id, session_id, leg, role, username, message):
                 opening = self._opening.get(session_id)
                 if opening is not None:
@@ -421,6 +437,8 @@ class SignalingService:
                     await desk.handle(session_id, Sender(conn_id, leg, role, username), message)
                 except PeerError as error:
                     await self.apply(self.switchboard.reject(conn_id, error, message.TYPE, self._clock()))
+            case fx.LegLost() | fx.LegResumed():
+                await self._tell_leg_listeners(effect)
             case fx.LogEvent(at, kind, session_id, actor, data):
                 # The supervisor's figures learn what the flows decided (card reviews) from their log.
                 self.switchboard.stats.observe(at, kind, data)
@@ -452,6 +470,18 @@ class SignalingService:
                 )
             case fx.NotifyCallback(reservation_id, token, teller_name, at):
                 await self._callbacks.notify_callback(reservation_id, token, teller_name, at)
+
+    async def _tell_leg_listeners(self, effect: fx.LegLost | fx.LegResumed) -> None:
+        """The desks that care hear that a party's connection was lost, or that it is back."""
+        opening = self._opening.get(effect.session_id)
+        if opening is not None:
+            await opening.wait()
+        for listener in self._desks.leg_listeners:
+            hook = listener.leg_lost if isinstance(effect, fx.LegLost) else listener.leg_resumed
+            try:
+                await hook(effect.session_id, effect.leg, effect.at)
+            except Exception:
+                logger.exception("%s failed on a %s", type(listener).__name__, type(effect).__name__)
 
     async def _close_desks(
         self,

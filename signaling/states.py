@@ -45,7 +45,7 @@ ParticipantState = CustomerState | TellerState | SupervisorState | LinkState
 ALLOWED: dict[tuple[Role | None, ParticipantState], frozenset[str]] = {
     (None, LinkState.NEW): frozenset({"hello"}),
     (None, LinkState.AUTHENTICATING): frozenset(),
-    (Role.CUSTOMER, CustomerState.IDLE): frozenset({"join_queue", "callback_cancel", "feedback"}),
+    (Role.CUSTOMER, CustomerState.IDLE): frozenset({"join_queue", "callback_cancel", "feedback", "resume"}),
     (Role.CUSTOMER, CustomerState.WAITING): frozenset({"leave_queue", "callback_request", "feedback"}),
     (Role.CUSTOMER, CustomerState.IN_CALL): frozenset(
         {
@@ -59,14 +59,15 @@ ALLOWED: dict[tuple[Role | None, ParticipantState], frozenset[str]] = {
             "cobrowse_events",
         }
     ),
-    (Role.FIELD, CustomerState.IDLE): frozenset({"join_queue"}),
+    (Role.FIELD, CustomerState.IDLE): frozenset({"join_queue", "resume"}),
     (Role.FIELD, CustomerState.WAITING): frozenset({"leave_queue"}),
     (Role.FIELD, CustomerState.IN_CALL): frozenset({"offer", "ice", "hangup", "flow_input"}),
     (Role.TELLER, TellerState.AVAILABLE): frozenset({"set_state"}),
-    (Role.TELLER, TellerState.AWAY): frozenset({"set_state"}),
+    (Role.TELLER, TellerState.AWAY): frozenset({"set_state", "resume"}),
     (Role.TELLER, TellerState.RESERVED): frozenset({"offer_accept", "offer_reject"}),
     (Role.TELLER, TellerState.IN_CALL): frozenset(
         {
+            "resume",
             "offer",
             "ice",
             "hangup",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,6 +63,17 @@ def _refuse_constant(name: str) -> Any:
     raise StrictJsonError(f"{name} is not a JSON number")
 
 
+_LABEL = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+
+
+def field_label(key: str | int) -> str:
+    """How an error names a field or list index the client chose: the name itself when it looks like a
+    field name (letters, digits, ``_``, ``-``; at most 64), else ``<invalid key>`` — so an error never
+    carries control or direction characters, lone surrogates or kilobytes of the client's text."""
+    text = str(key)
+    return text if _LABEL.match(text) else "<invalid key>"
+
+
 def is_valid_text(text: str) -> bool:
     """Whether ``text`` is a sequence of Unicode scalar values (no lone surrogates)."""
     if text.isascii():
@@ -79,7 +91,7 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
         yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            label = key if is_valid_text(key) else "<invalid key>"  # never echo the bad text itself
+            label = field_label(key)  # never echo the bad text itself
             child = f"{path}.{label}" if path else label
             yield child, key
             yield from _walk(item, child)

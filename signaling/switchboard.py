@@ -65,12 +65,14 @@ from signaling.messages import (
 from signaling.ports import CallbackReservation, LegIce
 from signaling.rate_limits import MAX_RATE_REFUSALS, ConnectionRates, class_of
 from signaling.resident_id import ResidentId, ResidentIdError
+from signaling.resume_messages import Resume, SessionResumed
+from signaling.resumption import Resumption
 from signaling.routing import Lapse, Router, RoutingError, Task, TellerProfile
 from signaling.routing import Offer as RoutingOffer
 from signaling.routing_config import RoutingConfig
 from signaling.service_hours import ServiceHours
 from signaling.service_stats import ServiceStats, service_figures
-from signaling.session import CallSession, Leg, SessionState
+from signaling.session import LEGS, CallSession, Leg, SessionState
 from signaling.states import CustomerState, LinkState, ParticipantState, SupervisorState, TellerState, allowed
 
 MAX_ERRORS_PER_SOCKET = 20
@@ -85,7 +87,7 @@ CALLBACK_SHORT_WAIT_POSITION = 1
 SUPERVISOR_REFRESH_SECONDS = 2.0
 FIELD_BUSINESSES = ("card_review",)
 """Businesses a field officer's tablet may queue for (it takes the customer's leg of the call)."""
-_StartsMedia = TypeVar("_StartsMedia", SessionStarted, MonitorStarted)
+_StartsMedia = TypeVar("_StartsMedia", SessionStarted, SessionResumed, MonitorStarted)
 """Messages after which a client makes a peer connection: they carry its ICE configuration."""
 
 
@@ -191,9 +193,11 @@ class Switchboard:
         default_handle_seconds: float = 135.0,
         queue_update_seconds: float = 5.0,
         hours: ServiceHours | None = None,
+        resume_grace_seconds: float = 0.0,
     ) -> None:
         """``hours``: the bank's service hours and time zone (dates, "today", call-back windows);
-        round the clock in the bank's default zone when not given."""
+        round the clock in the bank's default zone when not given. ``resume_grace_seconds``: how long
+        a lost party's leg (or place in line) is kept for it to resume (0: a lost party ends the call)."""
         self._new_id = new_id
         self._ice_servers = ice_servers
         self._leg_ice = leg_ice
@@ -213,6 +217,8 @@ class Switchboard:
             threshold_seconds=routing.service_level_seconds, default_handle_seconds=default_handle_seconds
         )
         self._today: float | None = None
+        self.resumption = Resumption(self, resume_grace_seconds, new_id)
+        """Lost legs and places in line kept for their grace period; resume tokens."""
 
     # --- read-only views (tests, metrics) --------------------------------------------------------
 
@@ -346,6 +352,9 @@ class Switchboard:
             ice_servers=self._ice_servers,
             businesses=list(BUSINESSES),
             display_name=identity.display_name or None,
+            resume_token=self.resumption.welcome_token(conn_id, now)
+            if identity.role.is_customer_side
+            else None,
         )
         out.append(fx.Send(conn_id, welcome))
         out.append(fx.LogEvent(now, "login", actor=identity.username, data={"role": identity.role.value}))
@@ -353,7 +362,8 @@ class Switchboard:
             self._enter(p, CustomerState.IDLE, now)
         elif identity.role is Role.TELLER:
             profile = TellerProfile(identity.username or "", dict(identity.skills), identity.elder_care)
-            self.router.sign_in(profile, now)
+            if self.router.teller(profile.id) is None:  # else: still in a call kept for them to resume
+                self.router.sign_in(profile, now)
             out += self._teller_changed(p, now, force=True)
         elif identity.role is Role.SUPERVISOR:
             self._enter(p, SupervisorState.WATCHING, now)
@@ -401,12 +411,14 @@ class Switchboard:
                         kind="callback",
                         elderly=session.elderly,
                         feedback_token=self._feedback_token(p, session),
+                        resume_token=self.resumption.session_token(session.id, "customer", now),
                     ),
                     "customer",
                     now,
                 ),
             ),
             fx.Send(session.teller_conn, CallbackAnswered(session.id)),
+            fx.PartyJoined(session.id, "customer"),  # the desks send what the customer missed
         ]
         return out
 
@@ -418,12 +430,17 @@ class Switchboard:
         if session is None:
             return []
         if state == "failed":
-            return self._end_session(session, "media_failed", now)
+            return self.resumption.media_failed(session, leg, now)
         out: list[fx.Effect] = [fx.LogEvent(now, "media_connected", session_id, data={"leg": leg})]
+        out += self.resumption.media_connected(session, leg, now)
+        was_whole = session.connected == set(LEGS)
         if session.media_connected(leg):
             out.append(fx.LogEvent(now, "session_active", session_id))
-            for conn in session.conns():
-                out.append(fx.Send(conn, MediaState(session_id, "connected")))
+        elif was_whole or session.connected != set(LEGS):
+            return out
+        # Both parties' media is up: at the start of the call, or again after a gap.
+        for conn in session.conns():
+            out.append(fx.Send(conn, MediaState(session_id, "connected")))
         return out
 
     def media_rejected(self, conn_id: str, error: PeerError, ref_type: str, now: float) -> list[fx.Effect]:
@@ -438,6 +455,9 @@ class Switchboard:
         out: list[fx.Effect] = []
         if p.role is not None and p.role.is_staff and self._staff_conn.get(p.username) == conn_id:
             del self._staff_conn[p.username]
+        kept = self.resumption.keep(p, now)
+        if kept is not None:  # the leg or the place in line waits for the party to resume
+            return out + kept + self._queue_updates(now)
         if p.state is CustomerState.WAITING:
             out += self._abandon(p, now, "customer_abandoned")
         if p.monitoring is not None:
@@ -464,6 +484,7 @@ class Switchboard:
                 out.append(fx.Close(p.conn_id, CloseCode.HELLO_REQUIRED, "no hello in time"))
         for lapse in self.router.expire(now):
             out += self._lapsed(lapse, now)
+        out += self.resumption.tick(now)
         patience = self.router.config.callback_answer_seconds
         for session in list(self._sessions.values()):
             if session.customer_conn is None and now - session.started_at >= patience:
@@ -479,9 +500,9 @@ class Switchboard:
         """When :meth:`tick` must run next at the latest for routing to stay exact."""
         patience = self.router.config.callback_answer_seconds
         times = [s.started_at + patience for s in self._sessions.values() if s.customer_conn is None]
-        routing = self.router.next_deadline(now)
-        if routing is not None:
-            times.append(routing)
+        for deadline in (self.router.next_deadline(now), self.resumption.next_deadline()):
+            if deadline is not None:
+                times.append(deadline)
         return min(times, default=None)
 
     def end_session(self, session_id: str, reason: EndReason, now: float) -> list[fx.Effect]:
@@ -562,6 +583,8 @@ class Switchboard:
                         message.sdp_mline_index,
                     )
                 ]
+            case Resume():
+                return self.resumption.resume(p, message.resume_token, now) + self._queue_updates(now)
             case Hangup():
                 session, leg = self._own_session(p, message.session_id)
                 return self._end_session(
@@ -738,7 +761,6 @@ class Switchboard:
         self._enter(customer, CustomerState.IN_CALL, now)
         # Both parties are told before anything is written: pairing latency is what they feel.
         peer = {"role": "teller", "display_name": teller.display_name}
-        started = SessionStarted(session.id, session.business, peer, elderly=session.elderly)
         changed = self._teller_changed(teller, now)
         started = SessionStarted(
             session.id,
@@ -746,12 +768,13 @@ class Switchboard:
             peer,
             elderly=session.elderly,
             feedback_token=self._feedback_token(customer, session),
+            resume_token=self.resumption.session_token(session.id, "customer", now),
         )
         return [
             fx.OpenMedia(session.id),
             *[e for e in changed if isinstance(e, fx.Send)],
             fx.Send(customer.conn_id, self._with_ice(started, "customer", now)),
-            fx.Send(teller.conn_id, self._with_ice(self._started_for_teller(session), "teller", now)),
+            fx.Send(teller.conn_id, self._with_ice(self._started_for_teller(session, now), "teller", now)),
             fx.Paired(session.business, "elderly" if session.elderly else "standard", round(waited, 3)),
             *self._opened(session, waited, now),
             *[e for e in changed if not isinstance(e, fx.Send)],
@@ -780,7 +803,7 @@ class Switchboard:
         self._callback_links[callback.link_hash] = callback.id
         out: list[fx.Effect] = [fx.OpenMedia(session.id), *self._teller_changed(teller, now)]
         out += [
-            fx.Send(teller.conn_id, self._with_ice(self._started_for_teller(session), "teller", now)),
+            fx.Send(teller.conn_id, self._with_ice(self._started_for_teller(session, now), "teller", now)),
             fx.Paired(session.business, "elderly" if session.elderly else "standard", round(waited, 3)),
             *self._opened(session, waited, now),
             fx.UpdateCallback(
@@ -828,10 +851,23 @@ class Switchboard:
         servers, policy = self._leg_ice(message.session_id, party, now)
         return replace(message, ice_servers=servers, ice_transport_policy=policy)
 
-    @staticmethod
-    def _started_for_teller(session: CallSession) -> SessionStarted:
-        peer = {"role": "customer", "display_name": session.customer_name, "elderly": session.elderly}
-        return SessionStarted(session.id, session.business, peer, kind=session.kind)
+    def _started_for_teller(self, session: CallSession, now: float) -> SessionStarted:
+        token = self.resumption.session_token(session.id, "teller", now)
+        return SessionStarted(
+            session.id,
+            session.business,
+            self._peer_of(session, "teller"),
+            kind=session.kind,
+            resume_token=token,
+        )
+
+    def _peer_of(self, session: CallSession, leg: Leg) -> dict[str, Any]:
+        """The other party as ``session_started`` describes it to the party on ``leg``."""
+        if leg == "teller":
+            return {"role": "customer", "display_name": session.customer_name, "elderly": session.elderly}
+        teller = self._participants.get(session.teller_conn)
+        name = teller.display_name if teller is not None else session.teller_username
+        return {"role": "teller", "display_name": name}
 
     def _end_session(self, session: CallSession, reason: EndReason, now: float) -> list[fx.Effect]:
         if session.state is SessionState.ENDED:
@@ -840,20 +876,29 @@ class Switchboard:
         del self._sessions[session.id]
         self.feedback.ended(session.id, now)
         self.stats.handled(now, now - session.started_at, session.business)
-        out: list[fx.Effect] = [
-            fx.CloseMedia(session.id),
+        customer = self._participants.get(session.customer_conn) if session.customer_conn else None
+        requeue = reason == "teller_lost" and customer is not None
+        out: list[fx.Effect] = [fx.CloseMedia(session.id)]
+        if requeue:  # the record says the customer goes back to the head of the line
+            out.append(fx.LogEvent(now, "customer_requeued", session.id, data={"reason": reason}))
+        out += [
             fx.LogEvent(now, "session_ended", session.id, data={"reason": reason}),
             fx.SessionClosed(session.id, now, reason),
+            *self.resumption.session_ended(session, now),
         ]
         if session.kind == "callback" and session.customer_conn is None:
             out += self._drop_pending_callback(session.id, "missed", now)
         for watcher in [w for w in self._participants.values() if w.monitoring == session.id]:
             out += self._stop_monitoring(watcher, "session_ended", now)
-        customer = self._participants.get(session.customer_conn) if session.customer_conn else None
         if customer is not None:
             customer.session_id = None
             self._enter(customer, CustomerState.IDLE, now)
-            out.append(fx.Send(customer.conn_id, SessionEnded(session.id, reason)))
+            if requeue:
+                token, routed = self.resumption.requeue(customer, session, now)
+                out.append(fx.Send(customer.conn_id, SessionEnded(session.id, reason, True, token)))
+                out += routed
+            else:
+                out.append(fx.Send(customer.conn_id, SessionEnded(session.id, reason)))
         teller = self._participants.get(session.teller_conn)
         if teller is not None:
             teller.session_id = None

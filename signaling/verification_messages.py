@@ -142,6 +142,9 @@ class VerificationRefused:
     message: str
     until: float | None = None
     """Locked out: when new attempts are accepted again (server time, seconds since the epoch)."""
+    retry_after: float | None = None
+    """Busy: seconds after which a new start is judged afresh (the server's measurement of its
+    analysis speed lapses then); the console keeps its start button off until then."""
 
 
 @dataclass(frozen=True, slots=True)

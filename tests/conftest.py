@@ -27,8 +27,13 @@ DEMO_PASSWORD = "demo-password-for-tests"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Embedded defaults on a fresh data dir, with a short heartbeat so dead sockets are found fast."""
-    return Settings(data_dir=tmp_path / "data", heartbeat_seconds=0.5, service_hours="00:00-24:00")
+    """Embedded defaults on a fresh data dir, with a short heartbeat so dead sockets are found fast.
+
+    No resume grace period: a lost socket ends its call at once, as the tests written before resume
+    expect; the resume tests (``tests/integration/test_resume*.py``) set their own."""
+    return Settings(
+        data_dir=tmp_path / "data", heartbeat_seconds=0.5, service_hours="00:00-24:00", resume_grace_seconds=0
+    )
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +68,7 @@ def party(client: TestClient) -> PartyFactory:
         if username:
             hello |= {"username": username, "password": DEMO_PASSWORD}
         await p.send(**hello)
-        await p.expect("welcome")
+        p.welcome = await p.expect("welcome")
         if role == "teller":
             await p.expect("teller_state")
         return p

@@ -32,6 +32,8 @@ class Outcome(StrEnum):
     FAIL = "fail"
     BUSY = "busy"
     """No verdict on the customer: the server could not analyse enough frames (start again)."""
+    INTERRUPTED = "interrupted"
+    """No verdict: a party's connection was lost during the attempt (start a new, complete one)."""
 
 
 class TryResult(StrEnum):
@@ -172,6 +174,8 @@ class Decision:
             return {"status": "teller_check", "message": "Thank you. The teller will finish the check."}
         if self.outcome is Outcome.BUSY:
             return {"status": "busy", "message": CUSTOMER_NEXT_STEP[Reason.BUSY]}
+        if self.outcome is Outcome.INTERRUPTED:
+            return {"status": "interrupted", "message": CUSTOMER_NEXT_STEP[Reason.INTERRUPTED]}
         return {"status": "failed", "message": next_step(self.reasons)}
 
     def teller_view(self) -> dict[str, Any]:
@@ -256,7 +260,10 @@ def decide(
     # An early rejection already names the mismatch; each reason is listed once.
     reasons = list(dict.fromkeys(reasons))
     outcome: Outcome
-    if Reason.BUSY in reasons and not any(r in FAILING for r in reasons):
+    if Reason.INTERRUPTED in reasons:
+        # Broken off by a lost connection: whatever was seen so far is evidence, never a verdict.
+        outcome = Outcome.INTERRUPTED
+    elif Reason.BUSY in reasons and not any(r in FAILING for r in reasons):
         outcome = Outcome.BUSY
     elif any(r in FAILING for r in reasons):
         outcome = Outcome.FAIL

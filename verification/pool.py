@@ -159,6 +159,14 @@ class AnalysisPool:
         share = self.workers / (self._seconds * (running + 1))
         return min(per_check, share)
 
+    def estimate_lapses_in(self) -> float | None:
+        """Seconds until the current speed measurement lapses (``None``: no measurement holds), after
+        which :meth:`expected_fps` says nothing until frames are analysed again."""
+        if self._seconds is None:
+            return None
+        left = ESTIMATE_SECONDS - (time.monotonic() - self._measured_at)
+        return left if left > 0 else None
+
     async def analyse_photo(self, rgb: Rgb) -> list[PhotoFace]:
         """Every face of a still photo, in a worker."""
         return await self._run(_analyse_photo, rgb)

@@ -29,6 +29,8 @@ class Reason(StrEnum):
     TOO_FEW_KEYFRAMES = "too_few_keyframes"
     TIMED_OUT = "timed_out"
     ABORTED = "aborted"
+    # Not about the customer: a party's connection was lost; the attempt is broken off, never resumed.
+    INTERRUPTED = "interrupted"
     # Not about the customer: the server could not analyse enough frames to decide.
     BUSY = "busy"
     # Face match.
@@ -55,6 +57,8 @@ EXPLANATIONS: dict[Reason, str] = {
     Reason.ABORTED: "The video ended or the attempt was stopped before a decision.",
     Reason.BUSY: "The server could not analyse the video fast enough to decide; this says nothing about "
     "the customer. Start the check again in a moment.",
+    Reason.INTERRUPTED: "A connection was lost during the check: it was broken off, does not count and is "
+    "never continued. Start a new, complete check.",
     Reason.FACE_MISMATCH: "The face does not match the reference photo.",
     Reason.MATCH_UNCERTAIN: "The face match is uncertain; a person must compare the photos.",
     Reason.NO_REFERENCE: "There is no reference photo to compare with; a person must check the identity.",
@@ -71,14 +75,21 @@ CUSTOMER_NEXT_STEP: dict[Reason, str] = {
     Reason.TIMED_OUT: "That took too long. Please try again.",
     Reason.ABORTED: "The video was interrupted. Please try again.",
     Reason.BUSY: "Our system is busy right now. The teller will start the check again in a moment.",
+    Reason.INTERRUPTED: "The connection was interrupted. The teller will start the check again.",
 }
 """What the customer is told when an attempt fails, by first reason; anything else gets :data:`GENERIC`."""
 
 GENERIC_NEXT_STEP = "We could not confirm it is you. Please try again, or the teller will help you."
 """The customer's message for reasons not listed in :data:`CUSTOMER_NEXT_STEP`."""
 
-FAILING: frozenset[Reason] = frozenset(Reason) - {Reason.MATCH_UNCERTAIN, Reason.NO_REFERENCE, Reason.BUSY}
-"""Reasons that fail an attempt; ``busy`` ends it undecided; the others send it to a person (review)."""
+FAILING: frozenset[Reason] = frozenset(Reason) - {
+    Reason.MATCH_UNCERTAIN,
+    Reason.NO_REFERENCE,
+    Reason.BUSY,
+    Reason.INTERRUPTED,
+}
+"""Reasons that fail an attempt; ``busy`` and ``interrupted`` end it undecided; the others send it to a
+person (review)."""
 
 
 def next_step(reasons: tuple[Reason, ...]) -> str:

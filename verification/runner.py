@@ -68,6 +68,8 @@ class RunnerStats:
     """Frames analysed and fed to the attempt."""
     analysis_seconds: float = 0.0
     """CPU time the workers spent on this attempt."""
+    last_arrival: float | None = None
+    """Event-loop time the last frame arrived (``None``: none yet): whether the stream still flows."""
 
 
 def frame_input(frame: Any, *, color: bool) -> FrameInput:
@@ -167,6 +169,7 @@ class VerificationRunner:
                         return self._abort()
                     next_frame = asyncio.ensure_future(anext(frames))
                     self.stats.received += 1
+                    self.stats.last_arrival = asyncio.get_running_loop().time()
                     if not self._due(delivery.received_at):
                         self.stats.skipped += 1
                         continue

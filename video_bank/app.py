@@ -113,6 +113,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         default_handle_seconds=settings.default_handle_seconds,
         queue_update_seconds=settings.queue_update_seconds,
         hours=settings.hours,
+        resume_grace_seconds=settings.resume_grace_seconds,
     )
     pool = LazyAnalysisPool(settings.verification_workers)
     verifier, references = build_verifier(settings, pool)
@@ -123,6 +124,7 @@ async def _resources(app: web.Application, *, preload_verification: bool) -> Asy
         has_reference=references.exists,
         ready=pool.ready,
         expected_fps=pool.expected_fps,
+        busy_retry_after=pool.estimate_lapses_in,
         reference_photo=references.photo,
         check_staff=accounts.sign_in,
         four_eyes=settings.review_four_eyes,

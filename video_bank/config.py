@@ -107,6 +107,9 @@ class Settings:
     """Largest accepted WebSocket frame; larger frames close the socket with 1009."""
     heartbeat_seconds: float = 10.0
     """WebSocket ping interval; a socket missing its pong is treated as lost."""
+    resume_grace_seconds: float = 30.0
+    """How long a party whose connection dropped keeps its leg of the call (or its place in line) to
+    resume it (docs/protocol.md, "Resume"); 0 ends the call at once, as before resume existed."""
     queue_update_seconds: float = 5.0
     """Waiting customers get a fresh position/ETA at least this often."""
     default_handle_seconds: float = 135.0
@@ -206,6 +209,8 @@ class Settings:
             value = getattr(self, name)
             if not math.isfinite(value) or value <= 0:
                 raise ConfigError(name, "must be a positive number")
+        if not math.isfinite(self.resume_grace_seconds) or not 0 <= self.resume_grace_seconds <= 600:
+            raise ConfigError("resume_grace_seconds", "must be between 0 and 600 seconds")
         if self.reference_key is not None and len(key_bytes(self.reference_key)) != 32:
             raise ConfigError("reference_key", "must be 32 bytes as 64 hex digits or URL-safe base64")
         for name, keys in (("pin_key", (self.pin_key,)), ("pin_previous_keys", self.pin_previous_keys)):
@@ -389,6 +394,7 @@ def _convert(name: str, raw: str) -> Any:
             return float(raw) if raw.strip() else None
         if name in (
             "heartbeat_seconds",
+            "resume_grace_seconds",
             "queue_update_seconds",
             "default_handle_seconds",
             "verification_fps",

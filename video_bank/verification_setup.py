@@ -89,6 +89,10 @@ class LazyAnalysisPool:
         """Frames per second one more check could expect (``None``: not known yet)."""
         return self._pool.expected_fps(running) if self._pool is not None else None
 
+    def estimate_lapses_in(self) -> float | None:
+        """Seconds until the analysis speed measurement lapses (``None``: none holds)."""
+        return self._pool.estimate_lapses_in() if self._pool is not None else None
+
     async def analyse(self, request: AnalysisRequest) -> FrameAnalysis:
         """Analyse one frame in a worker."""
         return await (await self.ready()).analyse(request)

@@ -19,7 +19,7 @@ Prints per session: the hub's CPU (child process, all threads, minus idle), cotu
 threads, from /proc/<pid>/stat; its idle rate is printed, not subtracted), their sum and its ratio
 to ``direct``; the peers' CPU in this process (what an aiortc client pays for aioice's TURN client,
 for reference); the hub's loop lag and the received frame rate. Loopback only; stops coturn and the
-child by their PIDs. Part of the future ``tests/bench/reconnect.py``.
+child by their PIDs. ``tests/bench/reconnect.py`` measures the other half of issue 14 (resume).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ Every step drives the pages only through their ``data-testid`` hooks and checks 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 
 from tests.browser.harness import DEMO_SUPERVISOR, DEMO_TELLER, LiveServer, Party
 
@@ -177,3 +178,44 @@ async def finish_wrap_up(teller: Party) -> None:
     await expect(page.get_by_test_id("customer-card")).to_have_attribute("data-state", "none")
     await expect(page.get_by_test_id("customer-name")).to_have_text("")
     await expect(page.get_by_test_id("flow-console")).to_be_hidden()
+
+
+async def run_identity_check(
+    teller: Party, *, when_asked: Callable[[], Awaitable[None]] | None = None, attempts: int = 3
+) -> list[str]:
+    """The teller starts the identity check until it is decided, as a teller would; the outcomes.
+
+    A server too busy to analyse ends an attempt ``busy``, which says nothing about the customer:
+    the teller starts the check again (up to ``attempts`` in all; the flow allows three). A server
+    too busy to start one refuses it (``verification_refused`` ``busy``) and gives Start back when
+    it may judge afresh; the teller presses it again then.
+    ``when_asked`` runs once, when the first action of an attempt is asked. Returns every
+    attempt's outcome in order; only the last may be other than ``busy``.
+    """
+    page = teller.page
+    asked = page.get_by_test_id("challenge-progress").locator("li").first
+    decided = page.locator("[data-testid=verification-result][data-outcome]")
+    outcomes: list[str] = []
+    start = page.get_by_test_id("start-verification")
+    refused_busy = page.locator("[data-testid=verification-refused][data-reason=busy]:visible")
+    running = page.locator("[data-testid=verification-card][data-running=true]")
+    while len(outcomes) < attempts:
+        for _ in range(attempts):
+            # A server too busy to start a check refuses it and gives Start back once it may judge afresh.
+            await expect(start).to_be_enabled(timeout=VERDICT_MS)
+            await start.click()
+            await expect(running.or_(refused_busy)).to_have_count(1, timeout=WAIT_MS)
+            if not await refused_busy.count():
+                break  # this attempt started (an attempt lasts seconds: it is seen running)
+        else:
+            raise AssertionError(f"the server refused to start the check {attempts} times: busy")
+        await expect(decided).to_have_count(0)  # the last attempt's verdict went when this one started
+        await expect(asked.or_(decided)).to_be_attached(timeout=VERDICT_MS)
+        if when_asked is not None and await asked.count():
+            await when_asked()
+            when_asked = None
+        await expect(decided).to_have_count(1, timeout=VERDICT_MS)
+        outcomes.append(await decided.get_attribute("data-outcome") or "")
+        if outcomes[-1] != "busy":
+            break
+    return outcomes

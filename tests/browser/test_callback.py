@@ -160,6 +160,8 @@ async def test_teller_calls_back_and_the_customer_follows_the_link_into_the_call
     await customer.page.goto(link)
     await expect_in_call(customer, teller, CUSTOMER_NAME)
     await expect(callback_status).to_have_attribute("data-state", "answered", timeout=WAIT_MS)
+    # Joining late, the customer is asked for consent as in any call (the flow asked at the start).
+    await expect(customer.page.get_by_test_id("consent-recording")).to_be_visible(timeout=WAIT_MS)
     assert "callback=" not in customer.page.url, "the one-time token stays in the address bar"
     assert await stored_booking(customer) is None
     await teller.page.wait_for_function(

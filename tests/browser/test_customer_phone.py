@@ -12,9 +12,8 @@ screen, tap targets are large enough (48 px in large print), and a screenshot of
 tests/artifacts/. At the end, the page's own record of what it showed when proves that no text was
 replaced before it could be read (at least 2 s), and the rating is stored against the session.
 
-The identity check must pass for a business to go on. :class:`SeededClip` is today's way to make
-it pass (a pre-recorded genuine clip in test mode, tests/browser/seeded_check.py); a camera that
-reacts to the prompts replaces it by changing the ``camera`` fixture and :data:`CAMERA_SERVER_ENV`.
+The identity check must pass for a business to go on: the customer's camera reacts to the prompts
+the phone shows (tests/browser/camera.py), with the customer's reference photo enrolled.
 """
 
 from __future__ import annotations
@@ -32,15 +31,20 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.browser.camera import StartCamera
 from tests.browser.harness import CameraClips, LaunchParty, LiveServer, Party
 from tests.browser.phone_checks import assert_read_long_enough, check_step, expect_text, reading_times
-from tests.browser.seeded_check import SEED, VERDICT_MS, wait_for_start_window, write_genuine_clip
-from tests.browser.steps import WAIT_MS, assert_no_page_problems, go_available, sign_in_teller
+from tests.browser.steps import (
+    WAIT_MS,
+    assert_no_page_problems,
+    go_available,
+    run_identity_check,
+    sign_in_teller,
+)
 from tests.support.faces import face_path
+from tests.support.reacting_face import LiveFace
 from verification.analysis import DlibAnalyzer
 from verification.reference_store import ReferenceStore, parse_key
-from verification.synth.catalog import Cast
-from verification.testing import shared_analyzer
 from video_bank.config import Settings
 from video_bank.core_banking import demo
 from video_bank.core_banking.models import Customer
@@ -53,35 +57,15 @@ with contextlib.suppress(ImportError):
     from playwright.async_api import expect
 
 
-# --- the camera that passes the identity check (one swap) ------------------------------------------
+# --- the camera that passes the identity check ----------------------------------------------------
 
+FACE = "obama"
+"""The live face in front of the phone, and the photo enrolled as the customer's reference."""
 
-@dataclass(frozen=True, slots=True)
-class SeededClip:
-    """A genuine clip performing the server's seeded challenges (the server runs in test mode)."""
-
-    clip: Path
-    """The customer's camera."""
-    face: Path
-    """The photo enrolled as the customer's reference."""
-
-    async def ready_for_check(self, customer: Page) -> None:
-        """Return when the teller may press start (the clip shows the empty room)."""
-        await wait_for_start_window(customer)
-
-
-CAMERA_SERVER_ENV = {"test_mode": 1, "verification_seed": SEED, "verification_preload": 1}
-"""What the server needs for :class:`SeededClip` (a reacting camera needs none of it)."""
-
-pytestmark = [pytest.mark.browser, pytest.mark.server_env(**CAMERA_SERVER_ENV, service_hours="00:00-24:00")]
-
-
-@pytest.fixture(scope="module")
-def camera(tmp_path_factory: pytest.TempPathFactory) -> SeededClip:
-    """The customer's camera for these walks (swap this fixture and :data:`CAMERA_SERVER_ENV`)."""
-    rig = Cast(face_path("biden.jpg").parent, shared_analyzer()).rig("biden")
-    clip = write_genuine_clip(rig, tmp_path_factory.mktemp("phone-clips") / "customer.y4m")
-    return SeededClip(clip, face_path("biden.jpg"))
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.server_env(verification_preload=1, service_hours="00:00-24:00"),
+]
 
 
 def enroll(server: LiveServer, customer_id: str, face: Path) -> None:
@@ -210,14 +194,14 @@ async def test_each_moment_of_the_call_is_in_view_on_the_phone(
     live_server: LiveServer,
     launch_party: LaunchParty,
     camera_clips: CameraClips,
-    camera: SeededClip,
+    reacting_camera: StartCamera,
 ) -> None:
     person, business_steps, id_at_start = BUSINESSES[business]
     teller = await launch_party("teller", camera_clips.teller)
-    customer = await launch_party("customer", camera.clip)
+    customer = await launch_party("customer", await reacting_camera(LiveFace(FACE)))
     walk = Walk(business, customer, teller, live_server)
     phone, console = walk.phone, walk.console
-    await asyncio.to_thread(enroll, live_server, person.id, camera.face)
+    await asyncio.to_thread(enroll, live_server, person.id, face_path(f"{FACE}.jpg"))
 
     # The start page: the join form first, in Chinese.
     await phone.goto(f"{live_server.base_url}/customer/")
@@ -259,18 +243,18 @@ async def test_each_moment_of_the_call_is_in_view_on_the_phone(
     await expect(console.get_by_test_id("customer-profile")).to_have_attribute(
         "data-customer-id", person.id, timeout=WAIT_MS
     )
-    await camera.ready_for_check(phone)
-    await console.get_by_test_id("start-verification").click()
     prompt = phone.get_by_test_id("challenge-prompt")
-    await expect(prompt).to_have_attribute("data-action", re.compile(r"^\w+$"), timeout=VERDICT_MS)
-    await walk.check("check-prompt", ["challenge-prompt", "local-video", "hangup-button"])
     status = phone.get_by_test_id("verification-status")
-    await expect(status).to_have_attribute("data-status", "passed", timeout=VERDICT_MS)
+
+    async def prompted() -> None:
+        await expect(prompt).to_have_attribute("data-action", re.compile(r"^\w+$"), timeout=WAIT_MS)
+        await walk.check("check-prompt", ["challenge-prompt", "local-video", "hangup-button"])
+
+    outcomes = await run_identity_check(teller, when_asked=prompted)
+    assert outcomes[-1] == "pass", outcomes
+    await expect(status).to_have_attribute("data-status", "passed", timeout=WAIT_MS)
     await expect(status).to_be_visible()
     await walk.check("check-result", ["verification-status", "remote-video"])
-    await expect(console.get_by_test_id("verification-result")).to_have_attribute(
-        "data-outcome", "pass", timeout=WAIT_MS
-    )
 
     # The business, then its result and the end of the flow, each shown long enough to be read.
     result = await business_steps(walk)

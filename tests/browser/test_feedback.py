@@ -89,10 +89,13 @@ async def test_after_the_customer_hangs_up_the_phone_asks_for_the_rating_and_the
     assert_no_page_problems(customer, teller)
 
 
+@pytest.mark.server_env(resume_grace_seconds=0)
 async def test_after_a_lost_connection_the_rating_goes_over_a_new_one(
     live_server: LiveServer, launch_party: LaunchParty, camera_clips: CameraClips
 ) -> None:
-    """In English this time; the phone's connection to the server dies in the middle of the call."""
+    """In English this time; the phone's connection to the server dies in the middle of the call and,
+    with no grace period, the call ends: the page's attempt to resume is refused (tests/browser/
+    test_reconnect.py covers the call that comes back)."""
     sockets: list[tuple[WebSocketRoute, WebSocketRoute]] = []
 
     def through(route: WebSocketRoute) -> None:

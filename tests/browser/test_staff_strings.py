@@ -1,11 +1,13 @@
 """The staff consoles (teller, auditor) and the shared staff sign-in in Chinese and English.
 
-The string tables are read in Chromium from the real modules (``teller/strings.js``,
-``auditor/strings.js``, ``shared/staff-login.js``): every key must exist in both languages with the
-same placeholders, every key the pages' markup names must exist, and every code the server sends
-(businesses, teller states, end reasons, flow steps, wrap-up codes, card-review reasons) must have a
-label. The pages say their language in ``<html lang>``: Chinese by default, English with
-``?lang=en``. Screenshots of both consoles in both languages go to ``tests/artifacts/``.
+The string tables are read in Chromium from the real modules (``teller/strings.js``, which takes
+in ``teller/verification-strings.js``, ``auditor/strings.js``, ``shared/staff-login.js``): every key
+must exist in both languages with the same placeholders, every key the pages' markup names must
+exist, and every code the server sends (businesses, teller states, end reasons, flow steps, wrap-up
+codes, card-review reasons, and the identity check's actions, phases, try results, outcomes, match
+verdicts, verdict reasons and review reasons) must have a label. The pages say their language in
+``<html lang>``: Chinese by default, English with ``?lang=en``. Screenshots of both consoles in both
+languages go to ``tests/artifacts/``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 
 from signaling.messages import BUSINESSES, EndReason
 from signaling.states import TellerState
+from signaling.verification_messages import VerificationProgress
 from tests.browser.harness import CameraClips, LaunchParty, LiveServer, save_screenshot
 from tests.browser.steps import (
     WAIT_MS,
@@ -30,6 +33,12 @@ from tests.browser.steps import (
     sign_in_and_go_available,
 )
 from tests.browser.test_auditor import open_with_reason, search_until_found, sign_in_auditor
+from verification.attempt import Phase
+from verification.challenges import Action
+from verification.decision import Outcome, TryResult
+from verification.matching import MatchVerdict
+from verification.reasons import Reason
+from verification.review import ReviewReason
 from video_bank.core_banking import demo
 from video_bank.core_banking.models import CardReviewReason
 from video_bank.flows.steps import Disposition, Step
@@ -83,9 +92,26 @@ def label_keys() -> dict[str, set[str]]:
     teller |= {f"step.{step.value}" for step in Step}
     teller |= {f"wrapup_code.{code.value}" for code in Disposition}
     teller |= {f"review_reason.{reason.value}" for reason in CardReviewReason}
+    teller |= verification_label_keys()
     auditor = businesses | {f"outcome.{reason}" for reason in typing.get_args(EndReason)}
     auditor |= {f"verification.{v}" for v in ("pass", "review", "fail", "none")}
     return {"teller": teller, "auditor": auditor}
+
+
+def verification_label_keys() -> set[str]:
+    """Keys the teller's identity check needs for the codes the server sends it."""
+    statuses = typing.get_args(typing.get_type_hints(VerificationProgress)["status"])
+    return (
+        {f"verify.reason.{reason.value}" for reason in Reason}
+        | {f"verify.try.{result.value}" for result in TryResult}
+        | {f"verify.status.{status}" for status in statuses}
+        | {f"verify.action.{action.value}" for action in Action}
+        | {f"verify.phase.{phase.value}" for phase in Phase}
+        | {"verify.phase.paused"}
+        | {f"verify.outcome.{outcome.value}" for outcome in Outcome}
+        | {f"verify.verdict.{verdict.value}" for verdict in MatchVerdict}
+        | {f"review.{reason.value}" for reason in ReviewReason}
+    )
 
 
 async def test_every_staff_string_exists_in_both_languages_with_the_same_placeholders(

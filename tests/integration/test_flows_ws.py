@@ -99,8 +99,10 @@ async def open_flow(party: PartyFactory, business: str, *, field: bool = False) 
     await teller.expect("teller_state")
     customer = await (party("field", "field1") if field else party("customer"))
     await customer.send(type="join_queue", display_name="Wang Xiulan", business=business)
-    customer.session_id = (await customer.until("session_started"))["session_id"]
-    teller.session_id = (await teller.until("session_started"))["session_id"]
+    customer.started = await customer.until("session_started")
+    customer.session_id = customer.started["session_id"]
+    teller.started = await teller.until("session_started")
+    teller.session_id = teller.started["session_id"]
     consent = await flow_until(customer, "flow_message", "consent_request")
     assert set(consent["data"]) == {"recording", "biometric"}
     assert (await state_at(customer, "consent"))["expected"] == ["consent"]

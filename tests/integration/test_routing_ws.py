@@ -102,10 +102,27 @@ async def second_in_line(party: PartyFactory, name: str) -> tuple[Party, Party]:
     return ahead, customer
 
 
+async def texted_callback_token(client: TestClient, phone: str) -> str:
+    """The one-time token of the call-back link texted to ``phone`` (the only message in the outbox)."""
+    storage = client.app[appkeys.STORAGE]
+    messages = await storage.outbox()
+    for _ in range(200):  # the text goes out right after the teller is told; bounded wait for it
+        if messages:
+            break
+        await asyncio.sleep(0.05)
+        messages = await storage.outbox()
+    assert [(m.channel, m.recipient) for m in messages] == [("sms", phone)]
+    link = re.search(r"https?://\S+", messages[0].body)
+    assert link is not None
+    return parse_qs(urlsplit(link.group(0)).query)["callback"][0]
+
+
 async def test_a_callback_round_trip_through_the_outbox(client: TestClient, party: PartyFactory) -> None:
     ahead, customer = await second_in_line(party, "Wang Fang")
-    offer = await customer.until("callback_offer")  # nobody staffed, second in line: 2 x 135 s > 120 s
-    assert offer["estimated_wait_seconds"] == 270
+    # Nobody staffed, second in line: 2 x (135 s handling + 30 s wrap-up) > 120 s.
+    offer = await customer.until("callback_offer")
+    config = client.app[appkeys.SIGNALING].switchboard.router.config
+    assert offer["estimated_wait_seconds"] == 2 * (135 + config.wrap_up_seconds)
     assert offer["windows"][0]["kind"] == "soon"
     await customer.send(type="callback_request", phone="+8613912345678")
     booked = await customer.until("callback_booked")
@@ -118,16 +135,7 @@ async def test_a_callback_round_trip_through_the_outbox(client: TestClient, part
     assert (started["kind"], started["peer"]["display_name"]) == ("callback", "Wang Fang")
 
     storage = client.app[appkeys.STORAGE]
-    messages = await storage.outbox()
-    for _ in range(200):  # the text goes out right after the teller is told; bounded wait for it
-        if messages:
-            break
-        await asyncio.sleep(0.05)
-        messages = await storage.outbox()
-    assert [(m.channel, m.recipient) for m in messages] == [("sms", "+8613912345678")]
-    link = re.search(r"https?://\S+", messages[0].body)
-    assert link is not None
-    token = parse_qs(urlsplit(link.group(0)).query)["callback"][0]
+    token = await texted_callback_token(client, "+8613912345678")
     record = await storage.get_callback(booked["reservation_id"])
     assert record is not None and record.status == "calling"
 

@@ -5,7 +5,7 @@ hand): the pages must have a sentence in each language for each (web_client/shar
   error class, plus every code literal handed to the functions that refuse or fail — flow refusals
   (``turn.refuse``, ``Refusal``), core-banking rules (``_conflict``, ``_text``, ``_enum``,
   ``PinRuleError``…), ``ErrorMessage(...)``, ``CommandFailed(code=...)`` — and the verification
-  desk's refusal reasons (``_refuse``);
+  desk's refusal reasons (``_refuse``, ``ReviewRefused``);
 - flow messages: :data:`video_bank.flows.outputs.MESSAGE_CODES`, which every message is checked
   against when it is made.
 """
@@ -39,6 +39,7 @@ CODE_ARGUMENT = {
     "_text": 1,
     "_enum": 2,
     "_refuse": 1,
+    "ReviewRefused": 0,
 }
 """Function or class name → position of its code argument."""
 CODE_KEYWORDS = ("code",)

@@ -250,6 +250,8 @@ class Party:
         self.session_id: str | None = None
         self.started: dict[str, Any] | None = None
         """The ``session_started`` message of the current call (set by :func:`start_call`)."""
+        self.welcome: dict[str, Any] | None = None
+        """The ``welcome`` message (set by the ``party`` fixture)."""
         self._readers: list[asyncio.Task[None]] = []
         self.video_track: CounterVideoTrack | KeyframeOnRequestTrack | None = None
         self.reassembled: ReassembledFrames | None = None

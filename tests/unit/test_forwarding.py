@@ -354,3 +354,41 @@ def test_a_reader_that_could_not_use_a_frame_resumes_at_the_next_queued_keyframe
     assert reader.waiting_for_keyframe and source.requests == 1
     forwarder.push(delta(4), 0, 0.0)
     assert len(reader) == 0
+
+
+# --- a fresh media path: a new source for the same stream ------------------------------------------
+
+
+def test_a_new_source_continues_the_stream_after_the_gap_from_its_first_keyframe() -> None:
+    forwarder, old, clock = video_forwarder()
+    reader = forwarder.subscribe(maxsize=16)
+    forwarder.push(key(1), 90_000, received_at=10.0)
+    forwarder.push(delta(2), 93_000, received_at=10.033)
+    new = Source()
+    clock.now += 1  # past the request interval of the old source's requests
+    forwarder.replace_source(new.request_keyframe)
+    assert (new.requests, old.requests, forwarder.sources) == (1, 0, 2)  # a keyframe asked of the new one
+    # The new peer connection's sender counts from its own random origin; its first delta is useless.
+    forwarder.push(delta(3), 5_000, received_at=12.0)
+    forwarder.push(key(4), 8_000, received_at=12.033)
+    forwarder.push(delta(5), 11_000, received_at=12.066)
+    assert drain(reader) == [key(1), delta(2), key(4), delta(5)]
+
+
+def test_the_new_sources_timestamps_are_shifted_by_the_time_that_passed() -> None:
+    forwarder, _, _ = video_forwarder()
+    reader = forwarder.subscribe(maxsize=16)
+    forwarder.push(key(1), 4_000_000_000, received_at=10.0)
+    forwarder.replace_source(Source().request_keyframe)
+    forwarder.push(key(2), 77, received_at=12.5)  # 2.5 s later on the server clock
+    forwarder.push(delta(3), 77 + 3_000, received_at=12.533)
+    frames = [reader._items.popleft() for _ in range(3)]
+    assert [f.timestamp for f in frames] == [4_000_000_000, 4_000_000_000 + 225_000, 4_000_000_000 + 228_000]
+
+
+def test_without_a_source_keyframe_requests_go_nowhere() -> None:
+    forwarder, source, clock = video_forwarder()
+    forwarder.detach_source()
+    clock.now += 1
+    forwarder.request_keyframe()
+    assert source.requests == 0

@@ -8,6 +8,7 @@ from signaling import effects as fx
 from signaling.desks import DeskBoard, NoDesk, Sender, SessionInfo, SessionLink
 from signaling.flow_messages import FlowInputMessage
 from signaling.messages import ClientMessage, ErrorMessage, Hangup, JoinQueue, SessionStarted, WrapUpDone
+from signaling.session import Leg
 from signaling.verification_messages import VerificationStart, VerificationStop
 from tests.unit.test_switchboard import Harness, paired
 
@@ -103,6 +104,9 @@ class _Desk:
         pass
 
     async def session_opened(self, info: SessionInfo) -> None:
+        pass
+
+    async def party_joined(self, session_id: str, leg: Leg) -> None:
         pass
 
     async def handle(self, session_id: str, sender: Sender, message: ClientMessage) -> None:

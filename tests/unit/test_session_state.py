@@ -52,7 +52,13 @@ def test_legs_map_to_connections_and_strangers_are_refused() -> None:
 def test_the_transition_table_allows_only_what_each_state_needs() -> None:
     assert allowed(None, LinkState.NEW) == {"hello"}
     assert allowed(None, LinkState.AUTHENTICATING) == set()
-    assert allowed(Role.CUSTOMER, CustomerState.IDLE) == {"join_queue", "callback_cancel", "feedback"}
+    # resume: right after hello on a new socket, to take back a leg or a place in line.
+    assert allowed(Role.CUSTOMER, CustomerState.IDLE) == {
+        "join_queue",
+        "callback_cancel",
+        "feedback",
+        "resume",
+    }
     assert allowed(Role.CUSTOMER, CustomerState.WAITING) == {"leave_queue", "callback_request", "feedback"}
     customer_cobrowse = {"cobrowse_consent", "cobrowse_stop", "cobrowse_snapshot", "cobrowse_events"}
     assert allowed(Role.CUSTOMER, CustomerState.IN_CALL) == {
@@ -63,6 +69,7 @@ def test_the_transition_table_allows_only_what_each_state_needs() -> None:
         *customer_cobrowse,
     }
     assert allowed(Role.TELLER, TellerState.AVAILABLE) == {"set_state"}
+    assert allowed(Role.TELLER, TellerState.AWAY) == {"set_state", "resume"}
     assert allowed(Role.TELLER, TellerState.RESERVED) == {"offer_accept", "offer_reject"}
     # flow_input in wrap-up: only the wrap-up code of the call that just ended (the switchboard checks).
     assert allowed(Role.TELLER, TellerState.WRAP_UP) == {
@@ -79,6 +86,6 @@ def test_the_transition_table_allows_only_what_each_state_needs() -> None:
         "cobrowse_control",
     }
     verification = {"verification_start", "verification_stop", "verification_resolve"}
-    in_call = {"offer", "ice", "hangup", "flow_input", *verification, *teller_cobrowse}
+    in_call = {"resume", "offer", "ice", "hangup", "flow_input", *verification, *teller_cobrowse}
     assert allowed(Role.TELLER, TellerState.IN_CALL) == in_call
     assert allowed(Role.AUDITOR, TellerState.OFFLINE) == set()

@@ -44,10 +44,14 @@ ALL_SKILLS = tuple((business, 5) for business in BUSINESSES)
 class Harness:
     """A switchboard plus helpers that log in parties and collect what each connection was sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, resume_grace_seconds: float = 0.0) -> None:
         ids = (f"session-{n:04d}" for n in itertools.count(1))
         self.sb = Switchboard(
-            new_id=lambda: next(ids), ice_servers=[], routing=ROUTING, default_handle_seconds=100.0
+            new_id=lambda: next(ids),
+            ice_servers=[],
+            routing=ROUTING,
+            default_handle_seconds=100.0,
+            resume_grace_seconds=resume_grace_seconds,
         )
         self.now = 1_000.0
         self.effects: list[fx.Effect] = []
@@ -335,11 +339,13 @@ def test_a_teller_takes_the_next_waiting_customer_after_wrap_up(h: Harness) -> N
     assert h.last("t1", SessionStarted).peer["display_name"] == "Bo"
 
 
-def test_a_dead_teller_ends_the_call_for_the_customer_with_a_clear_reason(h: Harness) -> None:
+def test_a_dead_teller_ends_the_call_and_puts_the_customer_back_at_the_head_of_the_line(h: Harness) -> None:
     session_id = paired(h)
     h.run(h.sb.disconnect("t1", h.now))
-    assert h.last("c1", SessionEnded) == SessionEnded(session_id, "teller_lost")
-    assert h.sb.participant("c1").state is CustomerState.IDLE  # type: ignore[union-attr]
+    ended = h.last("c1", SessionEnded)
+    assert (ended.session_id, ended.reason, ended.requeued) == (session_id, "teller_lost", True)
+    assert h.sb.participant("c1").state is CustomerState.WAITING  # type: ignore[union-attr]
+    assert h.last("c1", QueueUpdate).position == 1
 
 
 def test_a_dead_waiting_customer_leaves_the_queue(h: Harness) -> None:

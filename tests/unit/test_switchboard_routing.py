@@ -244,9 +244,14 @@ def test_a_callback_round_trip_brings_the_customer_into_the_tellers_session(h: H
     assert calling.status == "calling" and calling.link_hash == token_hash(notify.link_token)
 
     h.run(h.sb.connect("back", h.now))
-    h.send("back", Hello(role="customer", callback_token=notify.link_token))
+    out = h.send("back", Hello(role="customer", callback_token=notify.link_token))
     joined: SessionStarted = h.last("back", SessionStarted)
     assert (joined.session_id, joined.kind) == (started.session_id, "callback")
+    # The desks catch the customer up (the flow's consent request) after the customer knows the session.
+    told = next(i for i, e in enumerate(out) if isinstance(e, fx.Send) and e.message is joined)
+    assert [(i > told, e) for i, e in enumerate(out) if isinstance(e, fx.PartyJoined)] == [
+        (True, fx.PartyJoined(started.session_id, "customer"))
+    ]
     assert [u.status for u in h.of_type(fx.UpdateCallback)] == ["calling", "answered"]
 
     h.run(h.sb.connect("again", h.now))

@@ -68,11 +68,16 @@ class Link:
 
 class Desk:
     def __init__(
-        self, source: Any = None, policy: VerificationPolicy | None = None, expected_fps: Any = None
+        self,
+        source: Any = None,
+        policy: VerificationPolicy | None = None,
+        expected_fps: Any = None,
+        busy_retry_after: Any = None,
+        analyser: Any = None,
     ) -> None:
         self.clock = Clock()
         self.verifier = Verifier(
-            analyser=Instant(),
+            analyser=analyser or Instant(),
             references=None,
             lockout=Lockout(LockoutPolicy(max_failures=2), self.clock),
             nonces=NonceBook(self.clock),
@@ -85,6 +90,7 @@ class Desk:
             has_reference=lambda customer_id: customer_id != "no-ref",
             ready=_ready,
             expected_fps=expected_fps,
+            busy_retry_after=busy_retry_after,
         )
         self.desk.bind(self.link)
         self.decisions: list[tuple[str, str, Decision]] = []
@@ -230,6 +236,33 @@ async def test_an_attempt_whose_video_stalls_is_ended_by_the_servers_clock(
     assert decision.outcome is Outcome.FAIL and decision.reasons[0] is Reason.ABORTED
 
 
+async def test_an_attempt_whose_analysis_cannot_keep_up_with_flowing_video_ends_busy_not_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The customer's video keeps coming but the server analyses nothing in time: not their fault."""
+    stuck = asyncio.Event()
+
+    class Stuck:
+        async def analyse(self, request: Any) -> Any:
+            stuck.set()
+            await asyncio.Event().wait()
+
+    async def flowing(session_id: str) -> AsyncIterator[Any]:
+        async for item in frames(1):
+            while True:
+                yield item
+                await asyncio.sleep(0.005)  # a camera's frame interval, not a synchronisation
+
+    monkeypatch.setattr(verification_desk, "STALL_GRACE_SECONDS", 0.5)
+    policy = VerificationPolicy(max_quality_seconds=0.05, max_seconds=0.1, pace=PacePolicy(max_pause=0.05))
+    d = Desk(flowing, policy, analyser=Stuck())
+    await d.open()
+    await d.start()
+    decision = await d.decided()
+    assert stuck.is_set()
+    assert decision.outcome is Outcome.BUSY and decision.reasons[0] is Reason.BUSY, decision.reasons
+
+
 def test_challenges_are_unpredictable_unless_test_mode_fixes_the_seed(tmp_path: Path) -> None:
     from video_bank.config import Settings
     from video_bank.verification_setup import challenge_rng
@@ -246,10 +279,11 @@ async def test_a_check_the_busy_server_could_not_serve_is_refused_busy_before_it
         rates.append(running)
         return 2.5  # below the policy's admit_fps
 
-    d = Desk(expected_fps=expected)
+    d = Desk(expected_fps=expected, busy_retry_after=lambda: 12.345)
     await d.open()
     await d.start()
     [refused] = d.link.to("teller", "verification_refused")
     assert refused["reason"] == "busy"
+    assert refused["retry_after"] == 12.3  # when the console may offer the start again
     assert not d.link.to("customer") and not d.desk.running(SESSION)
     assert rates == [0]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from verification.analysis import AnalysisRequest, FrameInput
-from verification.pool import AnalysisPool
+from verification.pool import ESTIMATE_SECONDS, AnalysisPool
 
 
 class Gated(AnalysisPool):
@@ -86,5 +86,9 @@ def test_the_expected_rate_falls_with_slow_analyses_and_more_running_checks() ->
             pool._measure(0.4)  # a loaded machine
         fps = pool.expected_fps(0)
         assert fps is not None and fps < 3.0
+        left = pool.estimate_lapses_in()
+        assert left is not None and 0 < left <= ESTIMATE_SECONDS  # a busy answer says when to ask again
+        pool._measured_at -= ESTIMATE_SECONDS  # the measurement grows old
+        assert pool.estimate_lapses_in() is None and pool.expected_fps(0) is None
     finally:
         pool.close()

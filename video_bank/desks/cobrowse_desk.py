@@ -25,6 +25,7 @@ from signaling.desks import Sender, SessionInfo, SessionLink
 from signaling.errors import InvalidMessage, NotAllowed, RateLimited
 from signaling.messages import ClientMessage
 from signaling.rate_limits import Rate, TokenBucket
+from signaling.session import Leg
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ class CobrowseDesk:
         self._sessions[info.session_id] = CobrowseSession(info.session_id)
         self._budgets[info.session_id] = TokenBucket.full(self._rate, self.link.now())
 
+    async def party_joined(self, session_id: str, leg: Leg) -> None:
+        """Nothing to catch up: co-browsing is asked for once both parties are in the call."""
+
     async def handle(self, session_id: str, sender: Sender, message: ClientMessage) -> None:
         if not isinstance(message, COBROWSE_CLIENT):
             raise NotAllowed(f"{message.TYPE} is not a co-browse message")  # pragma: no cover
@@ -66,6 +70,15 @@ class CobrowseDesk:
                     message.TYPE,
                 )
         await self._carry_out(session_id, session.handle(sender.leg, message))
+
+    async def leg_lost(self, session_id: str, leg: Leg, at: float) -> None:
+        """Consent and sharing stay as they are while the party reconnects."""
+
+    async def leg_resumed(self, session_id: str, leg: Leg, at: float) -> None:
+        """The party's page starts afresh: tell it where co-browsing stands (the same consent as before)."""
+        session = self._sessions.get(session_id)
+        if session is not None:
+            await self._carry_out(session_id, session.state_for(leg))
 
     async def session_closed(self, session_id: str, reason: str, at: float) -> None:
         self._budgets.pop(session_id, None)

@@ -12,6 +12,11 @@ flow identifies the customer, the verification desk is told who must be verified
 decides, the decision is fed to the flow as a ``system`` input; when the flow relies on a passing
 (or accepted) decision, the decision is consumed, once.
 
+A party that is not connected when the flow speaks to it — a call-back's customer, who follows the
+texted link after the teller opened the session — is sent what it missed when it joins
+(``party_joined``): the flow's messages to it in order (the consent request first), then the flow's
+state as it is now.
+
 The flow's log goes to the session's event log and record timeline through the signaling service;
 each committed core-banking change reaches both from the session log (``video_bank.session_log``),
 in the change's own transaction.
@@ -25,8 +30,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from signaling.desks import Sender, SessionInfo, SessionLink
@@ -120,6 +126,11 @@ class _EventLog:
         await self._link.log(at, kind, session_id, actor, data)
 
 
+MISSED_LIMIT = 32
+"""Flow messages kept for a party that is not connected (the latest; a flow waits for the customer's
+consent before it says much more)."""
+
+
 @dataclass(slots=True)
 class _Session:
     info: SessionInfo
@@ -128,6 +139,12 @@ class _Session:
     """Customer id told to the verification desk."""
     decision: Decision | None = None
     """The last decision fed to the flow, until consumed."""
+    missed: dict[Leg, deque[FlowMessage]] = field(default_factory=dict)
+    """Flow messages to a party that was not connected, until it joins."""
+    state: FlowReport | None = None
+    """The report whose state the parties were last sent (sent again to a party that resumes)."""
+    shown: dict[Leg, tuple[FlowMessage, ...]] = field(default_factory=dict)
+    """The last flow messages each party was sent: a step it may still have to confirm."""
 
 
 class FlowDesk:
@@ -209,6 +226,15 @@ class FlowDesk:
             return
         self._deliver(session, report)
 
+    async def party_joined(self, session_id: str, leg: Leg) -> None:
+        session = self._sessions.get(session_id)
+        if session is None:
+            return
+        for message in session.missed.pop(leg, ()):
+            self.link.send(session_id, leg, message)
+        if session.state is not None:
+            self._send_state(session, session.state, (leg,))
+
     async def handle(self, session_id: str, sender: Sender, message: ClientMessage) -> None:
         if not isinstance(message, FlowInputMessage):
             raise NotAllowed(f"{message.TYPE} is not a flow message", message.TYPE)
@@ -249,6 +275,20 @@ class FlowDesk:
         self._deliver(session, report)  # reaches the teller only: the customer has left
         if self._awaits_wrap_up(session):
             self._wrapping[session_id] = session
+
+    async def leg_lost(self, session_id: str, leg: Leg, at: float) -> None:
+        """Nothing to stop: the flow waits for the party (a committed action stays committed)."""
+
+    async def leg_resumed(self, session_id: str, leg: Leg, at: float) -> None:
+        """The party's page starts afresh: send it the step it was shown and the flow's state again,
+        so that a step not yet confirmed is shown again."""
+        session = self._sessions.get(session_id)
+        if session is None or session.state is None:
+            return
+        session.missed.pop(leg, None)  # what it missed while away: its last step, below, says it
+        for message in session.shown.get(leg, ()):
+            self.link.send(session_id, leg, message)
+        self._send_state(session, session.state, (leg,))
 
     @staticmethod
     def _awaits_wrap_up(session: _Session) -> bool:
@@ -297,6 +337,27 @@ class FlowDesk:
 
     # --- internals -------------------------------------------------------------------------------
 
+    def _send_state(self, session: _Session, report: FlowReport, legs: tuple[Leg, ...]) -> None:
+        """The flow's state after ``report`` to the parties on ``legs``, each with the inputs it may send."""
+        state = state_payload(report)
+        flow = session.executor.flow
+        sides: dict[Leg, Actor] = {"customer": flow.customer_side, "teller": Actor.TELLER}
+        for leg in legs:
+            expected = sorted({e["input"] for e in state["expected"] if e["role"] == sides[leg].value})
+            self.link.send(
+                session.info.session_id,
+                leg,
+                FlowState(
+                    session.info.session_id,
+                    flow.business,
+                    state["status"],
+                    state["steps"],
+                    expected,
+                    step=state["step"],
+                    outcome=state["outcome"],
+                ),
+            )
+
     async def _submit(self, session: _Session, event: FlowInput, leg: Leg) -> FlowReport | None:
         """Hand ``event`` to the flow and send what it produced; ``None`` after a storage failure
         (the sender on ``leg`` is told ``server_error``)."""
@@ -319,29 +380,18 @@ class FlowDesk:
     def _deliver(self, session: _Session, report: FlowReport) -> None:
         """Send the report's messages and the flow's state; keep verification in step with the flow."""
         link, session_id = self.link, session.info.session_id
+        sent: dict[Leg, list[FlowMessage]] = {}
         for message in report.messages:
             leg: Leg = "customer" if message.to is Audience.CUSTOMER else "teller"
-            link.send(
-                session_id, leg, FlowMessage(session_id, message.code, message.text, dict(message.data))
-            )
+            wire = FlowMessage(session_id, message.code, message.text, dict(message.data))
+            sent.setdefault(leg, []).append(wire)
+            if not link.send(session_id, leg, wire):
+                session.missed.setdefault(leg, deque(maxlen=MISSED_LIMIT)).append(wire)
+        for leg, messages in sent.items():
+            session.shown[leg] = tuple(messages)
         if report.refusal is None or report.messages:
-            state = state_payload(report)
-            flow = session.executor.flow
-            for leg, actor in (("customer", flow.customer_side), ("teller", Actor.TELLER)):
-                expected = sorted({e["input"] for e in state["expected"] if e["role"] == actor.value})
-                link.send(
-                    session_id,
-                    leg,
-                    FlowState(
-                        session_id,
-                        flow.business,
-                        state["status"],
-                        state["steps"],
-                        expected,
-                        step=state["step"],
-                        outcome=state["outcome"],
-                    ),
-                )
+            session.state = report
+            self._send_state(session, report, ("customer", "teller"))
         facts = session.executor.flow.facts
         if facts.profile is not None and session.identified is None:
             session.identified = facts.profile.customer.id

@@ -23,6 +23,7 @@ from signaling.desks import Sender, SessionInfo, SessionLink
 from signaling.errors import InvalidMessage, NotAllowed, PeerError
 from signaling.identity import Identity, SignInThrottled
 from signaling.messages import ClientMessage
+from signaling.session import Leg
 from signaling.verification_messages import (
     VerificationGuidance,
     VerificationPhase,
@@ -114,12 +115,14 @@ class VerificationDesk:
         has_reference: Callable[[str], bool],
         ready: Callable[[], Awaitable[object]],
         expected_fps: Callable[[int], float | None] | None = None,
+        busy_retry_after: Callable[[], float | None] | None = None,
         reference_photo: Callable[[str], bytes] | None = None,
         check_staff: StaffCheck | None = None,
         four_eyes: bool = False,
     ) -> None:
         self._verifier = verifier
         self._expected_fps = expected_fps
+        self._busy_retry_after = busy_retry_after
         self._reference_photo = reference_photo
         self._check_staff = check_staff
         self.four_eyes = four_eyes
@@ -167,6 +170,9 @@ class VerificationDesk:
     async def session_opened(self, info: SessionInfo) -> None:
         self._cases[info.session_id] = _Case(info)
 
+    async def party_joined(self, session_id: str, leg: Leg) -> None:
+        """Nothing to catch up: an identity check starts only once the customer is in the call."""
+
     async def handle(self, session_id: str, sender: Sender, message: ClientMessage) -> None:
         case = self._cases.get(session_id)
         if case is None:  # the switchboard knows the session, so it opened a moment ago or is closing
@@ -179,6 +185,21 @@ class VerificationDesk:
             await self._resolve(case, sender, message)
         else:  # pragma: no cover - the board routes only our types here
             raise NotAllowed(f"{message.TYPE} is not a verification message")
+
+    async def leg_lost(self, session_id: str, leg: Leg, at: float) -> None:
+        """A party's connection is lost: a running attempt is broken off as ``interrupted`` (no verdict,
+        not counted towards the lockout). An identification is never stitched from two halves: when
+        the party is back the teller starts a new, complete one."""
+        case = self._cases.get(session_id)
+        if case is None or not (case.starting or case.handle is not None):
+            return
+        case.stop_requested = True  # one still being set up does not start
+        if case.handle is not None:
+            case.handle.stop(Reason.INTERRUPTED)
+        self._log(at, "verification_interrupted", session_id, None, {"leg": leg, "attempt": case.nonce})
+
+    async def leg_resumed(self, session_id: str, leg: Leg, at: float) -> None:
+        """Nothing to re-send: an interrupted attempt has already decided."""
 
     async def session_closed(self, session_id: str, reason: str, at: float) -> None:
         case = self._cases.pop(session_id, None)
@@ -237,10 +258,12 @@ class VerificationDesk:
         running = sum(1 for c in self._cases.values() if c.starting or c.handle is not None)
         fps = self._expected_fps(running) if self._expected_fps is not None else None
         if fps is not None and fps < self._verifier.policy.pace.admit_fps:
+            retry = self._busy_retry_after() if self._busy_retry_after is not None else None
             await self._refuse(
                 case,
                 "busy",
-                "The server is too busy to run an identity check now; please start it again in a minute.",
+                "The server is too busy to run an identity check now; please start it again in a moment.",
+                retry_after=None if retry is None else round(retry, 1),
             )
             return
         case.starting = True
@@ -320,8 +343,13 @@ class VerificationDesk:
         try:
             return await asyncio.wait_for(asyncio.shield(handle.decision), limit)
         except TimeoutError:
-            # Paused for lack of analysed frames: the server was too slow, not the customer.
-            handle.stop(Reason.BUSY if handle.attempt.paused else Reason.ABORTED)
+            # The attempt's clock runs on analysed frames. Paused for lack of them, or past the limit
+            # while the customer's video still flows: the server was too slow to decide, not the
+            # customer (``busy``). Only a stream that stopped is an aborted attempt.
+            arrival = handle.runner.stats.last_arrival
+            now = asyncio.get_running_loop().time()
+            flowing = arrival is not None and now - arrival < STALL_GRACE_SECONDS
+            handle.stop(Reason.BUSY if handle.attempt.paused or flowing else Reason.ABORTED)
             return await handle.decision
 
     async def _decided(
@@ -601,10 +629,18 @@ class VerificationDesk:
             raise RuntimeError("the verification desk is not bound to a signaling service")
         return self._link
 
-    async def _refuse(self, case: _Case, reason: str, text: str, until: float | None = None) -> None:
+    async def _refuse(
+        self,
+        case: _Case,
+        reason: str,
+        text: str,
+        until: float | None = None,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
         link = self._require_link()
         session_id = case.info.session_id
-        link.send(session_id, "teller", VerificationRefused(session_id, reason, text, until))
+        link.send(session_id, "teller", VerificationRefused(session_id, reason, text, until, retry_after))
         self._log(link.now(), "verification_refused", session_id, None, {"reason": reason})
         await self.flush()
 

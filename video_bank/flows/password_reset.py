@@ -1,6 +1,6 @@
 """Debit account password reset (密码重置): the teller confirms the account; the customer sets the
 new 6-digit password on their phone, twice; a locked account is unlocked. The password reaches only
-the executor, which stores its salted hash."""
+the executor, which stores its salted hash. The steps are :mod:`video_bank.flows.new_secret`'s."""
 
 from __future__ import annotations
 
@@ -8,16 +8,17 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from signaling.messages import Business
-from video_bank.core_banking.errors import ConflictError, PinRuleError
-from video_bank.core_banking.models import AccountStatus, CustomerProfile, DebitAccount, check_new_secret
+from video_bank.core_banking.models import AccountStatus, CustomerProfile, DebitAccount, Secret
 from video_bank.flows.commands import Command, ResetPassword
-from video_bank.flows.inputs import AccountConfirmed, CommandCompleted, FlowInput, SecretEntered
-from video_bank.flows.machine import BusinessSteps, Party, ResultInput, Route, Turn
-from video_bank.flows.outputs import Audience
-from video_bank.flows.steps import Disposition, FlowStatus, Step
+from video_bank.flows.inputs import AccountConfirmed, FlowInput
+from video_bank.flows.new_secret import NewSecretSteps, SecretNouns
+from video_bank.flows.steps import Disposition, Step
+
+USABLE = (AccountStatus.ACTIVE, AccountStatus.LOCKED)
+"""Accounts whose password may be reset (a locked one is unlocked by it)."""
 
 
-class PasswordResetSteps(BusinessSteps):
+class PasswordResetSteps(NewSecretSteps[DebitAccount]):
     """confirm_account (teller) → set_password (customer)."""
 
     business: ClassVar[Business] = "password_reset"
@@ -26,78 +27,31 @@ class PasswordResetSteps(BusinessSteps):
         "You can reset your password at any of our branches: bring your resident ID card and your bank card."
     )
     completed_outcomes: ClassVar[Mapping[str, Disposition]] = {"password_reset": Disposition.RESOLVED}
+    nouns: ClassVar[SecretNouns] = SecretNouns(
+        product="account",
+        entered="password",
+        confirm="Confirm with the customer which account's password to reset.",
+        wait="The teller is checking your account.",
+        enter="Choose a new 6-digit password for account {number} and enter it twice.",
+        waiting="The customer is setting the password on their phone.",
+        rejected="The password was refused; the customer is told why.",
+        outcome="password_reset",
+        done_customer="Your new password is set.",
+        done_teller="The password is reset.",
+    )
+    confirmed_input: ClassVar[type[FlowInput]] = AccountConfirmed
+    confirm_step: ClassVar[Step] = Step.CONFIRM_ACCOUNT
+    secret_step: ClassVar[Step] = Step.SET_PASSWORD
+    commits: ClassVar[type[Command]] = ResetPassword
 
-    def __init__(self) -> None:
-        self.account: DebitAccount | None = None
-        """The account the teller confirmed."""
+    def choices(self, profile: CustomerProfile) -> list[dict[str, Any]]:
+        return [a.masked() for a in profile.accounts if a.status in USABLE]
 
-    def routes(self) -> Mapping[type[FlowInput], Route]:
-        return {
-            AccountConfirmed: Route(Step.CONFIRM_ACCOUNT, frozenset({Party.TELLER}), self._on_account),
-            SecretEntered: Route(Step.SET_PASSWORD, frozenset({Party.CUSTOMER_SIDE}), self._on_password),
-        }
+    def find(self, profile: CustomerProfile, product_id: str) -> DebitAccount | None:
+        return profile.account(product_id)
 
-    def profile_details(self, profile: CustomerProfile) -> dict[str, Any]:
-        masked = profile.masked()
-        return {"customer": masked["customer"], "accounts": masked["accounts"]}
+    def check(self, product: DebitAccount) -> None:
+        product.check_resettable()
 
-    def begin(self, turn: Turn) -> None:
-        usable = (AccountStatus.ACTIVE, AccountStatus.LOCKED)
-        accounts = [a.masked() for a in turn.profile.accounts if a.status in usable]
-        turn.say(
-            Audience.TELLER,
-            "confirm_account",
-            "Confirm with the customer which account's password to reset.",
-            accounts=accounts,
-        )
-        turn.say(Audience.CUSTOMER, "wait_for_teller", "The teller is checking your account.")
-
-    def _on_account(self, turn: Turn, event: AccountConfirmed) -> None:
-        account = turn.profile.account(event.account_id)
-        if account is None:
-            turn.refuse("unknown_account", "this customer has no account with this id")
-            return
-        try:
-            account.check_resettable()
-        except ConflictError as error:
-            turn.refuse(error.code, error.message)
-            return
-        self.account = account
-        turn.complete(Step.CONFIRM_ACCOUNT)
-        turn.log("flow_account_confirmed", account_id=account.id, account=account.masked_number)
-        turn.say(
-            Audience.CUSTOMER,
-            "enter_password",
-            f"Choose a new 6-digit password for account {account.masked_number} and enter it twice.",
-            account=account.masked_number,
-        )
-        turn.say(
-            Audience.TELLER, "waiting_for_password", "The customer is setting the password on their phone."
-        )
-
-    def _on_password(self, turn: Turn, event: SecretEntered) -> None:
-        assert self.account is not None  # the gate requires confirm_account
-        try:
-            check_new_secret(event.secret, event.confirmation, turn.profile.customer.resident_id)
-        except PinRuleError as error:
-            turn.refuse(error.code, error.message)
-            turn.say(
-                Audience.TELLER,
-                "pin_rejected",
-                "The password was refused; the customer is told why.",
-                rule=error.code,
-            )
-            return
-        turn.issue(ResetPassword(account_id=self.account.id, password=event.secret))
-
-    def on_result(self, turn: Turn, command: Command, result: ResultInput) -> None:
-        if not isinstance(command, ResetPassword) or not isinstance(result, CommandCompleted):
-            BusinessSteps.on_result(self, turn, command, result)
-            return
-        assert self.account is not None
-        turn.complete(Step.SET_PASSWORD)
-        turn.say(Audience.CUSTOMER, "password_reset", "Your new password is set.")
-        turn.say(
-            Audience.TELLER, "password_reset", "The password is reset.", account=self.account.masked_number
-        )
-        turn.finish(FlowStatus.COMPLETED, "password_reset", account_id=self.account.id)
+    def command(self, product: DebitAccount, secret: Secret) -> Command:
+        return ResetPassword(account_id=product.id, password=secret)

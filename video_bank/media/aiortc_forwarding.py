@@ -128,9 +128,17 @@ class ReceiverTap:
 
 
 def tap_receiver(
-    receiver: RTCRtpReceiver, kind: Kind, forwarder: Forwarder, clock: Callable[[], float] = time.monotonic
+    receiver: RTCRtpReceiver,
+    kind: Kind,
+    forwarder: Forwarder,
+    clock: Callable[[], float] = time.monotonic,
+    *,
+    replace: bool = False,
 ) -> ReceiverTap:
-    """Send ``receiver``'s encoded frames to ``forwarder`` instead of its decoder (before it starts)."""
+    """Send ``receiver``'s encoded frames to ``forwarder`` instead of its decoder (before it starts).
+
+    ``replace``: the forwarder had a source on an earlier peer connection of the same leg, which
+    this receiver takes over (:meth:`~video_bank.media.forwarding.Forwarder.replace_source`)."""
     buffer = getattr(receiver, _JITTER_BUFFER, None)
     if not isinstance(buffer, JitterBuffer):
         raise AiortcInternalsError(
@@ -139,7 +147,10 @@ def tap_receiver(
         )
     tap = ReceiverTap(receiver, kind, buffer, forwarder, clock)
     setattr(receiver, _JITTER_BUFFER, tap)
-    forwarder.set_source(tap.request_keyframe)
+    if replace:
+        forwarder.replace_source(tap.request_keyframe)
+    else:
+        forwarder.set_source(tap.request_keyframe)
     return tap
 
 

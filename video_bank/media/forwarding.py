@@ -320,11 +320,19 @@ class Forwarder:
         """Times the source reported lost data."""
         self.keyframe_requests = 0
         """Keyframe requests passed to the source (after rate limiting)."""
+        self.sources = 0
+        """Sources connected so far (more than one: the leg came back with a new peer connection)."""
         self._subscriptions: set[EncodedSubscription] = set()
         self._request_upstream: Callable[[], None] | None = None
         self._limiter = KeyframeRequestLimiter(request_interval)
         self._clock = clock
         self._ended = False
+        self._offset = 0
+        """Added to the source's timestamps so that they continue those of an earlier source."""
+        self._last: tuple[int, float] | None = None
+        """(timestamp, received_at) of the last frame handed on."""
+        self._rebase = False
+        """The next frame is the first of a new source: choose :attr:`_offset` for it."""
 
     @property
     def subscribers(self) -> int:
@@ -341,6 +349,25 @@ class Forwarder:
         if self._request_upstream is not None:
             raise RuntimeError(f"{self.kind} forwarder already has a source")
         self._request_upstream = request_keyframe
+        self.sources += 1
+
+    def replace_source(self, request_keyframe: Callable[[], None]) -> None:
+        """A new peer connection of the same leg sends this stream from now on (a fresh media path).
+
+        The subscriptions stay: every one waits for the new source's first keyframe (which is asked
+        for at once), and the new source's timestamps are shifted to continue the old ones after the
+        time that passed, so that readers (the other leg's sender, the recording) see one stream with
+        a gap rather than a jump back in time."""
+        if self._ended:
+            return
+        self._request_upstream = request_keyframe
+        self.sources += 1
+        self._rebase = self._last is not None
+        self.lose()
+
+    def detach_source(self) -> None:
+        """The source's peer connection is gone: keyframe requests go nowhere until a new one comes."""
+        self._request_upstream = None
 
     def subscribe(self, maxsize: int) -> EncodedSubscription:
         """A new subscription; its first frame will be a keyframe."""
@@ -360,6 +387,13 @@ class Forwarder:
         if self._ended or not data:
             return
         keyframe = self.kind == "audio" or vp8_is_keyframe(data)
+        if self._rebase and self._last is not None:
+            last_timestamp, last_at = self._last
+            elapsed = max(1, round((received_at - last_at) * CLOCK_RATES[self.kind]))
+            self._offset = last_timestamp + elapsed - timestamp
+            self._rebase = False
+        timestamp += self._offset
+        self._last = (timestamp, received_at)
         frame = EncodedFrame(data, self.codec, timestamp, keyframe, received_at)
         self.frames += 1
         if keyframe:

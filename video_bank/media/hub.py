@@ -239,11 +239,17 @@ class MediaHub:
         return session
 
     async def negotiate(self, session_id: str, leg: Leg, sdp: str) -> str:
-        """Answer a leg's offer: receive its audio/video, send it the other leg's."""
+        """Answer a leg's offer: receive its audio/video, send it the other leg's.
+
+        A leg that offers again (it came back after a lost connection, or its peer connection failed)
+        gets a fresh media path: its old peer connection is closed and a new one takes over the leg's
+        streams, so that the other leg, recording and verification keep reading the same forwarders
+        (aiortc has no ICE restart)."""
         session = self._session(session_id)
         media = session.legs[leg]
         if media.pc is not None:
-            raise MediaError("this side has already negotiated; renegotiation is not supported")
+            logger.info("session %s: the %s leg negotiates a new peer connection", session_id, leg)
+            await self._drop_pc(media)
         pc = RTCPeerConnection(configuration=self._ice.for_hub(leg_id(session_id, leg), self._clock()))
         media.pc = pc
         self._watch(session, leg, pc)
@@ -274,12 +280,28 @@ class MediaHub:
                 self._listener(session.id, leg, "failed")
         return answer
 
+    async def _drop_pc(self, media: _LegMedia) -> None:
+        """Close a leg's peer connection, its relay tracks and taps; its streams stay for the next one."""
+        pc, media.pc = media.pc, None
+        for track in media.outbound:
+            track.stop()
+        media.outbound.clear()
+        for tap in media.taps:
+            tap.close()
+        media.taps.clear()
+        for stream in media.streams.values():
+            stream.forwarder.detach_source()
+        if pc is not None:
+            await pc.close()
+            pc.remove_all_listeners()
+
     def _connect(self, transceiver: RTCRtpTransceiver, media: _LegMedia, other: _LegMedia) -> None:
         """Receive this leg's stream of the transceiver's kind and send it the other leg's."""
         kind: Kind = "audio" if transceiver.kind == "audio" else "video"
         inbound = media.streams[kind]
         if self._forwarding:
-            media.taps.append(tap_receiver(transceiver.receiver, kind, inbound.forwarder))
+            replace = inbound.forwarder.sources > 0  # an earlier peer connection of this leg sent it
+            media.taps.append(tap_receiver(transceiver.receiver, kind, inbound.forwarder, replace=replace))
         elif transceiver.receiver.track is not None:
             inbound.decoded.attach(transceiver.receiver.track)
         media.outbound.append(self._send(transceiver, other.streams[kind]))
@@ -368,8 +390,8 @@ class MediaHub:
         @pc.on("connectionstatechange")
         def on_state() -> None:
             state = pc.connectionState
-            if session.closed or self._listener is None:
-                return
+            if session.closed or self._listener is None or session.legs[leg].pc is not pc:
+                return  # over, or a peer connection a newer one of the same leg replaced
             if state == "connected":
                 self._listener(session.id, leg, "connected")
             elif state == "failed":

@@ -125,6 +125,11 @@ export class ElderlyMode {
       this.say(t('call.started', {name: message.peer.display_name}));
     });
     client.on('session_ended', () => this.say(t('call.ended')));
+    client.on('leg_state', (message) => {
+      if (message.leg === 'teller') {
+        this.say(t(message.state === 'lost' ? 'status.teller_reconnecting' : 'call.resumed'));
+      }
+    });
     client.on('callback_offer', (message) => {
       this.say(t('callback.eta', {wait: waitText(message.estimated_wait_seconds)}));
     });

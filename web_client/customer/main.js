@@ -9,7 +9,13 @@
  * and the self-view always in view, the step in a sheet, never below the fold), `after` (why the
  * call ended and the rating, then the join form again).
  *
- * State (`call-status[data-state]`): idle → waiting → in-call → ended; `ended` behaves like `idle`
+ * Resume (shared/resume.js): when the connection drops in a call or in line the page shows
+ * `reconnecting`, closes its peer connection, opens a new socket with backoff and sends `resume`
+ * with its latest token; the server puts it back in the same call (a new peer connection is made)
+ * or at the same place in line. `reconnecting` is also shown while the teller's connection is lost.
+ *
+ * State (`call-status[data-state]`): idle → waiting → in-call → ended (and `reconnecting` from
+ * waiting or in-call, back to either); `ended` behaves like `idle`
  * (the customer may join again) but keeps the reason on screen. The server decides: a join becomes
  * `waiting` only when the first `queue_update` arrives, and a refusal is shown in `join-error`
  * (`data-code` = the server's error code, the text in the page language from that code).
@@ -25,10 +31,11 @@ import {QueueView} from '/customer/queue-view.js';
 import {RatingCard} from '/customer/rating-card.js';
 import {serviceHours} from '/customer/service-hours.js';
 import {strings} from '/customer/strings.js';
-import {LocalCamera, startCall} from '/shared/call.js';
+import {LocalCamera, holdResolutionDuringChecks, startCall} from '/shared/call.js';
 import {byId, byTestId, setNotice} from '/shared/dom.js';
 import {closeReasonText, errorText} from '/shared/error-texts.js';
-import {SignalingClient, SignalingError} from '/shared/signaling.js';
+import {Reconnector, ResumeTokens, sendResume} from '/shared/resume.js';
+import {CloseCode, SignalingClient, SignalingError} from '/shared/signaling.js';
 import {countFrames, offerSoundButton} from '/shared/video.js';
 
 /** @typedef {import('/shared/signaling.js').Hello} Hello */
@@ -39,7 +46,8 @@ import {countFrames, offerSoundButton} from '/shared/video.js';
 /** @typedef {import('/shared/rtc.js').HubCall} HubCall */
 /** @typedef {import('/customer/callback-booking.js').Booking} Booking */
 /** @typedef {import('/customer/rating-card.js').FeedbackFields} FeedbackFields */
-/** @typedef {'idle'|'waiting'|'in-call'|'ended'} CustomerState */
+/** @typedef {import('/shared/signaling.js').SessionResumedMessage} SessionResumedMessage */
+/** @typedef {'idle'|'waiting'|'in-call'|'reconnecting'|'ended'} CustomerState */
 
 const t = strings.t.bind(strings);
 const lang = strings.lang;
@@ -107,7 +115,26 @@ const page = {
   call: null,
   /** @type {ReturnType<typeof setTimeout>|undefined} */
   hangupTimer: undefined,
+  /** @type {{servers: RTCIceServer[], policy: RTCIceTransportPolicy|undefined}} this call's ICE configuration */
+  ice: {servers: [], policy: undefined},
+  /** @type {string} the teller's name in the current call */
+  tellerName: '',
+  /** @type {'in-call'|'waiting'|null} what this page is taking back while reconnecting */
+  resuming: null,
+  /** The tab is being left or reloaded. */
+  unloading: false,
 };
+
+/** The latest resume tokens of this tab (they survive a reload). */
+const tokens = new ResumeTokens('video_bank.customer.resume');
+const reconnector = new Reconnector({
+  attempt: attemptResume,
+  finished: (result) => {
+    if (result === 'refused') {
+      resumeRefused();
+    }
+  },
+});
 
 const camera = new LocalCamera(ui.localVideo, (media) => {
   if (media.problemCode) {
@@ -148,6 +175,8 @@ function view() {
       return 'waiting';
     case 'in-call':
       return 'call';
+    case 'reconnecting':
+      return page.sessionId !== null ? 'call' : 'waiting';
     case 'ended':
       return ui.after.hidden ? 'start' : 'after';
     default:
@@ -164,10 +193,13 @@ function render() {
   }
   // Opened from a call-back link, or holding a booking: the form would only distract.
   ui.form.hidden = page.followingLink || bookingCard.current !== null;
-  ui.hangup.disabled = !(page.state === 'in-call' && page.sessionId !== null && !page.leaving);
-  ui.queue.hidden = page.state !== 'waiting';
+  const connected = page.signaling !== null && page.signaling.connected;
+  const inCall = page.state === 'in-call' || (page.state === 'reconnecting' && connected);
+  ui.hangup.disabled = !(inCall && page.sessionId !== null && !page.leaving);
+  ui.queue.hidden = page.state !== 'waiting' && !(page.state === 'reconnecting' && page.sessionId === null);
   ui.leave.disabled = page.leaving;
-  ui.placeholder.hidden = page.state === 'in-call' && ui.remoteVideo.classList.contains('live');
+  ui.placeholder.hidden = page.state !== 'idle' && page.state !== 'ended' && page.sessionId !== null &&
+    ui.remoteVideo.classList.contains('live');
   const next = view();
   const root = document.documentElement;
   if (root.dataset.view !== next || !bankApp.root.isConnected) {
@@ -215,6 +247,7 @@ async function connectClient(hello) {
   cobrowse.attach(client);
   elderly.attach(client);
   verification.attach(client);
+  holdResolutionDuringChecks(client, () => page.call);
   client.on('queue_update', (message) => {
     page.joining = false;
     queueView.show(message);
@@ -249,6 +282,28 @@ async function connectClient(hello) {
     }
   });
   client.on('session_started', (message) => void onSessionStarted(message));
+  client.on('session_resumed', (message) => void onSessionResumed(message));
+  client.on('queue_resumed', (message) => {
+    tokens.save({queue: message.resume_token, session: null});
+    page.resuming = null;
+    setNotice(ui.notice, '');
+    setState('waiting', t('status.back_in_line'));
+  });
+  client.on('leg_state', (message) => {
+    if (message.session_id !== page.sessionId || message.leg !== 'teller') {
+      return;
+    }
+    if (message.state === 'lost') {
+      setState('reconnecting', t('status.teller_reconnecting'), t('status.teller_reconnecting_detail'));
+    } else if (page.state === 'reconnecting') {
+      setState('in-call', servingText(), t('status.video_connecting'));
+    }
+  });
+  client.on('media_restart', (message) => {
+    if (message.session_id === page.sessionId) {
+      void restartMedia();
+    }
+  });
   client.on('answer', (message) => {
     page.call?.applyAnswer(message).catch((error) => {
       console.error('customer: could not apply the answer', error);
@@ -263,20 +318,38 @@ async function connectClient(hello) {
     }
   });
   client.on('session_ended', (message) => {
-    if (message.session_id === page.sessionId) {
-      endCall(t(`end.${message.reason}`));
+    if (message.session_id !== page.sessionId) {
+      return;
     }
+    tokens.save({session: null});
+    if (message.requeued && message.resume_token) {
+      // The teller's connection was lost for good: first in line again for the next teller.
+      tokens.save({queue: message.resume_token});
+      page.call?.close();
+      page.call = null;
+      page.sessionId = null;
+      flowPanel.ended();
+      setState('waiting', t('status.requeued'), t('status.requeued_detail'));
+      return;
+    }
+    endCall(t(`end.${message.reason}`));
   });
   client.on('feedback_recorded', () => ratingCard.recorded());
   client.on('error', onServerError);
   client.onClose((event) => {
     if (page.signaling === client) {
       page.signaling = null;
+      if (event.code === CloseCode.RESUMED) {
+        return; // this tab's call went on in another connection of this tab
+      }
       onConnectionLost(closeReasonText(event.code, lang));
     }
   });
   page.welcome = await client.connect(hello);
   page.signaling = client;
+  if (page.welcome.resume_token && page.resuming === null) {
+    tokens.save({queue: page.welcome.resume_token}); // while resuming, the token in use stays
+  }
   return client;
 }
 
@@ -345,6 +418,9 @@ async function onSessionStarted(message) {
   if (!client || !page.welcome) {
     return;
   }
+  tokens.save({session: message.resume_token ?? null});
+  page.ice = {servers: message.ice_servers ?? page.welcome.ice_servers, policy: message.ice_transport_policy};
+  page.tellerName = message.peer.display_name;
   page.sessionId = message.session_id;
   page.business = message.business;
   page.rateable = message.feedback_token ? {sessionId: message.session_id, token: message.feedback_token} : null;
@@ -358,16 +434,34 @@ async function onSessionStarted(message) {
   showJoinError('');
   ui.after.hidden = true;
   setNotice(ui.notice, '');
-  setState('in-call', t('status.serving', {name: message.peer.display_name, business: t(`business.${message.business}`)}),
-    t('status.video_connecting'));
+  setState('in-call', servingText(), t('status.video_connecting'));
+  await startMedia();
+}
+
+/** @returns {string} the status line of the current call */
+function servingText() {
+  return t('status.serving', {name: page.tellerName, business: t(`business.${page.business}`)});
+}
+
+/**
+ * Create this call's peer connection with the hub and send the offer (again after a drop or a
+ * failure: a new one each time).
+ * @returns {Promise<void>}
+ */
+async function startMedia() {
+  const client = page.signaling;
+  const sessionId = page.sessionId;
+  if (!client || sessionId === null) {
+    return;
+  }
   await startCall({
     signaling: client,
-    sessionId: message.session_id,
-    iceServers: message.ice_servers ?? page.welcome.ice_servers,
-    iceTransportPolicy: message.ice_transport_policy,
+    sessionId,
+    iceServers: page.ice.servers,
+    iceTransportPolicy: page.ice.policy,
     media: camera.open(),
     remoteVideo: ui.remoteVideo,
-    isCurrent: () => page.sessionId === message.session_id,
+    isCurrent: () => page.sessionId === sessionId && page.signaling === client,
     created: (call) => {
       page.call = call;
     },
@@ -375,7 +469,86 @@ async function onSessionStarted(message) {
       console.error('customer: could not start the call', error);
       setNotice(ui.notice, t('notice.call_start_failed'), 'error');
     },
+    mediaFailed: () => void restartMedia(),
   });
+}
+
+/** The peer connection failed (or the server says so): a fresh one replaces it. */
+async function restartMedia() {
+  page.call?.close();
+  page.call = null;
+  if (page.state === 'in-call') {
+    ui.statusDetail.textContent = t('status.video_connecting');
+  }
+  await startMedia();
+}
+
+/** @param {SessionResumedMessage} message */
+async function onSessionResumed(message) {
+  tokens.save({session: message.resume_token});
+  page.resuming = null;
+  page.sessionId = message.session_id;
+  page.business = message.business;
+  page.tellerName = message.peer.display_name;
+  page.ice = {servers: message.ice_servers, policy: message.ice_transport_policy};
+  setNotice(ui.notice, '');
+  if (message.peer_present === false) {
+    setState('reconnecting', t('status.teller_reconnecting'), t('status.teller_reconnecting_detail'));
+  } else {
+    setState('in-call', servingText(), t('status.video_connecting'));
+  }
+  elderly.say(t('call.resumed'));
+  await restartMedia();
+}
+
+/**
+ * The connection dropped in a call or in line: show it, drop the peer connection (its path is
+ * gone) and try to take the call or the place back.
+ */
+function startReconnecting() {
+  const stored = tokens.load();
+  const inCall = page.sessionId !== null;
+  const token = inCall ? stored.session : stored.queue;
+  if (!token) {
+    return false;
+  }
+  page.resuming = inCall ? 'in-call' : 'waiting';
+  page.call?.close();
+  page.call = null;
+  setState('reconnecting', t('status.reconnecting'), t('status.reconnecting_detail'));
+  elderly.say(t('status.reconnecting'));
+  reconnector.start();
+  return true;
+}
+
+/** @returns {Promise<import('/shared/resume.js').ResumeResult>} one attempt: a new socket, `resume` */
+async function attemptResume() {
+  const stored = tokens.load();
+  const token = page.resuming === 'in-call' ? stored.session : stored.queue;
+  if (!token) {
+    return 'refused';
+  }
+  let client;
+  try {
+    client = await connectClient({role: 'customer'});
+  } catch {
+    return 'failed';
+  }
+  return sendResume(client, token);
+}
+
+/** The server will not give the call (or the place) back: it is over. */
+function resumeRefused() {
+  const wasCall = page.resuming === 'in-call';
+  page.resuming = null;
+  tokens.save({session: null});
+  if (wasCall) {
+    page.state = 'in-call'; // endCall shows the rating of a call that took place
+    endCall(t('end.customer_lost'));
+  } else {
+    camera.release();
+    setState('idle', t('status.place_lost'), t('status.join_again'));
+  }
 }
 
 /** Ask the server to end the call; it answers with `session_ended`. */
@@ -403,7 +576,10 @@ function onLeave() {
  */
 function endCall(reason) {
   clearTimeout(page.hangupTimer);
-  const wasInCall = page.state === 'in-call';
+  reconnector.stop();
+  page.resuming = null;
+  tokens.save({session: null});
+  const wasInCall = page.state === 'in-call' || page.state === 'reconnecting';
   page.call?.close();
   page.call = null;
   page.sessionId = null;
@@ -492,6 +668,8 @@ function onServerError(message) {
       return;
     case 'flow_input':
       return; // the flow panel shows it beside the step it is about
+    case 'resume':
+      return; // the call or the place is over: the reconnect ends it and says so
     case 'ice':
     case 'offer':
     case 'hangup':
@@ -518,6 +696,17 @@ function onServerError(message) {
 
 /** @param {string} text why the connection closed */
 function onConnectionLost(text) {
+  if (page.unloading) {
+    return;
+  }
+  if (page.resuming !== null) {
+    render(); // an attempt to resume failed: the reconnector tries again
+    return;
+  }
+  if ((page.state === 'in-call' || page.state === 'waiting' || page.state === 'reconnecting') &&
+      startReconnecting()) {
+    return;
+  }
   if (page.state === 'in-call') {
     endCall(t('end.customer_lost'));
   } else if (page.state === 'waiting') {
@@ -556,6 +745,25 @@ function followCallbackLink() {
     const code = error instanceof SignalingError ? error.code : 'client_error';
     setState('idle', t('status.callback_link_failed'), errorText(code, lang));
   });
+  return true;
+}
+
+/**
+ * Reloaded during a call (or while waiting): take it back with the tab's token.
+ * @returns {boolean} whether there was something to take back
+ */
+function resumeAfterReload() {
+  const stored = tokens.load();
+  if (stored.session) {
+    page.sessionId = ''; // a call, identified once the server answers
+  } else if (!stored.queue) {
+    return false;
+  }
+  // The queue token of a tab that never joined has nothing to take back: only try a call or a wait.
+  if (page.sessionId === null) {
+    return false;
+  }
+  startReconnecting();
   return true;
 }
 
@@ -609,13 +817,22 @@ ui.business.addEventListener('change', () => ui.business.setCustomValidity(''));
 ui.residentId.addEventListener('input', () => showJoinError(''));
 ui.hangup.addEventListener('click', onHangup);
 ui.leave.addEventListener('click', onLeave);
+// The network is gone (e.g. the phone lost Wi-Fi): the socket and the peer connection will not come
+// back on their own; drop them now and reconnect as soon as the browser is online again.
+window.addEventListener('offline', () => {
+  if (page.signaling && (page.state === 'in-call' || page.state === 'waiting' || page.state === 'reconnecting')) {
+    page.signaling.close();
+  }
+});
 window.addEventListener('pagehide', () => {
+  page.unloading = true; // a reload takes the call back with the tab's token; nothing to do here
+  reconnector.stop();
   page.call?.close();
   page.signaling?.close();
   camera.release();
 });
 void serviceHours();
-if (!followCallbackLink()) {
+if (!followCallbackLink() && !resumeAfterReload()) {
   restoreBooking();
 }
 render();

@@ -9,7 +9,8 @@
  *
  * Hooks: `verification-panel` (`data-state` `running`|`done`, hidden otherwise),
  * `challenge-prompt` (`data-action`, `data-index`, `data-try`), `verification-guidance`
- * (`data-issue`), `verification-status` (`data-status` `passed`|`teller_check`|`failed`),
+ * (`data-issue`), `verification-status` (`data-status` `passed`|`teller_check`|`busy`|`interrupted`|`failed`; `busy`: the server could not analyse
+ * the video fast enough, which says nothing about the customer),
  * `verification-ok`.
  *
  * @module customer/verification-view
@@ -34,6 +35,8 @@ const TABLES = {
     'verify.passed': '核验通过，谢谢您。',
     'verify.teller_check': '谢谢您，柜员将完成核验。',
     'verify.failed': '这次没有核验成功，柜员会告诉您下一步怎么做。',
+    'verify.busy': '系统正忙，这次没有完成核验（不是您的问题）。请稍候，柜员会再试一次。',
+    'verify.interrupted': '连接中断，这次核验已中止（不是您的问题）。柜员会重新开始核验。',
     'verify.ok': '知道了',
     'verify.bar': '身份核验：请按视频上的提示做',
     'verify.bar_done': '身份核验已结束',
@@ -61,6 +64,8 @@ const TABLES = {
     'verify.passed': 'Thank you, your identity is confirmed.',
     'verify.teller_check': 'Thank you. The teller will finish the check.',
     'verify.failed': 'The check did not succeed this time. Your teller will tell you what to do next.',
+    'verify.busy': 'Our system was too busy to finish the check. This is not your fault: please wait, your teller will try again.',
+    'verify.interrupted': 'The connection was interrupted, so the check stopped. This is not your fault: your teller will start it again.',
     'verify.ok': 'OK',
     'verify.bar': 'Identity check: follow the prompts on the video',
     'verify.bar_done': 'The identity check is over',
@@ -83,10 +88,20 @@ const ACTIONS = new Set(['blink', 'open_mouth', 'turn_left', 'turn_right', 'nod'
 const RESULT_ALONE_MS = 10_000;
 
 /** @typedef {import('/shared/signaling.js').SignalingClient} SignalingClient */
-/** @typedef {import('/customer/call-screen.js').CallScreen} CallScreen */
+/**
+ * Where the check is shown: the phone's call screen (`customer/call-screen.js`), or any page with a
+ * place for it (the field tablet's review column).
+ * @typedef {object} CheckScreen
+ * @property {HTMLElement} stage the panel goes into it
+ * @property {(mode: 'call'|'check'|'result', barText?: string) => void} setStageMode
+ * @property {{shown: (source: string, kind: import('/customer/call-screen.js').EntryKind, code: string,
+ *   holdMs: number) => HTMLLIElement|null, hidden: (entry: HTMLLIElement|null,
+ *   by?: import('/customer/call-screen.js').HiddenBy) => void}} log what was shown when
+ * @property {(minMs: number, end: () => void) => void} holdResult the result stays at least `minMs`
+ */
 
 export class VerificationView {
-  /** @param {CallScreen} screen the call screen: the overlay goes over its stage */
+  /** @param {CheckScreen} screen where the panel goes (on the phone: over the call's stage) */
   constructor(screen) {
     /** @private */ this.screen = screen;
     this.root = document.createElement('section');
@@ -192,7 +207,7 @@ export class VerificationView {
     this.prompt.textContent = '';
     delete this.prompt.dataset.action;
     this.guidance.hidden = true;
-    const known = ['passed', 'teller_check', 'failed'].includes(m.status) ? m.status : 'failed';
+    const known = ['passed', 'teller_check', 'busy', 'interrupted', 'failed'].includes(m.status) ? m.status : 'failed';
     // The server's message is English and names no reason: the page says what to do next itself.
     const text = strings.t(`verify.${known}`);
     this.status.textContent = text;

@@ -13,6 +13,7 @@
  * Chinese by default, English with `?lang=en` (field/strings.js); `<html lang>` follows.
  */
 
+import {holdResolutionDuringChecks} from '/shared/call.js';
 import {byId, byTestId, setNotice} from '/shared/dom.js';
 import {attachFlow} from '/shared/flow-ui.js';
 import {HubCall, openLocalMedia, stopLocalMedia} from '/shared/rtc.js';
@@ -89,8 +90,21 @@ const page = {
 };
 
 const review = new ReviewPanel();
-const verification = new VerificationView();
-ui.verificationSlot.replaceWith(verification.root);
+/**
+ * The tablet's place for the identity check: the review column, where the panel stays in view
+ * beside the steps (no stage to fold, no step log; the result stays until the next check).
+ * @type {import('/customer/verification-view.js').CheckScreen}
+ */
+const checkPlace = {
+  stage: document.createElement('div'),
+  setStageMode(mode) {
+    this.stage.dataset.mode = mode;
+  },
+  log: {shown: () => null, hidden: () => {}},
+  holdResult() {},
+};
+ui.verificationSlot.replaceWith(checkPlace.stage);
+const verification = new VerificationView(checkPlace);
 
 /**
  * @param {TabletState} state
@@ -145,6 +159,7 @@ async function signIn(credentials) {
   const client = new SignalingClient();
   review.attach(attachFlow(client, review));
   verification.attach(client);
+  holdResolutionDuringChecks(client, () => page.call);
   client.on('queue_update', (message) => {
     page.joining = false;
     if (page.state !== 'waiting') {
@@ -267,7 +282,7 @@ function onJoin() {
     language: strings.lang,
   });
   if (!sent) {
-    showJoinError('closed', t('error.unreachable'));
+    showJoinError('closed', serverErrorText('closed'));
     return;
   }
   page.joining = true;

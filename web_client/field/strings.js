@@ -5,7 +5,7 @@
  * @module field/strings
  */
 
-import {sentence} from '/shared/dom.js';
+import {staffErrorText} from '/shared/error-texts.js';
 import {Strings, chooseLanguage} from '/shared/i18n.js';
 
 /** @type {Record<string, import('/shared/i18n.js').StringTable>} */
@@ -97,16 +97,6 @@ export const TABLES = {
     'notice.replaced': '此账号已在别处登录，您已退出。',
     'notice.camera': '无法使用摄像头：柜员看不到客户。请检查摄像头权限后重试。',
     'notice.call_failed': '视频通话无法建立，请结束通话后重试。',
-    'error.generic': '服务器拒绝了此操作。',
-    'error.not_allowed': '当前状态下不能这样操作。',
-    'error.invalid_resident_id': '身份证号码不正确，请核对后重新输入。',
-    'error.customer_not_found': '没有找到这个身份证号码的客户，请核对后重新输入。',
-    'error.identification_failed': '多次未能找到客户，本次审核结束。',
-    'error.not_eligible': '此客户不能使用优先通道。',
-    'error.flow_finished': '审核流程已经结束。',
-    'error.busy': '上一步还在处理中，请稍候。',
-    'error.server_error': '银行系统暂时无法记录，请稍后重试。',
-    'error.unreachable': '无法连接服务，请检查网络后重试。',
   },
   'en': {
     'page.title': 'Field card review · video_bank',
@@ -195,16 +185,6 @@ export const TABLES = {
     'notice.replaced': 'You were signed out because this account signed in somewhere else.',
     'notice.camera': 'The camera cannot be used: the teller cannot see the customer. Check the camera permission and try again.',
     'notice.call_failed': 'The video call could not be set up. End the call and try again.',
-    'error.generic': 'The server refused this.',
-    'error.not_allowed': 'That is not possible right now.',
-    'error.invalid_resident_id': 'This resident ID number is not valid. Check it and enter it again.',
-    'error.customer_not_found': 'No customer has this resident ID number. Check it and enter it again.',
-    'error.identification_failed': 'The customer could not be found; this review has ended.',
-    'error.not_eligible': 'This customer cannot use the priority line.',
-    'error.flow_finished': 'The review has already ended.',
-    'error.busy': 'The previous step is still being carried out. Please wait.',
-    'error.server_error': 'The bank’s system could not record this. Please try again shortly.',
-    'error.unreachable': 'Cannot reach the service. Check the network and try again.',
   },
 };
 
@@ -225,16 +205,11 @@ export function known(key) {
 }
 
 /**
- * What to show for a server `error` (the one place this page turns error codes into words, so that
- * a shared error-text module can take over here).
- * @param {string} code the protocol or flow refusal code
- * @param {string} message the server's own (English) message
+ * What to show for a server `error`: the shared staff sentences (shared/error-texts.js).
+ * @param {string} code the protocol or flow refusal code (or the page's own `closed`)
+ * @param {string} [message] the server's own (English) message, used only for codes the page does not know
  * @returns {string}
  */
-export function serverErrorText(code, message) {
-  const text = known(`error.${code}`);
-  if (text !== null) {
-    return text;
-  }
-  return strings.lang === 'en' ? sentence(message) || t('error.generic') : t('error.generic');
+export function serverErrorText(code, message = '') {
+  return staffErrorText(code, strings.lang, message);
 }

@@ -12,6 +12,7 @@ import {attachStream} from '/shared/video.js';
 
 /** @typedef {import('/shared/signaling.js').SignalingClient} SignalingClient */
 /** @typedef {import('/shared/rtc.js').LocalMedia} LocalMedia */
+/** @typedef {import('/shared/rtc.js').HubCall} HubCall */
 
 /**
  * @typedef {object} StartCallOptions
@@ -24,6 +25,8 @@ import {attachStream} from '/shared/video.js';
  * @property {(call: HubCall) => void} created gets the call before its offer leaves (answers and
  *   hang-ups find it from then on)
  * @property {(error: unknown) => void} failed the browser could not start the call
+ * @property {RTCIceTransportPolicy} [iceTransportPolicy] from `session_started`
+ * @property {() => void} [mediaFailed] the peer connection failed later (make a new one)
  */
 
 /**
@@ -40,8 +43,10 @@ export async function startCall(options) {
     signaling: options.signaling,
     sessionId: options.sessionId,
     iceServers: options.iceServers,
+    iceTransportPolicy: options.iceTransportPolicy,
     localStream: media.stream,
     remoteVideo: options.remoteVideo,
+    onFailed: options.mediaFailed,
   });
   options.created(call);
   try {
@@ -50,6 +55,24 @@ export async function startCall(options) {
     options.failed(error);
   }
   return call;
+}
+
+/**
+ * While the server checks a face in this page's video (from `verification_started` to
+ * `verification_result`), the call keeps the video's resolution (`HubCall.holdResolution`): the
+ * customer's phone, and the field tablet whose camera shows the customer.
+ * @param {SignalingClient} client
+ * @param {() => HubCall|null} currentCall the page's call now
+ */
+export function holdResolutionDuringChecks(client, currentCall) {
+  for (const [type, hold] of /** @type {const} */ ([['verification_started', true], ['verification_result', false]])) {
+    client.on(type, (/** @type {{session_id: string}} */ message) => {
+      const call = currentCall();
+      if (call && call.sessionId === message.session_id) {
+        void call.holdResolution(hold);
+      }
+    });
+  }
 }
 
 /** The camera and microphone, opened once and previewed, until released. */

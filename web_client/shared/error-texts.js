@@ -8,9 +8,14 @@
  * code from the Python source and fails when one lacks a language here
  * (tests/browser/test_error_texts.py).
  *
- *     import {errorText, flowMessageText} from '/shared/error-texts.js';
+ * The sentences speak to the customer. Staff pages (teller console, field tablet, staff sign-in) use
+ * {@link staffErrorText}: the staff wording where the customer's would be wrong for them ("the
+ * customer has not consented" rather than "you have not consented"), the customer's otherwise.
+ *
+ *     import {errorText, flowMessageText, staffErrorText} from '/shared/error-texts.js';
  *     errorText('not_eligible', 'zh-CN', {age: 60});
  *     flowMessageText('customer', 'enter_pin', 'en', {card: '****1234'});
+ *     staffErrorText('consent_refused', 'zh-CN', error.message);
  *
  * @module shared/error-texts
  */
@@ -18,6 +23,8 @@
 /** @typedef {'zh-CN'|'en'} Lang */
 /** @typedef {Record<string, string|number|boolean|null|undefined>} Params */
 /** @typedef {{'zh-CN': string, en: string}} Pair */
+
+import {sentence} from '/shared/dom.js';
 
 export const LANGUAGES = /** @type {const} */ (['zh-CN', 'en']);
 
@@ -39,6 +46,9 @@ const ERRORS = {
   not_available: {'zh-CN': '这项服务暂时不可用。', en: 'This service is not available right now.'},
   invalid_feedback: {'zh-CN': '无法提交这次评价。', en: 'This rating cannot be sent.'},
   feedback_closed: {'zh-CN': '这次通话已经评价过了，或者评价时间已过。', en: 'This call has been rated already, or the time to rate it has passed.'},
+  rate_limited: {'zh-CN': '操作太频繁，请稍等一下再试。', en: 'Too many requests at once. Please wait a moment and try again.'},
+  too_many_attempts: {'zh-CN': '登录失败次数过多，请稍后再试。', en: 'Too many failed sign-ins. Please wait and try again.'},
+  resume_refused: {'zh-CN': '无法回到原来的通话或排队位置（已结束或已在别处恢复）。', en: 'The call or the place in line could not be taken back: it is over or was resumed elsewhere.'},
   // the page's own (no server message): the connection closed, or the browser failed
   closed: {'zh-CN': '无法连接服务，请检查网络后重试。', en: 'Cannot reach the service. Please check your connection and try again.'},
   client_error: {'zh-CN': '出了点问题，请重试。', en: 'Something went wrong. Please try again.'},
@@ -62,6 +72,7 @@ const ERRORS = {
   out_of_order: {'zh-CN': '现在还不能做这一步。', en: 'This step cannot be done yet.'},
   already_recorded: {'zh-CN': '已经记录过了。', en: 'This has been recorded already.'},
   unexpected_result: {'zh-CN': '系统收到了一个意外的结果。', en: 'The system received an unexpected result.'},
+  not_recorded: {'zh-CN': '这次通话无法录像，不能办理业务。请稍后再来电。', en: 'This call cannot be recorded, so no business can be done in it. Please call again later.'},
   // business flows: what was entered, and core banking's rules (video_bank/core_banking)
   unknown_card: {'zh-CN': '没有找到这张卡。', en: 'This card was not found.'},
   unknown_account: {'zh-CN': '没有找到这个账户。', en: 'This account was not found.'},
@@ -101,6 +112,11 @@ const ERRORS = {
   already_running: {'zh-CN': '核验已经在进行中。', en: 'A check is already running in this call.'},
   customer_absent: {'zh-CN': '客户还没有加入通话。', en: 'The customer has not joined the call yet.'},
   unavailable: {'zh-CN': '核验暂时不可用，请重试。', en: 'Verification is unavailable. Please try again.'},
+  // the teller's review of a verdict (verification_refused.reason for verification_resolve)
+  no_review: {'zh-CN': '没有等待您复核的身份核验。', en: 'There is no identity check waiting for your review.'},
+  second_staff_required: {'zh-CN': '需要第二位柜员或主管签核。', en: 'A second teller or a supervisor must confirm this review.'},
+  second_staff_invalid: {'zh-CN': '第二位签核人的登录未通过（须是另一位柜员或主管）。', en: 'The second staff member’s sign-in was not accepted (another teller or a supervisor must sign).'},
+  second_staff_throttled: {'zh-CN': '这位同事的密码输错次数过多，请稍后再试。', en: 'Too many wrong passwords for that colleague. Wait a while and try again.'},
   // the auditor's HTTP API (video_bank/auditing/errors.py)
   internal: {'zh-CN': '服务器内部错误。', en: 'Internal server error.'},
   bad_request: {'zh-CN': '请求不正确。', en: 'The request is not valid.'},
@@ -110,6 +126,35 @@ const ERRORS = {
   not_found: {'zh-CN': '没有找到。', en: 'Not found.'},
   access_log: {'zh-CN': '访问日志无法写入，记录没有打开。', en: 'The access log could not be written, so the record was not opened.'},
 };
+
+/**
+ * Staff wording (teller console, field tablet, staff sign-in) for codes whose customer sentence
+ * speaks to the customer; every other code reads the same to staff.
+ * @type {Record<string, Pair>}
+ */
+const STAFF_ERRORS = {
+  unknown_session: {'zh-CN': '该会话已结束或不属于您。', en: 'That session has ended or is not yours.'},
+  not_available: {'zh-CN': '此服务暂不可用，或该会话已无可办理的业务。', en: 'This service is not available, or the session has no business left to do.'},
+  auth_failed: {'zh-CN': '用户名或密码错误。', en: 'Wrong username or password.'},
+  forbidden: {'zh-CN': '此账号无权使用这项功能。', en: 'This account may not use this.'},
+  wrong_actor: {'zh-CN': '这一步应由通话的另一方完成。', en: 'The other side of the call does this step.'},
+  consent_required: {'zh-CN': '客户尚未答复同意事项。', en: 'The customer has not answered the consent questions.'},
+  consent_refused: {'zh-CN': '客户未同意录像或人脸核验。', en: 'The customer refused recording or the face check.'},
+  identification_required: {'zh-CN': '尚未识别客户（请先输入或查询身份证号）。', en: 'The customer is not identified yet (enter or look up the ID number first).'},
+  verification_review_pending: {'zh-CN': '核验结果尚待柜员复核。', en: 'The identity check waits for the teller’s review.'},
+  not_legal_representative: {'zh-CN': '核验通过的人不是该申请的法定代表人。', en: 'The verified person is not the application’s legal representative.'},
+  card_frozen: {'zh-CN': '该卡已冻结。', en: 'The card is frozen.'},
+  account_frozen: {'zh-CN': '该账户已冻结。', en: 'The account is frozen.'},
+  not_recorded: {'zh-CN': '本次通话无法录像，不能办理业务。请客户稍后再来电，并报告录像故障。', en: 'This call is not being recorded, so no business can be done in it. Ask the customer to call again later and report the recording fault.'},
+  closed: {'zh-CN': '无法连接服务，请检查网络后重试。', en: 'Cannot reach the service. Check the network and try again.'},
+  network: {'zh-CN': '无法连接服务器，请检查网络后重试。', en: 'The server cannot be reached. Check the network and try again.'},
+};
+
+/** Codes with their own staff wording (tests: each is a code the server or a page uses). */
+export const STAFF_CODES = Object.freeze(Object.keys(STAFF_ERRORS));
+
+/** @type {Pair} a code this module does not know yet (a newer server), on a staff page without the server's text */
+const STAFF_UNKNOWN = {'zh-CN': '操作未成功（{code}）。', en: 'This did not go through ({code}).'};
 
 /** @type {Record<string, Pair>} `wait_for_teller` per business */
 const WAITING = {
@@ -233,6 +278,8 @@ const CLOSES = {
   4008: {'zh-CN': '尝试次数过多，请稍后再试。', en: 'Too many failed attempts. Please wait and try again.'},
   4009: {'zh-CN': '网络太慢，连接已断开。', en: 'The connection was too slow and was closed.'},
   4010: {'zh-CN': '这个账号已在别处登录。', en: 'This account signed in somewhere else.'},
+  4029: {'zh-CN': '发送的消息过于频繁，连接已断开。', en: 'Too many messages were sent, so the connection closed.'},
+  4011: {'zh-CN': '通话已在另一个连接上继续。', en: 'The call went on in another connection.'},
 };
 
 /**
@@ -273,6 +320,28 @@ export function errorText(code, lang, params = {}) {
   }
   const entry = ERRORS[code] ?? ERRORS.client_error;
   return fill(entry[language], params);
+}
+
+/**
+ * The sentence for a server error code on a staff page: the staff wording, else the shared one; for
+ * a code this module does not know yet, the server's own (English) text on an English page and a
+ * sentence naming the code on a Chinese one.
+ * @param {string} code `error.code`, a flow refusal or a `verification_refused.reason`
+ * @param {string} lang the page language
+ * @param {string} [message] the server's own text
+ * @param {Params} [params] `error.params`
+ * @returns {string}
+ */
+export function staffErrorText(code, lang, message = '', params = {}) {
+  const language = pick(lang);
+  const staff = STAFF_ERRORS[code];
+  if (staff) {
+    return fill(staff[language], params);
+  }
+  if (ERRORS[code]) {
+    return errorText(code, language, params);
+  }
+  return language === 'en' && message.trim() ? sentence(message) : fill(STAFF_UNKNOWN[language], {code});
 }
 
 /**
@@ -336,14 +405,15 @@ export function closeReasonText(closeCode, lang) {
 
 /**
  * Whether `code` has its own sentence in `lang` (tests: no code falls back silently).
- * @param {'error'|'customer'|'teller'|'close'} kind
+ * @param {'error'|'staff'|'customer'|'teller'|'close'} kind `staff`: {@link staffErrorText}'s own
+ *   wording (or, for a code without one, the shared sentence)
  * @param {string|number} code
  * @param {string} lang
  * @returns {boolean}
  */
 export function hasText(kind, code, lang) {
   const table = {error: ERRORS, customer: CUSTOMER, teller: TELLER, close: CLOSES}[kind];
-  const entry = table?.[code];
+  const entry = kind === 'staff' ? STAFF_ERRORS[code] ?? ERRORS[code] : table?.[code];
   const text = entry?.[/** @type {Lang} */ (lang)];
   return typeof text === 'string' && text.trim() !== '' && (lang !== 'zh-CN' || /[\u4e00-\u9fff]|\{text\}/.test(text));
 }

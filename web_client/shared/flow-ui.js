@@ -113,6 +113,11 @@ export function attachFlow(client, view) {
     sender.sessionId = message.session_id;
     view.reset();
   });
+  // Back in the same call on a new socket: the server sends the flow's state and step again.
+  client.on('session_resumed', (message) => {
+    sender.sessionId = message.session_id;
+    view.reset();
+  });
   client.on('session_ended', (message) => {
     if (message.session_id === sender.sessionId) {
       sender.sessionId = null;

@@ -93,6 +93,8 @@ export function stopLocalMedia(stream) {
  * @property {RTCIceTransportPolicy} [iceTransportPolicy] from `session_started`; `relay`: TURN only
  * @property {MediaStream|null} localStream what to send (null: receive only)
  * @property {HTMLVideoElement} remoteVideo where the other party's media plays
+ * @property {() => void} [onFailed] the peer connection failed (the page makes a new one: aiortc has
+ *   no ICE restart, so a fresh peer connection is the way back, docs/protocol.md "Resume")
  */
 
 /** One call's peer connection with the hub. Create it on `session_started`, close it on `session_ended`. */
@@ -109,8 +111,19 @@ export class HubCall {
     /** @private */ this.closed = false;
     /** @private Candidates found from now on are trickled (those found earlier are in the offer). */
     this.trickling = false;
+    /** @private whether the sent video keeps its resolution now ({@link HubCall.holdResolution}) */
+    this.holding = false;
+    /** @private @type {RTCDegradationPreference|undefined} the sender's choice before the hold */
+    this.degradationBefore = undefined;
+    /** @private changes of the sender's parameters, one after the other */
+    this.parameterChanges = Promise.resolve();
 
     this.pc.addEventListener('track', (event) => this.addRemoteTrack(event.track));
+    this.pc.addEventListener('connectionstatechange', () => {
+      if (this.pc.connectionState === 'failed' && !this.closed) {
+        options.onFailed?.();
+      }
+    });
     this.pc.addEventListener('icecandidate', (event) => this.trickle(event.candidate));
   }
 
@@ -158,6 +171,44 @@ export class HubCall {
       return;
     }
     await this.unlessClosed(() => this.pc.setRemoteDescription({type: 'answer', sdp: message.sdp}));
+  }
+
+  /**
+   * While the server checks the face in our video, keep its resolution when the browser is short of
+   * CPU or bandwidth (`degradationPreference` `maintain-resolution`: Chromium then lowers the frame
+   * rate instead of scaling the face down); `false` puts back the sender's choice from before. A
+   * browser that refuses is noted on the console and the call goes on.
+   * @param {boolean} hold
+   * @returns {Promise<void>} settles once the sender has it
+   */
+  holdResolution(hold) {
+    this.parameterChanges = this.parameterChanges.then(() => this.setDegradation(hold)).catch((error) => {
+      console.warn('the video sender did not take the degradation preference', error);
+    });
+    return this.parameterChanges;
+  }
+
+  /**
+   * @private
+   * @param {boolean} hold
+   * @returns {Promise<void>}
+   */
+  async setDegradation(hold) {
+    const sender = this.pc.getSenders().find((s) => s.track?.kind === 'video');
+    if (!sender || this.closed || hold === this.holding) {
+      return;
+    }
+    const parameters = sender.getParameters();
+    if (hold) {
+      this.degradationBefore = parameters.degradationPreference;
+      parameters.degradationPreference = 'maintain-resolution';
+    } else if (this.degradationBefore === undefined) {
+      delete parameters.degradationPreference;
+    } else {
+      parameters.degradationPreference = this.degradationBefore;
+    }
+    await sender.setParameters(parameters);
+    this.holding = hold;
   }
 
   /** Stop receiving, close the peer connection and clear the remote video. Safe to call twice. */

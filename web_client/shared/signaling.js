@@ -30,6 +30,7 @@ export const PROTOCOL_VERSION = 1;
  * @property {string} [display_name]
  * @property {RTCIceServer[]} ice_servers
  * @property {Business[]} businesses
+ * @property {string} [resume_token] to a customer: keeps the place in line if the socket drops (secret)
  */
 /**
  * @typedef {object} QueueUpdateMessage
@@ -101,12 +102,56 @@ export const PROTOCOL_VERSION = 1;
  * @property {RTCIceTransportPolicy} ice_transport_policy `relay`: TURN relays only
  * @property {boolean} [elderly] to the customer: served as aged 60 or over
  * @property {string} [feedback_token] to the customer: rates this session once it has ended (secret)
+ * @property {string} [resume_token] takes this party's leg back after a lost connection (secret)
+ */
+/**
+ * @typedef {object} SessionResumedMessage back in the same call on a new socket: make a new peer connection
+ * @property {'session_resumed'} type
+ * @property {string} session_id
+ * @property {Business} business
+ * @property {{role: 'customer'|'teller', display_name: string, elderly?: boolean}} peer
+ * @property {number} away_seconds
+ * @property {TaskKind} [kind]
+ * @property {boolean} [elderly]
+ * @property {boolean} [peer_present] whether the other party is connected now
+ * @property {RTCIceServer[]} ice_servers
+ * @property {RTCIceTransportPolicy} ice_transport_policy
+ * @property {string} resume_token the next token (secret)
+ */
+/**
+ * @typedef {object} QueueResumedMessage back in line at the same place (a `queue_update` follows)
+ * @property {'queue_resumed'} type
+ * @property {Business} business
+ * @property {number} away_seconds
+ * @property {string} resume_token the next token (secret)
+ */
+/**
+ * @typedef {object} LegStateMessage the other party's connection was lost (kept for `grace_seconds`) or is back
+ * @property {'leg_state'} type
+ * @property {string} session_id
+ * @property {'customer'|'teller'} leg
+ * @property {'lost'|'resumed'} state
+ * @property {number} [grace_seconds]
+ */
+/**
+ * @typedef {object} MediaRestartMessage this page's peer connection with the hub failed: make a new one
+ * @property {'media_restart'} type
+ * @property {string} session_id
+ * @property {'failed'} reason
+ * @property {number} [grace_seconds]
  */
 /** @typedef {{type: 'feedback_recorded', session_id: string}} FeedbackRecordedMessage */
 /** @typedef {{type: 'callback_answered', session_id: string}} CallbackAnsweredMessage */
 /** @typedef {{type: 'answer', session_id: string, sdp: string}} AnswerMessage */
 /** @typedef {{type: 'media_state', session_id: string, state: 'connecting'|'connected'}} MediaStateMessage */
-/** @typedef {{type: 'session_ended', session_id: string, reason: EndReason}} SessionEndedMessage */
+/**
+ * @typedef {object} SessionEndedMessage
+ * @property {'session_ended'} type
+ * @property {string} session_id
+ * @property {EndReason} reason
+ * @property {boolean} [requeued] to the customer after `teller_lost`: back at the head of the line
+ * @property {string} [resume_token] with `requeued`: keeps that place (secret)
+ */
 /**
  * @typedef {object} ErrorMessage
  * @property {'error'} type
@@ -193,6 +238,10 @@ export const PROTOCOL_VERSION = 1;
  * @property {TaskOfferMessage} task_offer
  * @property {TaskOfferWithdrawnMessage} task_offer_withdrawn
  * @property {SessionStartedMessage} session_started
+ * @property {SessionResumedMessage} session_resumed
+ * @property {QueueResumedMessage} queue_resumed
+ * @property {LegStateMessage} leg_state
+ * @property {MediaRestartMessage} media_restart
  * @property {CallbackAnsweredMessage} callback_answered
  * @property {AnswerMessage} answer
  * @property {MediaStateMessage} media_state
@@ -218,6 +267,7 @@ export const CloseCode = Object.freeze({
   GOING_AWAY: 1001,
   ABUSE: 4008,
   REPLACED: 4010,
+  RESUMED: 4011,
 });
 
 /** The server refused `hello`, or the socket closed before `welcome`. */

@@ -8,7 +8,8 @@
  * @module staff-login
  */
 
-import {byTestId, sentence, setNotice} from '/shared/dom.js';
+import {byTestId, setNotice} from '/shared/dom.js';
+import {staffErrorText} from '/shared/error-texts.js';
 import {Strings, chooseLanguage, rememberLanguage} from '/shared/i18n.js';
 import {SignalingError} from '/shared/signaling.js';
 
@@ -23,13 +24,6 @@ export const LOGIN_TABLES = {
     'login.switch_label': 'Switch to English',
     'login.missing': '请输入用户名和密码。',
     'login.failed': '登录失败，请重试。',
-    'error.auth_failed': '用户名或密码错误。',
-    'error.too_many_attempts': '登录失败次数过多，请15分钟后再试。',
-    'error.forbidden': '此账号无权使用本工作台。',
-    'error.network': '无法连接服务器，请检查网络后重试。',
-    'error.not_allowed': '此账号不能在这里登录。',
-    'error.server_error': '服务器出错，请稍后再试。',
-    'error.replaced': '此账号已在别处登录。',
   },
   'en': {
     'login.heading': 'Staff sign-in',
@@ -40,13 +34,6 @@ export const LOGIN_TABLES = {
     'login.switch_label': '切换到中文',
     'login.missing': 'Enter your username and password.',
     'login.failed': 'Sign-in failed. Please try again.',
-    'error.auth_failed': 'Wrong username or password.',
-    'error.too_many_attempts': 'Too many failed sign-ins. Try again in 15 minutes.',
-    'error.forbidden': 'This account may not use this console.',
-    'error.network': 'The server cannot be reached. Check the network and try again.',
-    'error.not_allowed': 'This account cannot sign in here.',
-    'error.server_error': 'The server had a problem. Please try again later.',
-    'error.replaced': 'This account signed in somewhere else.',
   },
 };
 
@@ -186,15 +173,14 @@ function setBusy(login, busy) {
 }
 
 /**
- * What to tell the person about a refused sign-in: the one place a server error code becomes
- * wording on this form (to be replaced by shared/error-texts.js `errorText`).
+ * What to tell the person about a refused sign-in: the server's code in the shared staff wording
+ * (shared/error-texts.js).
  * @param {unknown} error what `signIn` threw
  * @returns {string}
  */
 function refusalText(error) {
   if (error instanceof SignalingError) {
-    const key = `error.${error.code}`;
-    return key in LOGIN_TABLES[strings.lang] ? strings.t(key) : sentence(error.message);
+    return staffErrorText(error.code, strings.lang, error.message);
   }
   return strings.t('login.failed');
 }

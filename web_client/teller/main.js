@@ -12,6 +12,13 @@
  * after sign-in, `reserved` while an offer waits for an answer) and `data-reason` the away reason;
  * it is `offline` only while signed out or disconnected. The server decides every transition: the
  * page asks (`set_state`, `offer_accept`, `wrap_up_done`, …) and shows what it is told.
+ *
+ * Resume (shared/resume.js): `call-status[data-state="reconnecting"]` while either party's connection
+ * is lost during a call. When the customer's is lost the console counts down the grace period the
+ * server gives them (`reconnect-countdown[data-seconds]`). When the teller's own is lost the console
+ * reconnects with backoff, signs in again with the credentials it holds for the call and sends
+ * `resume`; a reloaded console does the same after the teller signs in (the token is in the tab's
+ * `sessionStorage`). Either way a new peer connection is made with the hub.
  */
 
 import {businessLabel} from '/shared/businesses.js';
@@ -19,6 +26,7 @@ import {byId, byTestId, sentence, setNotice} from '/shared/dom.js';
 import {startCall} from '/shared/call.js';
 import {applyPageLanguage} from '/shared/page-language.js';
 import {openLocalMedia, stopLocalMedia} from '/shared/rtc.js';
+import {Reconnector, ResumeTokens, sendResume} from '/shared/resume.js';
 import {CloseCode, SignalingClient, closeText} from '/shared/signaling.js';
 import {bindLoginForm, loginForm} from '/shared/staff-login.js';
 import {attachStream, countFrames, offerSoundButton} from '/shared/video.js';
@@ -57,6 +65,7 @@ const ui = {
   callbackStatus: byTestId('callback-status', HTMLElement),
   customerName: byTestId('customer-name', HTMLElement),
   customerElderly: byTestId('customer-elderly', HTMLElement),
+  countdown: byTestId('reconnect-countdown', HTMLElement),
   customerBusiness: byId('customer-business', HTMLElement),
   sessionId: byId('session-id', HTMLElement),
   mediaState: byId('media-state', HTMLElement),
@@ -93,7 +102,33 @@ const page = {
   hangingUp: false,
   /** @type {ReturnType<typeof setTimeout>|undefined} */
   hangupTimer: undefined,
+  /** @type {Credentials|null} kept in memory while signed in, to sign in again when resuming a call */
+  credentials: null,
+  /** @type {{servers: RTCIceServer[], policy: RTCIceTransportPolicy|undefined}} this call's ICE configuration */
+  ice: {servers: [], policy: undefined},
+  /** This console's own connection is lost in a call: it is reconnecting. */
+  reconnecting: false,
+  /** The tab is being left or reloaded: the call's token stays for the reloaded console. */
+  unloading: false,
+  /** @type {number|null} server-given deadline (page clock, ms) for the customer to come back */
+  customerDeadline: null,
+  /** @type {ReturnType<typeof setInterval>|undefined} */
+  countdownTimer: undefined,
 };
+
+/** This tab's resume token for its leg of the current call (survives a reload of the console). */
+const tokens = new ResumeTokens('video_bank.teller.resume');
+const reconnector = new Reconnector({
+  attempt: attemptResume,
+  finished: (result) => {
+    page.reconnecting = false;
+    if (result === 'refused') {
+      tokens.clear();
+      endCall(endText('teller_lost'));
+    }
+    showLinkState();
+  },
+});
 
 applyPageLanguage(strings);
 
@@ -123,7 +158,7 @@ function onTellerState(message) {
   page.state = message.state;
   page.reason = message.state === 'away' ? reason : null;
   page.stateChangePending = false;
-  ui.status.dataset.state = message.state;
+  ui.status.dataset.state = linkState() ?? message.state;
   ui.status.dataset.reason = page.reason ?? '';
   const [text, hint] = stateText(message.state);
   ui.statusText.textContent = text;
@@ -155,7 +190,7 @@ function onTellerState(message) {
 function render() {
   const signedIn = page.signaling !== null;
   const free = signedIn && !page.stateChangePending && page.sessionId === null;
-  ui.login.form.hidden = signedIn;
+  ui.login.form.hidden = signedIn || page.reconnecting;
   ui.available.disabled = !(free && (page.state === 'away' || page.state === 'wrap-up'));
   ui.away.disabled = !(free && (page.state === 'available' || page.state === 'wrap-up'));
   ui.available.setAttribute('aria-pressed', String(page.state === 'available'));
@@ -187,6 +222,24 @@ function createClient() {
     setNotice(ui.notice, withdrawnText(message.reason));
   });
   client.on('session_started', (message) => void onSessionStarted(message));
+  client.on('session_resumed', (message) => void onSessionResumed(message));
+  client.on('leg_state', (message) => {
+    if (message.session_id !== page.sessionId || message.leg !== 'customer') {
+      return;
+    }
+    if (message.state === 'lost') {
+      page.customerDeadline = Date.now() + (message.grace_seconds ?? 0) * 1000;
+    } else {
+      page.customerDeadline = null;
+      setNotice(ui.notice, t('notice.customer_back'));
+    }
+    showLinkState();
+  });
+  client.on('media_restart', (message) => {
+    if (message.session_id === page.sessionId) {
+      void restartMedia();
+    }
+  });
   client.on('callback_answered', (message) => {
     if (message.session_id === page.sessionId) {
       showCallbackStatus('answered', t('callback.answered', {name: page.customerName}));
@@ -217,6 +270,40 @@ function createClient() {
   return client;
 }
 
+/** @returns {'reconnecting'|null} the call's link state, when a party is reconnecting */
+function linkState() {
+  return page.sessionId !== null && (page.reconnecting || page.customerDeadline !== null) ? 'reconnecting' : null;
+}
+
+/** Show who is reconnecting (or nobody): the status, and the customer's countdown. */
+function showLinkState() {
+  clearInterval(page.countdownTimer);
+  const state = linkState();
+  if (state === null) {
+    ui.countdown.hidden = true;
+    ui.countdown.dataset.seconds = '';
+    onTellerState(page.state === 'offline' ? {state: 'offline'} : {state: page.state, reason: page.reason});
+    return;
+  }
+  ui.status.dataset.state = state;
+  const key = page.reconnecting ? 'status.reconnecting' : 'status.customer_reconnecting';
+  ui.statusText.textContent = t(key);
+  ui.statusDetail.textContent = t(`${key}_hint`);
+  ui.mediaState.textContent = t('media.connecting');
+  if (page.customerDeadline !== null && !page.reconnecting) {
+    const tick = () => {
+      const seconds = Math.max(0, Math.ceil(((page.customerDeadline ?? 0) - Date.now()) / 1000));
+      ui.countdown.dataset.seconds = String(seconds);
+      ui.countdown.textContent = t('countdown.customer', {seconds});
+    };
+    tick();
+    ui.countdown.hidden = false;
+    page.countdownTimer = setInterval(tick, 1000);
+  } else {
+    ui.countdown.hidden = true;
+  }
+}
+
 /**
  * @param {Credentials} credentials
  * @returns {Promise<void>} resolves once signed in
@@ -226,10 +313,36 @@ async function signIn(credentials) {
   const client = createClient();
   page.welcome = await client.connect({role: 'teller', ...credentials});
   page.signaling = client;
+  page.credentials = credentials;
   ui.tellerName.textContent = page.welcome.display_name ?? credentials.username;
   void acquireMedia();
   render();
   (ui.available.disabled ? ui.away : ui.available).focus(); // the login form is gone
+  const token = tokens.load().session;
+  if (token) {
+    // Reloaded during a call: take it back (refused when it is over, and then forgotten).
+    const result = await sendResume(client, token);
+    if (result === 'refused') {
+      tokens.clear();
+    }
+  }
+}
+
+/** @returns {Promise<import('/shared/resume.js').ResumeResult>} one attempt: sign in again, `resume` */
+async function attemptResume() {
+  const token = tokens.load().session;
+  const credentials = page.credentials;
+  if (!token || !credentials) {
+    return 'refused';
+  }
+  const client = createClient();
+  try {
+    page.welcome = await client.connect({role: 'teller', ...credentials});
+  } catch {
+    return 'failed';
+  }
+  page.signaling = client;
+  return sendResume(client, token);
 }
 
 /**
@@ -300,17 +413,11 @@ async function onSessionStarted(message) {
     return;
   }
   offerCard.hide();
-  page.sessionId = message.session_id;
-  page.customerName = message.peer.display_name || t('customer.fallback_name');
-  page.hangingUp = false;
+  tokens.save({session: message.resume_token ?? null});
+  page.ice = {servers: message.ice_servers ?? page.welcome.ice_servers, policy: message.ice_transport_policy};
+  page.customerDeadline = null;
+  showCall(message);
   setNotice(ui.notice, '');
-  setCustomerCard('in-call');
-  ui.customerName.textContent = message.peer.display_name;
-  ui.customerElderly.hidden = !message.peer.elderly;
-  ui.customerBusiness.textContent = businessName(message.business);
-  ui.customerBusiness.dataset.business = message.business;
-  ui.sessionId.textContent = message.session_id;
-  ui.mediaState.textContent = t('media.connecting');
   if (message.kind === 'callback') {
     showCallbackStatus('waiting', t('callback.waiting', {name: page.customerName}));
   } else {
@@ -318,14 +425,29 @@ async function onSessionStarted(message) {
   }
   ui.work.scrollTo({top: 0});
   render();
+  await startMedia();
+}
+
+/**
+ * Create this call's peer connection with the hub and send the offer (a new one after a drop or a
+ * failure).
+ * @returns {Promise<void>}
+ */
+async function startMedia() {
+  const client = page.signaling;
+  const sessionId = page.sessionId;
+  if (!client || sessionId === null) {
+    return;
+  }
   await startCall({
     signaling: client,
-    sessionId: message.session_id,
-    iceServers: message.ice_servers ?? page.welcome.ice_servers,
-    iceTransportPolicy: message.ice_transport_policy,
+    sessionId,
+    iceServers: page.ice.servers,
+    iceTransportPolicy: page.ice.policy,
     media: acquireMedia(),
     remoteVideo: ui.remoteVideo,
-    isCurrent: () => page.sessionId === message.session_id, // not ended while the camera opened
+    // not ended (or reconnected on another socket) while the camera opened
+    isCurrent: () => page.sessionId === sessionId && page.signaling === client,
     created: (call) => {
       page.call = call;
     },
@@ -333,7 +455,46 @@ async function onSessionStarted(message) {
       console.error('teller: could not start the call', error);
       setNotice(ui.notice, 'The browser could not start the video call.', 'error');
     },
+    mediaFailed: () => void restartMedia(),
   });
+}
+
+/** The peer connection failed (or the server says so): a fresh one replaces it. */
+async function restartMedia() {
+  page.call?.close();
+  page.call = null;
+  ui.mediaState.textContent = t('media.connecting');
+  await startMedia();
+}
+
+/** @param {import('/shared/signaling.js').SessionResumedMessage} message */
+async function onSessionResumed(message) {
+  tokens.save({session: message.resume_token});
+  page.reconnecting = false;
+  page.ice = {servers: message.ice_servers, policy: message.ice_transport_policy};
+  showCall(message);
+  page.customerDeadline = message.peer_present === false ? Date.now() : null;
+  setNotice(ui.notice, t('notice.call_resumed'));
+  showLinkState();
+  render();
+  await restartMedia();
+}
+
+/**
+ * The call this console holds now (started, or taken back after a lost connection): the customer card.
+ * @param {SessionStartedMessage|import('/shared/signaling.js').SessionResumedMessage} message
+ */
+function showCall(message) {
+  page.sessionId = message.session_id;
+  page.customerName = message.peer.display_name || t('customer.fallback_name');
+  page.hangingUp = false;
+  setCustomerCard('in-call');
+  ui.customerName.textContent = message.peer.display_name;
+  ui.customerElderly.hidden = !message.peer.elderly;
+  ui.customerBusiness.textContent = businessName(message.business);
+  ui.customerBusiness.dataset.business = message.business;
+  ui.sessionId.textContent = message.session_id;
+  ui.mediaState.textContent = t('media.connecting');
 }
 
 /** Ask the server to end the call; it answers with `session_ended`. */
@@ -355,6 +516,14 @@ function onHangup() {
  */
 function endCall(notice) {
   clearTimeout(page.hangupTimer);
+  reconnector.stop();
+  if (!page.unloading) {
+    tokens.clear();
+  }
+  page.reconnecting = false;
+  page.customerDeadline = null;
+  clearInterval(page.countdownTimer);
+  ui.countdown.hidden = true;
   page.call?.close();
   page.call = null;
   page.sessionId = null;
@@ -423,6 +592,8 @@ function onServerError(message) {
     case 'hangup':
       page.hangingUp = false;
       break;
+    case 'resume':
+      return; // the call is over: the reconnect ends it and says so
     default:
       break;
   }
@@ -433,6 +604,19 @@ function onServerError(message) {
 /** @param {CloseEvent} event */
 function onDisconnected(event) {
   const voluntary = page.signingOut;
+  const resumable = !voluntary && page.sessionId !== null && page.credentials !== null &&
+    tokens.load().session !== null && event.code !== CloseCode.REPLACED && event.code !== CloseCode.RESUMED;
+  if (resumable || page.reconnecting) {
+    // In a call: keep it on screen and take it back on a new connection.
+    page.signaling = null;
+    page.call?.close();
+    page.call = null;
+    page.reconnecting = true;
+    showLinkState();
+    reconnector.start();
+    render();
+    return;
+  }
   page.signaling = null;
   page.welcome = null;
   page.signingOut = false;
@@ -459,6 +643,8 @@ function closeNotice(event) {
 }
 
 function onSignOut() {
+  page.credentials = null;
+  tokens.clear();
   if (page.signaling) {
     page.signingOut = true;
     page.signaling.close();
@@ -480,7 +666,15 @@ ui.away.addEventListener('click', () => requestState('away'));
 ui.autoAccept.addEventListener('change', onAutoAcceptChanged);
 ui.hangup.addEventListener('click', onHangup);
 ui.signOut.addEventListener('click', onSignOut);
+// The network is gone: drop the socket now and reconnect when the browser is online again.
+window.addEventListener('offline', () => {
+  if (page.signaling && page.sessionId !== null) {
+    page.signaling.close();
+  }
+});
 window.addEventListener('pagehide', () => {
+  page.unloading = true; // a reload takes the call back with the tab's token after signing in
+  reconnector.stop();
   page.call?.close();
   page.signingOut = true;
   page.signaling?.close();

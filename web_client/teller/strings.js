@@ -2,17 +2,20 @@
  * Every string of the teller console, per language (shared/i18n.js): Chinese by default, English
  * with `?lang=en`. Staff wording: business names as the bank's counters say them (社保卡激活,
  * 密码重置 …), not the customer's "reset my password". Both tables carry the same keys
- * (tests/browser/test_staff_strings.py checks it).
+ * (tests/browser/test_staff_strings.py checks it); the identity check's keys come from
+ * teller/verification-strings.js.
  *
  * @module teller/strings
  */
 
-import {sentence} from '/shared/dom.js';
+import {staffErrorText} from '/shared/error-texts.js';
 import {Strings, chooseLanguage} from '/shared/i18n.js';
+import {VERIFICATION_TABLES} from '/teller/verification-strings.js';
 
 /** @type {Record<string, import('/shared/i18n.js').StringTable>} */
 export const TABLES = {
   'zh-CN': {
+    ...VERIFICATION_TABLES['zh-CN'],
     'page.title': '柜员工作台 · video_bank',
     'page.heading': '柜员工作台',
     'page.sign_out': '退出登录',
@@ -95,6 +98,13 @@ export const TABLES = {
     'media.connected': '已连接',
     'media.ending': '正在结束通话…',
     'media.ended': '通话已结束',
+    'status.reconnecting': '正在重新连接…',
+    'status.reconnecting_hint': '网络恢复后会自动回到通话中，请不要关闭本页面。',
+    'status.customer_reconnecting': '客户的网络连接中断，正在等待重新连接…',
+    'status.customer_reconnecting_hint': '客户在倒计时结束前回来，通话将继续。',
+    'countdown.customer': '客户重新连接剩余 {seconds} 秒',
+    'notice.customer_back': '客户已重新连接，通话继续。',
+    'notice.call_resumed': '已重新连接，回到原来的通话。',
     'callback.waiting': '正在回呼{name}——等待客户点击链接。',
     'callback.answered': '{name}已点击链接，正在加入通话。',
     'stage.label': '视频通话',
@@ -238,45 +248,9 @@ export const TABLES = {
     'screen.my_info': '我的信息',
     'screen.help': '帮助',
     'screen.home': '首页',
-    'error.generic': '操作未成功（{code}）。',
-    'error.not_allowed': '当前状态下不能进行此操作。',
-    'error.unknown_session': '该会话已结束或不属于您。',
-    'error.invalid_message': '请求格式不正确。',
-    'error.not_available': '此服务暂不可用，或该会话已无可办理的业务。',
-    'error.server_error': '服务器出错，请稍后再试。',
-    'error.busy': '上一步操作仍在处理中。',
-    'error.wrong_actor': '此步骤应由客户完成。',
-    'error.not_started': '业务尚未开始。',
-    'error.flow_finished': '业务已结束。',
-    'error.step_done': '此步骤已完成。',
-    'error.out_of_order': '现在还不能进行此步骤。',
-    'error.consent_required': '客户尚未答复同意事项。',
-    'error.consent_refused': '客户未同意录像或人脸核验。',
-    'error.identification_required': '尚未识别客户。',
-    'error.verification_required': '尚未完成视频核验。',
-    'error.verification_review_pending': '核验结果尚待您复核。',
-    'error.verification_failed': '核验未通过。',
-    'error.verification_mismatch': '核验结果不属于本会话的客户。',
-    'error.step_required': '前一步骤尚未完成。',
-    'error.not_legal_representative': '核验通过的人不是该申请的法定代表人。',
-    'error.invalid_resident_id': '身份证号无效（校验位或出生日期不正确）。',
-    'error.customer_not_found': '没有客户使用该身份证号。',
-    'error.unknown_card': '该卡不属于此客户。',
-    'error.card_already_active': '该卡已激活。',
-    'error.card_frozen': '该卡已冻结。',
-    'error.card_review_pending': '该卡尚待远程审核。',
-    'error.card_review_rejected': '该卡审核未通过。',
-    'error.account_frozen': '该账户已冻结。',
-    'error.account_closed': '该账户已销户。',
-    'error.reason_required': '请填写原因。',
-    'error.application_not_found': '未找到该开户申请。',
-    'error.application_not_pending': '该申请不在待核实状态。',
-    'error.card_not_pending_review': '该卡不在待审核状态。',
-    'error.invalid_reason': '原因代码与审核结果不符。',
-    'error.flow_in_progress': '业务结束后才能记录。',
-    'error.already_recorded': '已经记录过了。',
   },
   'en': {
+    ...VERIFICATION_TABLES.en,
     'page.title': 'Teller console · video_bank',
     'page.heading': 'Teller console',
     'page.sign_out': 'Sign out',
@@ -359,6 +333,13 @@ export const TABLES = {
     'media.connected': 'Connected',
     'media.ending': 'Ending the call…',
     'media.ended': 'Call ended',
+    'status.reconnecting': 'Reconnecting…',
+    'status.reconnecting_hint': 'The call comes back by itself when the network does; keep this page open.',
+    'status.customer_reconnecting': 'The customer’s connection was lost. Waiting for them to reconnect…',
+    'status.customer_reconnecting_hint': 'If the customer is back before the countdown ends, the call goes on.',
+    'countdown.customer': '{seconds} s left for the customer to reconnect',
+    'notice.customer_back': 'The customer reconnected; the call goes on.',
+    'notice.call_resumed': 'Reconnected: back in the same call.',
     'callback.waiting': 'Calling back {name} — waiting for the customer to follow the link.',
     'callback.answered': '{name} followed the link and is joining the call.',
     'stage.label': 'Video call',
@@ -503,43 +484,6 @@ export const TABLES = {
     'screen.my_info': 'My information',
     'screen.help': 'Help',
     'screen.home': 'Home',
-    'error.generic': 'This did not go through ({code}).',
-    'error.not_allowed': 'This is not possible in the current state.',
-    'error.unknown_session': 'That session has ended or is not yours.',
-    'error.invalid_message': 'The request was malformed.',
-    'error.not_available': 'This service is not available, or the session has no business left to do.',
-    'error.server_error': 'The server had a problem. Please try again later.',
-    'error.busy': 'The previous action is still being carried out.',
-    'error.wrong_actor': 'The customer does this step.',
-    'error.not_started': 'The business has not started.',
-    'error.flow_finished': 'The business has ended.',
-    'error.step_done': 'This step is already done.',
-    'error.out_of_order': 'This step cannot be done yet.',
-    'error.consent_required': 'The customer has not answered the consent questions.',
-    'error.consent_refused': 'The customer refused recording or the face check.',
-    'error.identification_required': 'The customer is not identified yet.',
-    'error.verification_required': 'The video verification is not done yet.',
-    'error.verification_review_pending': 'The verification waits for your review.',
-    'error.verification_failed': 'The verification failed.',
-    'error.verification_mismatch': 'The verification was for another session or customer.',
-    'error.step_required': 'An earlier step is not done yet.',
-    'error.not_legal_representative': 'The verified person is not the application’s legal representative.',
-    'error.invalid_resident_id': 'The ID number is not valid (check character or birth date).',
-    'error.customer_not_found': 'No customer has this ID number.',
-    'error.unknown_card': 'This card is not the customer’s.',
-    'error.card_already_active': 'The card is already active.',
-    'error.card_frozen': 'The card is frozen.',
-    'error.card_review_pending': 'The card still waits for its remote review.',
-    'error.card_review_rejected': 'The card’s review was rejected.',
-    'error.account_frozen': 'The account is frozen.',
-    'error.account_closed': 'The account is closed.',
-    'error.reason_required': 'Give a reason.',
-    'error.application_not_found': 'The application was not found.',
-    'error.application_not_pending': 'The application is not waiting for a check.',
-    'error.card_not_pending_review': 'The card is not waiting for a review.',
-    'error.invalid_reason': 'The reason code does not fit the decision.',
-    'error.flow_in_progress': 'This is recorded once the business has ended.',
-    'error.already_recorded': 'This has already been recorded.',
   },
 };
 
@@ -561,18 +505,15 @@ export function tOr(key, fallback, vars = {}) {
 }
 
 /**
- * The one place this page turns a server error code into wording (after the merge:
- * `errorText(code, strings.lang, params)` from shared/error-texts.js).
- * @param {string} code the `error` message's code (or a flow refusal code)
- * @param {string} message the server's own (English) text, used for codes this page does not know
+ * The one place this page turns a server error code into wording: the shared staff sentences
+ * (shared/error-texts.js).
+ * @param {string} code the `error` message's code, a flow refusal code or a verification refusal
+ * @param {string} message the server's own (English) text, used only for codes the page does not know
  * @param {Record<string, string|number>} [params]
  * @returns {string}
  */
 export function serverErrorText(code, message, params = {}) {
-  if (`error.${code}` in TABLES[strings.lang]) {
-    return t(`error.${code}`, params);
-  }
-  return strings.lang === 'en' && message ? sentence(message) : t('error.generic', {code});
+  return staffErrorText(code, strings.lang, message, params);
 }
 
 /**

@@ -6,8 +6,14 @@
  * Hooks: `verification-card`, `verification-customer-id` (needed until a business flow identified
  * the customer), `start-verification`, `stop-verification`, `verification-phase[data-phase]`,
  * `challenge-progress` (one `li` per action: `data-index`, `data-action`, `data-status` =
- * `asked`|`passed`|`retry`|`failed`), `verification-result[data-outcome]` (`pass`|`review`|`fail`|
- * `busy`), `verification-refused[data-reason]`.
+ * `asked`|`passed`|`retry`|`failed`, and once judged `data-result`), `verification-result[data-outcome]`
+ * (`pass`|`review`|`fail`|`busy`; its facts `dd[data-fact]`, its reasons `li[data-code]`),
+ * `verification-refused[data-reason]`.
+ *
+ * Every text is in the console's language (teller/verification-strings.js): the server sends codes —
+ * actions, phases, try results, the verdict's reasons — and the page words them; the server's English
+ * explanation of a reason is shown only for a code the page does not know, on an English page.
+ * Refusals are worded by shared/error-texts.js.
  *
  * A `review` verdict opens the review view (`review-panel[data-state]` = `open`|`sending`|`resolved`):
  * the enrolled reference photo (`review-reference`) beside the live keyframe closest to it
@@ -21,97 +27,35 @@
  * @module teller/verification-panel
  */
 
-import {chooseLanguage, Strings} from '/shared/i18n.js';
+import {sentence} from '/shared/dom.js';
+import {formatClock} from '/shared/time.js';
+import {serverErrorText, strings, t, tOr} from '/teller/strings.js';
 
 /** @typedef {import('/shared/signaling.js').SignalingClient} SignalingClient */
 
-/**
- * Texts of the review view, one table per language (to be folded into the console's strings).
- * @type {Record<string, Record<string, string>>}
- */
-export const REVIEW_STRINGS = {
-  'zh-CN': {
-    title: '人工复核：请比对照片',
-    reference: '登记照片',
-    live: '视频中的客户',
-    distance: '比对距离 {distance}（≤ {accept} 自动通过，> {review} 拒绝）',
-    distance_none: '无比对距离',
-    no_image: '无图像',
-    reason: '复核理由',
-    choose: '请选择…',
-    accept_group: '通过',
-    reject_group: '拒绝',
-    matches_reference: '与登记照片为同一人',
-    matches_id_document: '已核对客户出示的身份证件',
-    different_person: '不是同一人',
-    reference_unusable: '登记照片无法判断（需到网点重新采集）',
-    suspected_attack: '疑似伪造（面具、屏幕或他人冒充）',
-    comment: '备注（可选）',
-    second: '双人复核：第二位柜员或主管签核',
-    second_username: '用户名',
-    second_password: '密码',
-    accept: '确认通过',
-    reject: '拒绝',
-    resolved_accept: '已通过复核（{by}{second}）。',
-    resolved_reject: '复核未通过（{by}{second}）。',
-    second_by: '，{second} 复核',
-    paused: '服务器繁忙：检查已暂停，客户请保持不动…',
-    busy: '服务器繁忙，未作出结论（不算失败）。请稍后重新开始。',
-  },
-  en: {
-    title: 'Your review: compare the photos',
-    reference: 'Enrolled photo',
-    live: 'Customer on the video',
-    distance: 'Match distance {distance} (≤ {accept} passes, > {review} fails)',
-    distance_none: 'No match distance',
-    no_image: 'No picture',
-    reason: 'Reason',
-    choose: 'Choose…',
-    accept_group: 'Accept',
-    reject_group: 'Reject',
-    matches_reference: 'Same person as on the enrolled photo',
-    matches_id_document: 'Checked against the ID document shown',
-    different_person: 'A different person',
-    reference_unusable: 'The enrolled photo cannot settle it (re-enrol at a branch)',
-    suspected_attack: 'Suspected fake (mask, screen or impostor)',
-    comment: 'Comment (optional)',
-    second: 'Four eyes: a second teller or a supervisor signs',
-    second_username: 'Username',
-    second_password: 'Password',
-    accept: 'Accept',
-    reject: 'Reject',
-    resolved_accept: 'Review accepted ({by}{second}).',
-    resolved_reject: 'Review rejected ({by}{second}).',
-    second_by: ', confirmed by {second}',
-    paused: 'Server busy: the check is paused, the customer is asked to hold still…',
-    busy: 'Server busy: no verdict (not a failure). Start the check again in a moment.',
-  },
-};
-
 const STYLESHEET = '/teller/verification-review.css';
 
-const ACTION_TEXT = /** @type {Record<string, string>} */ ({
-  blink: 'Blink',
-  open_mouth: 'Open mouth',
-  turn_left: 'Turn left',
-  turn_right: 'Turn right',
-  nod: 'Nod',
-});
+/**
+ * @param {string} action a prompt's action code
+ * @returns {string} its name in the page language
+ */
+function actionName(action) {
+  return tOr(`verify.action.${action}`, action);
+}
 
-const PHASE_TEXT = /** @type {Record<string, string>} */ ({
-  quality: 'Checking the picture (one face, close enough, light)…',
-  baseline: 'Measuring the customer’s resting face…',
-  challenge: 'Asking for actions…',
-  deciding: 'Deciding…',
-  done: 'Done.',
-});
-
-const OUTCOME_TEXT = /** @type {Record<string, string>} */ ({
-  pass: 'Verified: live and matches the reference photo.',
-  review: 'Needs your review: live, but the face match is not conclusive.',
-  fail: 'Not verified.',
-  busy: 'Server busy: no verdict (not a failure). Start the check again in a moment.',
-});
+/**
+ * One reason of a verdict in the page language; the server's English explanation only for a code
+ * this page does not know yet (a newer server), and only on an English page.
+ * @param {{code: string, text?: string}} reason
+ * @returns {string}
+ */
+function reasonText(reason) {
+  const known = tOr(`verify.reason.${reason.code}`, '');
+  if (known) {
+    return known;
+  }
+  return strings.lang === 'en' && reason.text ? sentence(reason.text) : t('verify.reason_other', {code: reason.code});
+}
 
 /**
  * @param {string} tag
@@ -129,21 +73,22 @@ function element(tag, className, text) {
 export class VerificationPanel {
   /** @param {Element} container where the card goes */
   constructor(container) {
+    /** @private @type {ReturnType<typeof setTimeout>|undefined} */ this.heldTimer = undefined;
     this.root = element('section', 'card verification-card');
     this.root.dataset.testid = 'verification-card';
     this.root.hidden = true;
-    const heading = element('h2', '', 'Identity check');
-    const label = element('label', 'field-label', 'Customer ID');
+    const heading = element('h2', '', t('verify.heading'));
+    const label = element('label', 'field-label', t('verify.customer_id'));
     this.customerId = /** @type {HTMLInputElement} */ (element('input'));
     this.customerId.dataset.testid = 'verification-customer-id';
     this.customerId.autocomplete = 'off';
     this.customerId.maxLength = 64;
     this.customerId.id = 'verification-customer-id';
     label.htmlFor = this.customerId.id;
-    this.start = /** @type {HTMLButtonElement} */ (element('button', 'button', 'Start identity check'));
+    this.start = /** @type {HTMLButtonElement} */ (element('button', 'button', t('verify.start')));
     this.start.type = 'button';
     this.start.dataset.testid = 'start-verification';
-    this.stop = /** @type {HTMLButtonElement} */ (element('button', 'button secondary', 'Stop'));
+    this.stop = /** @type {HTMLButtonElement} */ (element('button', 'button secondary', t('verify.stop')));
     this.stop.type = 'button';
     this.stop.dataset.testid = 'stop-verification';
     this.stop.disabled = true;
@@ -159,7 +104,6 @@ export class VerificationPanel {
     this.result = element('div', 'verification-result');
     this.result.dataset.testid = 'verification-result';
     this.result.hidden = true;
-    this.strings = new Strings(REVIEW_STRINGS, chooseLanguage(Object.keys(REVIEW_STRINGS)));
     this.review = this.buildReview();
     this.root.append(
       heading, label, this.customerId, buttons, this.phase, this.progress, this.refused, this.result, this.review.root,
@@ -187,6 +131,7 @@ export class VerificationPanel {
   attach(client) {
     this.client = client;
     client.on('session_started', (m) => this.opened(m.session_id));
+    client.on('session_resumed', (m) => this.opened(m.session_id));
     client.on('session_ended', (m) => {
       if (m.session_id === this.sessionId) this.closed();
     });
@@ -200,7 +145,7 @@ export class VerificationPanel {
     client.on('verification_resolved', (m) => this.reviewResolved(m));
     client.on('error', (m) => {
       if (['verification_start', 'verification_stop', 'verification_resolve'].includes(m.ref_type)) {
-        this.showRefusal(m.code, m.message);
+        this.showRefusal(m.code, serverErrorText(m.code, m.message, m.params ?? {}));
       }
       if (m.ref_type === 'verification_resolve' && this.review.root.dataset.state === 'sending') {
         this.review.root.dataset.state = 'open';
@@ -217,7 +162,7 @@ export class VerificationPanel {
     this.progress.replaceChildren();
     this.result.hidden = true;
     this.refused.hidden = true;
-    this.setPhase('', 'Not started.');
+    this.setPhase('', t('verify.not_started'));
     this.setRunning(false);
     this.closeReview();
   }
@@ -248,7 +193,11 @@ export class VerificationPanel {
 
   /** @param {boolean} running */
   setRunning(running) {
-    this.start.disabled = running;
+    if (running) {
+      clearTimeout(this.heldTimer);
+      delete this.start.dataset.held;
+    }
+    this.start.disabled = running || this.start.dataset.held === 'true';
     this.stop.disabled = !running;
     this.root.dataset.running = String(running);
   }
@@ -272,14 +221,13 @@ export class VerificationPanel {
     this.result.replaceChildren();
     delete this.result.dataset.outcome;
     this.setRunning(true);
-    this.setPhase('quality', PHASE_TEXT.quality);
+    this.setPhase('quality', t('verify.phase.quality'));
   }
 
   /** @param {{attempt: string, phase: string}} m */
   phased(m) {
     if (m.attempt !== this.attempt) return;
-    const text = m.phase === 'paused' ? this.strings.t('paused') : PHASE_TEXT[m.phase];
-    this.setPhase(m.phase, text ?? m.phase);
+    this.setPhase(m.phase, tOr(`verify.phase.${m.phase}`, m.phase));
   }
 
   /**
@@ -303,7 +251,7 @@ export class VerificationPanel {
     if (m.attempt !== this.attempt) return;
     const li = this.item(m.index, m.action);
     li.dataset.status = 'asked';
-    li.textContent = `${ACTION_TEXT[m.action] ?? m.action}: asked${m.attempt_try > 1 ? ' again' : ''}`;
+    li.textContent = t(m.attempt_try > 1 ? 'verify.asked_again' : 'verify.asked', {action: actionName(m.action)});
   }
 
   /** @param {{attempt: string, index: number, action: string, status: string, result: string}} m */
@@ -311,33 +259,42 @@ export class VerificationPanel {
     if (m.attempt !== this.attempt) return;
     const li = this.item(m.index, m.action);
     li.dataset.status = m.status;
-    li.textContent = `${ACTION_TEXT[m.action] ?? m.action}: ${m.status} (${m.result.replaceAll('_', ' ')})`;
+    li.dataset.result = m.result;
+    const words = {
+      action: actionName(m.action),
+      status: tOr(`verify.status.${m.status}`, m.status),
+      result: tOr(`verify.try.${m.result}`, m.result.replaceAll('_', ' ')),
+    };
+    li.textContent = t(m.result === 'passed' ? 'verify.judged_passed' : 'verify.judged', words);
   }
 
   /** @param {{attempt: string, outcome?: string, detail?: any}} m */
   decided(m) {
     if (m.attempt !== this.attempt || !m.outcome) return;
     this.setRunning(false);
-    this.setPhase('done', PHASE_TEXT.done);
+    this.setPhase('done', t('verify.phase.done'));
     const detail = m.detail ?? {};
     const scores = detail.scores ?? {};
     this.result.dataset.outcome = m.outcome;
-    const summary = element('p', `outcome ${m.outcome}`, OUTCOME_TEXT[m.outcome] ?? m.outcome);
+    const summary = element('p', `outcome ${m.outcome}`, tOr(`verify.outcome.${m.outcome}`, m.outcome));
     const facts = element('dl', 'facts');
     /** @type {[string, unknown][]} */
+    const verdict = scores.match_verdict;
     const rows = [
-      ['Face match distance', scores.match_distance ?? '—'],
-      ['Match verdict', scores.match_verdict ?? '—'],
-      ['Keyframes', detail.keyframes ?? 0],
-      ['Frames analysed', scores.frames_analysed ?? 0],
-      ['Seconds', detail.seconds ?? '—'],
+      ['match_distance', scores.match_distance ?? '—'],
+      ['match_verdict', verdict ? tOr(`verify.verdict.${verdict}`, verdict) : '—'],
+      ['keyframes', detail.keyframes ?? 0],
+      ['frames_analysed', scores.frames_analysed ?? 0],
+      ['seconds', detail.seconds ?? '—'],
     ];
-    for (const [name, value] of rows) {
-      facts.append(element('dt', '', name), element('dd', '', String(value)));
+    for (const [fact, value] of rows) {
+      const dd = element('dd', '', String(value));
+      dd.dataset.fact = String(fact);
+      facts.append(element('dt', '', t(`verify.fact.${fact}`)), dd);
     }
     const reasons = element('ul', 'reasons');
     for (const reason of detail.reasons ?? []) {
-      const li = element('li', '', reason.text);
+      const li = element('li', '', reasonText(reason));
       li.dataset.code = reason.code;
       reasons.append(li);
     }
@@ -345,17 +302,37 @@ export class VerificationPanel {
     this.result.hidden = false;
   }
 
-  /** @param {{session_id: string, reason: string, message: string, until?: number}} m */
+  /**
+   * @param {{session_id: string, reason: string, message: string, until?: number,
+   *   retry_after?: number}} m
+   */
   refusedWith(m) {
     if (m.session_id !== this.sessionId) return;
-    const until = m.until ? ` (until ${new Date(m.until * 1000).toLocaleTimeString()})` : '';
-    this.showRefusal(m.reason, m.message + until);
+    const until = m.until ? t('verify.until', {time: formatClock(m.until, strings.lang)}) : '';
+    const text = m.reason === 'busy' ? t('verify.refused_busy') : serverErrorText(m.reason, m.message);
+    this.showRefusal(m.reason, text + until);
     if (this.review.root.dataset.state === 'sending') {
       this.review.root.dataset.state = 'open';  // the server refused the resolution: correct and resend
       this.reviewButtons();
       return;
     }
     if (m.reason !== 'already_running') this.setRunning(false);
+    if (m.retry_after) this.holdStart(m.retry_after);
+  }
+
+  /**
+   * The server was too busy to start a check: Start stays off (`data-held`) until the server's
+   * measurement of its speed lapses and a new start is judged afresh.
+   * @param {number} seconds
+   */
+  holdStart(seconds) {
+    clearTimeout(this.heldTimer);
+    this.start.disabled = true;
+    this.start.dataset.held = 'true';
+    this.heldTimer = setTimeout(() => {
+      delete this.start.dataset.held;
+      if (this.root.dataset.running !== 'true') this.start.disabled = false;
+    }, seconds * 1000);
   }
 
   /**
@@ -366,7 +343,7 @@ export class VerificationPanel {
     this.refused.dataset.reason = reason;
     this.refused.textContent = text;
     this.refused.hidden = false;
-    if (this.root.dataset.running !== 'true') this.start.disabled = false;
+    if (this.root.dataset.running !== 'true' && !this.start.dataset.held) this.start.disabled = false;
   }
 
   /**
@@ -377,7 +354,6 @@ export class VerificationPanel {
    *   reject: HTMLButtonElement, result: HTMLElement}}
    */
   buildReview() {
-    const s = this.strings;
     const root = element('section', 'review-panel');
     root.dataset.testid = 'review-panel';
     root.hidden = true;
@@ -394,18 +370,18 @@ export class VerificationPanel {
       figure.append(img, element('figcaption', '', caption));
       return [figure, img];
     };
-    const [referenceFigure, reference] = picture('review-reference', s.t('reference'));
-    const [keyframeFigure, keyframe] = picture('review-keyframe', s.t('live'));
+    const [referenceFigure, reference] = picture('review-reference', t('review.reference'));
+    const [keyframeFigure, keyframe] = picture('review-keyframe', t('review.live'));
     const pictures = element('div', 'review-pictures');
     pictures.append(referenceFigure, keyframeFigure);
     const distance = element('p', 'review-distance');
     distance.dataset.testid = 'review-distance';
-    const reasonLabel = element('label', 'field-label', s.t('reason'));
+    const reasonLabel = element('label', 'field-label', t('review.reason'));
     const reason = /** @type {HTMLSelectElement} */ (element('select'));
     reason.id = 'review-reason';
     reason.dataset.testid = 'review-reason';
     reasonLabel.htmlFor = reason.id;
-    const commentLabel = element('label', 'field-label', s.t('comment'));
+    const commentLabel = element('label', 'field-label', t('review.comment'));
     const comment = /** @type {HTMLInputElement} */ (element('input'));
     comment.id = 'review-comment';
     comment.dataset.testid = 'review-comment';
@@ -413,7 +389,7 @@ export class VerificationPanel {
     comment.autocomplete = 'off';
     commentLabel.htmlFor = comment.id;
     const second = element('fieldset', 'review-second');
-    second.append(element('legend', '', s.t('second')));
+    second.append(element('legend', '', t('review.second')));
     /**
      * @param {string} testid
      * @param {string} caption
@@ -432,12 +408,12 @@ export class VerificationPanel {
       second.append(label, input);
       return input;
     };
-    const secondUser = field('review-second-username', s.t('second_username'), 'text');
-    const secondPassword = field('review-second-password', s.t('second_password'), 'password');
-    const accept = /** @type {HTMLButtonElement} */ (element('button', 'button', s.t('accept')));
+    const secondUser = field('review-second-username', t('review.second_username'), 'text');
+    const secondPassword = field('review-second-password', t('review.second_password'), 'password');
+    const accept = /** @type {HTMLButtonElement} */ (element('button', 'button', t('review.accept')));
     accept.type = 'button';
     accept.dataset.testid = 'review-accept';
-    const reject = /** @type {HTMLButtonElement} */ (element('button', 'button danger', s.t('reject')));
+    const reject = /** @type {HTMLButtonElement} */ (element('button', 'button danger', t('review.reject')));
     reject.type = 'button';
     reject.dataset.testid = 'review-reject';
     const row = element('div', 'button-row');
@@ -445,7 +421,7 @@ export class VerificationPanel {
     const result = element('p', 'review-result');
     result.dataset.testid = 'review-result';
     result.hidden = true;
-    root.append(element('h3', '', s.t('title')), pictures, distance, reasonLabel, reason, commentLabel, comment,
+    root.append(element('h3', '', t('review.title')), pictures, distance, reasonLabel, reason, commentLabel, comment,
       second, row, result);
     reason.addEventListener('change', () => this.reviewButtons());
     accept.addEventListener('click', () => this.sendResolve(true));
@@ -461,7 +437,6 @@ export class VerificationPanel {
    */
   reviewOpened(m) {
     if (m.session_id !== this.sessionId || m.attempt !== this.attempt) return;
-    const s = this.strings;
     const r = this.review;
     this.reviewAttempt = m.attempt;
     for (const [img, url] of /** @type {[HTMLImageElement, string|null][]} */ (
@@ -473,22 +448,22 @@ export class VerificationPanel {
       } else {
         img.removeAttribute('src');
         img.dataset.loaded = 'false';
-        img.alt = s.t('no_image');
+        img.alt = t('review.no_image');
       }
     }
     r.distance.dataset.distance = m.distance === null ? '' : String(m.distance);
-    r.distance.textContent = m.distance === null ? s.t('distance_none') : s.t('distance', {
+    r.distance.textContent = m.distance === null ? t('review.distance_none') : t('review.distance', {
       distance: m.distance.toFixed(3), accept: m.accept_threshold.toFixed(2), review: m.review_threshold.toFixed(2),
     });
-    const choose = /** @type {HTMLOptionElement} */ (element('option', '', s.t('choose')));
+    const choose = /** @type {HTMLOptionElement} */ (element('option', '', t('review.choose')));
     choose.value = '';
     r.reason.replaceChildren(choose);
     for (const [group, codes, kind] of /** @type {[string, string[], string][]} */ (
       [['accept_group', m.accept_reasons, 'accept'], ['reject_group', m.reject_reasons, 'reject']])) {
       const optgroup = /** @type {HTMLOptGroupElement} */ (element('optgroup'));
-      optgroup.label = s.t(group);
+      optgroup.label = t(`review.${group}`);
       for (const code of codes) {
-        const option = /** @type {HTMLOptionElement} */ (element('option', '', s.t(code)));
+        const option = /** @type {HTMLOptionElement} */ (element('option', '', tOr(`review.${code}`, code)));
         option.value = code;
         option.dataset.kind = kind;
         optgroup.append(option);
@@ -540,11 +515,11 @@ export class VerificationPanel {
   reviewResolved(m) {
     if (m.session_id !== this.sessionId || m.attempt !== this.reviewAttempt) return;
     const r = this.review;
-    const second = m.second ? this.strings.t('second_by', {second: m.second}) : '';
+    const second = m.second ? t('review.second_by', {second: m.second}) : '';
     r.result.dataset.accept = String(m.accept);
     r.result.dataset.by = m.by;
     r.result.dataset.second = m.second ?? '';
-    r.result.textContent = this.strings.t(m.accept ? 'resolved_accept' : 'resolved_reject', {by: m.by, second});
+    r.result.textContent = t(m.accept ? 'review.resolved_accept' : 'review.resolved_reject', {by: m.by, second});
     r.result.hidden = false;
     r.root.dataset.state = 'resolved';
     this.dropPictures();

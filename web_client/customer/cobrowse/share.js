@@ -174,6 +174,10 @@ export class CobrowseShare {
       this.end();
       this.sessionId = message.session_id;
     });
+    // Back in the same call: the same consent holds; the server says again where sharing stands.
+    client.on('session_resumed', (message) => {
+      this.sessionId = message.session_id;
+    });
     client.on('session_ended', (message) => {
       if (message.session_id === this.sessionId) {
         this.end();

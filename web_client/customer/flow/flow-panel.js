@@ -79,6 +79,9 @@ export class CustomerFlowPanel {
     client.on('session_started', (message) => {
       this.business = message.business;
     });
+    client.on('session_resumed', (message) => {
+      this.business = message.business;
+    });
   }
 
   /** @returns {string} the name of the step the customer has to act on, for the folded sheet */

@@ -137,6 +137,11 @@ export class CobrowsePanel {
       this.sessionId = message.session_id;
       this.render();
     });
+    client.on('session_resumed', (message) => {
+      this.reset();
+      this.sessionId = message.session_id; // the server says again where co-browsing stands
+      this.render();
+    });
     client.on('session_ended', (message) => {
       if (message.session_id === this.sessionId) {
         this.reset();
