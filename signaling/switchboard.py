@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar, cast
 
 from signaling import effects as fx
+from signaling.businesses import FIELD_BUSINESSES
 from signaling.errors import CloseCode, NotAllowed, PeerError, RateLimited, SignalingError, UnknownSession
 from signaling.feedback import FeedbackBook, FeedbackClosed
 from signaling.feedback_messages import Feedback, FeedbackRecorded
@@ -92,8 +93,6 @@ CALLBACK_MIN_WINDOW = 15 * 60.0
 CALLBACK_SHORT_WAIT_POSITION = 1
 """A customer at this place in line or nearer is never offered a call-back: a teller is next for them."""
 SUPERVISOR_REFRESH_SECONDS = 2.0
-FIELD_BUSINESSES = ("card_review",)
-"""Businesses a field officer's tablet may queue for (it takes the customer's leg of the call)."""
 _StartsMedia = TypeVar("_StartsMedia", SessionStarted, SessionResumed, MonitorStarted)
 """Messages after which a client makes a peer connection: they carry its ICE configuration."""
 
