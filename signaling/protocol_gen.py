@@ -390,8 +390,9 @@ def _packed(items: list[str], joint: str, indent: str) -> list[str]:
 
 
 def _type_name(cls: type) -> str:
-    """The JSDoc name of a message: ``task_offer`` → ``TaskOfferMessage``."""
-    return "".join(part.title() for part in _tp(cls).split("_")) + "Message"
+    """The JSDoc name of a message: ``task_offer`` → ``TaskOfferMessage``, ``flow_message`` → itself."""
+    name = "".join(part.title() for part in _tp(cls).split("_"))
+    return name if name.endswith("Message") else name + "Message"
 
 
 def _constant(name: str, doc: str, values: Any) -> list[str]:

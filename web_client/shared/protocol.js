@@ -878,7 +878,7 @@ export const CloseCode = Object.freeze({
 
 /**
  * Server to client: to one party: something the flow asks or tells (masked data only; never a PIN).
- * @typedef {object} FlowMessageMessage
+ * @typedef {object} FlowMessage
  * @property {'flow_message'} type
  * @property {string} session_id The session.
  * @property {string} code Stable code for pages (`consent_request`, `enter_pin`, `question`,
@@ -966,7 +966,7 @@ export const CloseCode = Object.freeze({
  * @property {VerificationReviewMessage} verification_review
  * @property {VerificationResolvedMessage} verification_resolved
  * @property {FlowStateMessage} flow_state
- * @property {FlowMessageMessage} flow_message
+ * @property {FlowMessage} flow_message
  * @property {CobrowseStateMessage} cobrowse_state
  * @property {CobrowseSnapshotMessage} cobrowse_snapshot
  * @property {CobrowseEventsMessage} cobrowse_events
