@@ -14,16 +14,90 @@ ways unchanged: the server relays the very message it accepted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, NotRequired, TypedDict, get_args
+
+from signaling.wire_fields import Entries, Items, Length, Matches, Range, SessionId
 
 Scope = Literal["view", "control"]
 """What a consent or a stop is about: being seen, or letting the teller tap and scroll."""
-SCREENS: tuple[str, ...] = ("home", "social_security", "activate_card", "change_password", "my_info", "help")
+Screen = Literal["home", "social_security", "activate_card", "change_password", "my_info", "help"]
 """Stable names of the customer app's screens (the targets of push navigation)."""
+SCREENS: tuple[str, ...] = get_args(Screen)
 SNAPSHOT_MAX_BYTES = 96 * 1024
 """Largest accepted ``cobrowse_snapshot`` in its wire form (the socket itself allows 128 KiB)."""
 EVENTS_MAX_BYTES = 48 * 1024
 """Largest accepted ``cobrowse_events`` batch in its wire form."""
+
+NodeId = Annotated[int, Range(1, 1_000_000_000)]
+"""A node of the mirrored app area."""
+ParentId = Annotated[int, Range(0, 1_000_000_000)]
+"""A node's parent; 0 is the mirror's root."""
+Seq = Annotated[int, Range(0, 1_000_000_000)]
+"""Increases across one sharing (snapshots and event batches)."""
+AttributeName = Annotated[str, Matches("[a-z][a-z0-9-]{0,39}")]
+"""A lower-case attribute name."""
+Pixels = Annotated[int, Range(1, 10_000)]
+"""A viewport side in CSS pixels."""
+Text = Annotated[str, Length(max=2000)]
+"""A text node's text or a field's value."""
+
+
+class Viewport(TypedDict):
+    """The phone's viewport."""
+
+    width: Pixels
+    """CSS pixels."""
+    height: Pixels
+    """CSS pixels."""
+
+
+class MirrorNode(TypedDict):
+    """One node of a snapshot: an element (``tag``, ``attrs``) or a text (``text``); parents come first."""
+
+    id: NodeId
+    """Its id."""
+    parent: ParentId
+    """Its parent's id."""
+    tag: NotRequired[Annotated[str, Matches("[a-z][a-z0-9-]{0,31}")]]
+    """An element's lower-case tag name."""
+    attrs: NotRequired[Annotated[dict[AttributeName, Annotated[str, Length(max=400)]], Entries(16)]]
+    """An element's attributes (masked; a field's value is ``attrs.value``)."""
+    text: NotRequired[Text]
+    """A text node's text (masked)."""
+
+
+class MirrorEvent(TypedDict):
+    """One change of the app area; which fields it has depends on ``kind`` (docs/protocol.md)."""
+
+    kind: Literal["add", "remove", "text", "attr", "input", "scroll", "focus", "screen", "viewport"]
+    """What changed."""
+    id: NotRequired[NodeId]
+    """The node concerned."""
+    parent: NotRequired[ParentId]
+    """``add``: where the nodes go."""
+    before: NotRequired[Annotated[int | None, Range(1, 1_000_000_000)]]
+    """``add``: the sibling they go before (``null``: at the end)."""
+    nodes: NotRequired[Annotated[list[MirrorNode], Items(max=400)]]
+    """``add``: the new nodes, parents first."""
+    text: NotRequired[Text]
+    """``text``: the new text."""
+    name: NotRequired[AttributeName]
+    """``attr``: the attribute."""
+    value: NotRequired[Annotated[str | None, Length(max=2000)]]
+    """``attr``: its new value (``null``: removed); ``input``: the field's value (masked)."""
+    checked: NotRequired[bool]
+    """``input``: a checkbox's or radio button's state."""
+    top: NotRequired[Annotated[int, Range(0, 1_000_000)]]
+    """``scroll``: pixels from the top."""
+    left: NotRequired[Annotated[int, Range(0, 1_000_000)]]
+    """``scroll``: pixels from the left."""
+    screen: NotRequired[Screen]
+    """``screen``: the app's new screen."""
+    width: NotRequired[Pixels]
+    """``viewport``: the new width."""
+    height: NotRequired[Pixels]
+    """``viewport``: the new height."""
+
 
 # --- client to server -------------------------------------------------------------------------
 
@@ -33,7 +107,8 @@ class CobrowseRequest:
     """Teller: ask the customer to share their app screen."""
 
     TYPE: ClassVar[str] = "cobrowse_request"
-    session_id: str
+    session_id: SessionId
+    """The call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +116,12 @@ class CobrowseConsent:
     """Customer: answer a request to view (``view``) or to control (``control``)."""
 
     TYPE: ClassVar[str] = "cobrowse_consent"
-    session_id: str
+    session_id: SessionId
+    """The call."""
     scope: Scope
+    """Being seen, or letting the teller tap and scroll."""
     allow: bool
+    """The customer's answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +129,10 @@ class CobrowseStop:
     """Either party: stop sharing (``view``, ends everything) or only remote control (``control``)."""
 
     TYPE: ClassVar[str] = "cobrowse_stop"
-    session_id: str
+    session_id: SessionId
+    """The call."""
     scope: Scope = "view"
+    """``view`` ends sharing and control; ``control`` ends only control."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +140,8 @@ class CobrowseControlRequest:
     """Teller, while sharing: ask for the second consent (taps and scroll)."""
 
     TYPE: ClassVar[str] = "cobrowse_control_request"
-    session_id: str
+    session_id: SessionId
+    """The call."""
 
 
 # --- both ways (relayed unchanged) ------------------------------------------------------------
@@ -71,15 +152,16 @@ class CobrowseSnapshot:
     """Customer → teller: the whole app area, masked, as a flat pre-order list of nodes."""
 
     TYPE: ClassVar[str] = "cobrowse_snapshot"
-    session_id: str
-    seq: int
+    session_id: SessionId
+    """The call."""
+    seq: Seq
     """Per sharing, increasing across snapshots and event batches."""
-    screen: str
+    screen: Screen
     """The app's current screen."""
-    viewport: dict[str, int]
-    """``width`` and ``height`` of the phone's viewport in CSS pixels."""
-    nodes: list[dict[str, Any]]
-    """``{id, parent, tag, attrs}`` for elements, ``{id, parent, text}`` for text; parents come first."""
+    viewport: Viewport
+    """The phone's viewport."""
+    nodes: Annotated[list[MirrorNode], Items(1, 1500)]
+    """The app area, masked, in pre-order; at most 96 KiB in all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +169,12 @@ class CobrowseEvents:
     """Customer → teller: changes since the last snapshot or batch, in order."""
 
     TYPE: ClassVar[str] = "cobrowse_events"
-    session_id: str
-    seq: int
-    events: list[dict[str, Any]]
-    """Each has a ``kind``: add, remove, text, attr, input, scroll, focus, screen, viewport."""
+    session_id: SessionId
+    """The call."""
+    seq: Seq
+    """Per sharing, increasing across snapshots and event batches."""
+    events: Annotated[list[MirrorEvent], Items(1, 200)]
+    """The changes, in order; at most 48 KiB in all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +182,17 @@ class CobrowseGuide:
     """Teller → customer: highlight a node, show the pointer, or suggest a screen."""
 
     TYPE: ClassVar[str] = "cobrowse_guide"
-    session_id: str
+    session_id: SessionId
+    """The call."""
     action: Literal["highlight", "pointer", "push"]
-    node: int | None = None
+    """What the teller does."""
+    node: NodeId | None = None
     """Highlight: the node's id in the snapshot."""
-    x: float | None = None
+    x: Annotated[float | None, Range(0, 1)] = None
     """Pointer: horizontal position as a fraction (0–1) of the viewport width."""
-    y: float | None = None
+    y: Annotated[float | None, Range(0, 1)] = None
     """Pointer: vertical position as a fraction (0–1) of the viewport height."""
-    screen: str | None = None
+    screen: Screen | None = None
     """Push: the screen suggested (one of :data:`SCREENS`)."""
 
 
@@ -115,11 +201,13 @@ class CobrowseControl:
     """Teller → customer, after the second consent: tap a node or scroll. There is no way to type."""
 
     TYPE: ClassVar[str] = "cobrowse_control"
-    session_id: str
+    session_id: SessionId
+    """The call."""
     action: Literal["tap", "scroll"]
-    node: int | None = None
+    """What the teller does."""
+    node: NodeId | None = None
     """Tap: the node's id."""
-    dy: int | None = None
+    dy: Annotated[int | None, Range(-5000, 5000)] = None
     """Scroll: pixels down (negative: up)."""
 
 
@@ -131,9 +219,12 @@ class CobrowseState:
     """To both parties: where co-browsing stands now."""
 
     TYPE: ClassVar[str] = "cobrowse_state"
-    session_id: str
+    session_id: SessionId
+    """The call."""
     state: Literal["requested", "sharing", "denied", "stopped"]
+    """Sharing the app area."""
     control: Literal["off", "requested", "on"] = "off"
+    """The teller's taps and scroll."""
     by: Literal["customer", "teller", "server"] | None = None
     """Who caused the change."""
 

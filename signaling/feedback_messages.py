@@ -9,9 +9,11 @@ session once, and answers ``feedback_recorded`` (or ``error``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Annotated, ClassVar, Final
 
-MAX_COMMENT_CHARS = 500
+from signaling.wire_fields import NULLABLE, Length, Range, SessionId, Token
+
+MAX_COMMENT_CHARS: Final = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,13 +21,13 @@ class Feedback:
     """Customer: the rating of a session that has ended (from any socket: the page may have reconnected)."""
 
     TYPE: ClassVar[str] = "feedback"
-    session_id: str
+    session_id: SessionId
     """The session rated."""
-    feedback_token: str = field(repr=False)
+    feedback_token: Token = field(repr=False)
     """The one-time token of ``session_started``: proves this is that session's customer. Secret."""
-    rating: int
+    rating: Annotated[int, Range(1, 5)]
     """1 (poor) to 5 (very good)."""
-    comment: str | None = field(default=None, repr=False)
+    comment: Annotated[str | None, Length(max=MAX_COMMENT_CHARS), NULLABLE] = field(default=None, repr=False)
     """Optional, at most 500 characters; stored, never logged."""
 
 
@@ -34,5 +36,5 @@ class FeedbackRecorded:
     """Server to customer: the feedback is stored."""
 
     TYPE: ClassVar[str] = "feedback_recorded"
-    session_id: str
+    session_id: SessionId
     """The session rated."""

@@ -1,5 +1,8 @@
 """The JSON Schemas of protocol v1 (one file per message type in ``signaling/schemas/``).
 
+The files are generated from the message dataclasses (``python -m signaling.protocol_gen``); this module
+loads and applies them.
+
 JSON Schema patterns are ECMA-262 regular expressions, in which ``$`` (without the multiline flag)
 matches only at the very end of the text. Python's ``re`` also lets ``$`` match before a final
 newline, so ``^\\+?[0-9]{6,20}$`` would accept a phone number ending in ``"\\n"``. The validators here
@@ -20,85 +23,6 @@ from jsonschema.validators import extend
 
 from signaling.errors import InvalidMessage
 from signaling.strict_json import field_label
-
-CLIENT_TYPES = frozenset(
-    {
-        "hello",
-        "join_queue",
-        "leave_queue",
-        "set_state",
-        "offer_accept",
-        "offer_reject",
-        "wrap_up_done",
-        "wrap_up_extend",
-        "callback_request",
-        "callback_cancel",
-        "feedback",
-        "monitor_start",
-        "monitor_stop",
-        "offer",
-        "ice",
-        "hangup",
-        "resume",
-        "verification_start",
-        "verification_stop",
-        "verification_resolve",
-        "flow_input",
-        "cobrowse_request",
-        "cobrowse_consent",
-        "cobrowse_stop",
-        "cobrowse_control_request",
-        "cobrowse_snapshot",
-        "cobrowse_events",
-        "cobrowse_guide",
-        "cobrowse_control",
-    }
-)
-"""Message types a client may send."""
-SERVER_TYPES = frozenset(
-    {
-        "welcome",
-        "queue_update",
-        "callback_offer",
-        "callback_booked",
-        "callback_cancelled",
-        "feedback_recorded",
-        "task_offer",
-        "task_offer_withdrawn",
-        "callback_answered",
-        "supervisor_snapshot",
-        "monitor_started",
-        "monitor_stopped",
-        "queue_left",
-        "teller_state",
-        "session_started",
-        "answer",
-        "media_state",
-        "session_ended",
-        "session_resumed",
-        "queue_resumed",
-        "leg_state",
-        "media_restart",
-        "error",
-        "verification_started",
-        "verification_phase",
-        "verification_guidance",
-        "verification_prompt",
-        "verification_progress",
-        "verification_result",
-        "verification_refused",
-        "verification_review",
-        "verification_resolved",
-        "flow_state",
-        "flow_message",
-        "cobrowse_state",
-        "cobrowse_snapshot",
-        "cobrowse_events",
-        "cobrowse_guide",
-        "cobrowse_control",
-    }
-)
-"""Message types the server sends."""
 
 
 def ecma_pattern(pattern: str) -> str:
@@ -140,10 +64,11 @@ def validators() -> Mapping[str, Any]:
     """One compiled :data:`ProtocolValidator` per message type, loaded once from the package data."""
     folder = resources.files("signaling") / "schemas"
     out: dict[str, Any] = {}
-    for name in sorted(CLIENT_TYPES | SERVER_TYPES):
-        schema = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-        ProtocolValidator.check_schema(schema)
-        out[name] = ProtocolValidator(schema)
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if path.name.endswith(".json"):
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            ProtocolValidator.check_schema(schema)
+            out[path.name.removesuffix(".json")] = ProtocolValidator(schema)
     return out
 
 
@@ -193,3 +118,14 @@ def _describe(rule: str, limit: Any) -> str:
         case "maxProperties":
             return f"has more than {limit} entries"
     return f"breaks rule {rule}"
+
+
+def __getattr__(name: str) -> frozenset[str]:
+    """``CLIENT_TYPES`` and ``SERVER_TYPES``, kept here for older imports; :mod:`signaling.messages`
+    derives them from its message unions (it imports this module, so they are looked up when asked for)."""
+    if name in ("CLIENT_TYPES", "SERVER_TYPES"):
+        from signaling import messages
+
+        types: frozenset[str] = getattr(messages, name)
+        return types
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

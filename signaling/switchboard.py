@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, TypeVar, cast
 
 from signaling import effects as fx
+from signaling.businesses import FIELD_BUSINESSES
 from signaling.errors import CloseCode, NotAllowed, PeerError, RateLimited, SignalingError, UnknownSession
 from signaling.feedback import FeedbackBook, FeedbackClosed
 from signaling.feedback_messages import Feedback, FeedbackRecorded
@@ -33,12 +34,14 @@ from signaling.messages import (
     CallbackCancelled,
     CallbackOffered,
     CallbackRequest,
+    CallbackWindow,
     ClientMessage,
     EndReason,
     ErrorMessage,
     Hangup,
     Hello,
     Ice,
+    IceServer,
     JoinQueue,
     LeaveQueue,
     MediaState,
@@ -48,15 +51,20 @@ from signaling.messages import (
     MonitorStopped,
     Offer,
     OfferAccept,
+    OfferedCustomer,
     OfferReject,
+    Peer,
     QueueLeft,
+    QueueSnapshot,
     QueueUpdate,
     SessionEnded,
+    SessionSnapshot,
     SessionStarted,
     SetState,
     SupervisorSnapshot,
     TaskOffered,
     TaskOfferWithdrawn,
+    TellerSnapshot,
     TellerStateChanged,
     Welcome,
     WrapUpDone,
@@ -85,8 +93,6 @@ CALLBACK_MIN_WINDOW = 15 * 60.0
 CALLBACK_SHORT_WAIT_POSITION = 1
 """A customer at this place in line or nearer is never offered a call-back: a teller is next for them."""
 SUPERVISOR_REFRESH_SECONDS = 2.0
-FIELD_BUSINESSES = ("card_review",)
-"""Businesses a field officer's tablet may queue for (it takes the customer's leg of the call)."""
 _StartsMedia = TypeVar("_StartsMedia", SessionStarted, SessionResumed, MonitorStarted)
 """Messages after which a client makes a peer connection: they carry its ICE configuration."""
 
@@ -718,7 +724,7 @@ class Switchboard:
         if teller is not None and teller.auto_accept:
             accepted = self.router.accept(offer.teller_id, offer.task_id, now)
             return self._accepted(teller_p, accepted, now)
-        customer = {"display_name": self._task_name(task), "elderly": task.elderly}
+        customer: OfferedCustomer = {"display_name": self._task_name(task), "elderly": task.elderly}
         message = TaskOffered(
             task.id,
             task.kind,
@@ -760,7 +766,7 @@ class Switchboard:
         teller.wrap_up_session = None
         self._enter(customer, CustomerState.IN_CALL, now)
         # Both parties are told before anything is written: pairing latency is what they feel.
-        peer = {"role": "teller", "display_name": teller.display_name}
+        peer: Peer = {"role": "teller", "display_name": teller.display_name}
         changed = self._teller_changed(teller, now)
         started = SessionStarted(
             session.id,
@@ -846,10 +852,12 @@ class Switchboard:
 
     def _with_ice(self, message: _StartsMedia, party: str, now: float) -> _StartsMedia:
         """``message`` with the ICE configuration of ``party`` in its session (fresh TURN credentials)."""
-        if self._leg_ice is None:
-            return replace(message, ice_servers=self._ice_servers, ice_transport_policy="all")
-        servers, policy = self._leg_ice(message.session_id, party, now)
-        return replace(message, ice_servers=servers, ice_transport_policy=policy)
+        servers: list[dict[str, Any]] = self._ice_servers
+        policy: Literal["all", "relay"] = "all"
+        if self._leg_ice is not None:
+            servers, policy = self._leg_ice(message.session_id, party, now)
+        # Settings give each server as ``RTCIceServer`` JSON (video_bank/config.py, ``to_browser``).
+        return replace(message, ice_servers=cast(list[IceServer], servers), ice_transport_policy=policy)
 
     def _started_for_teller(self, session: CallSession, now: float) -> SessionStarted:
         token = self.resumption.session_token(session.id, "teller", now)
@@ -861,7 +869,7 @@ class Switchboard:
             resume_token=token,
         )
 
-    def _peer_of(self, session: CallSession, leg: Leg) -> dict[str, Any]:
+    def _peer_of(self, session: CallSession, leg: Leg) -> Peer:
         """The other party as ``session_started`` describes it to the party on ``leg``."""
         if leg == "teller":
             return {"role": "customer", "display_name": session.customer_name, "elderly": session.elderly}
@@ -1113,7 +1121,10 @@ class Switchboard:
             out.append(fx.Send(p.conn_id, QueueUpdate(position, eta, task.business, lane)))
             if self._offers_callback(p, position, eta):
                 p.callback_offered = True
-                windows = [asdict(w) for w in self._hours.callback_windows(now)]
+                windows = [
+                    CallbackWindow(kind=w.kind, start=w.start, end=w.end)
+                    for w in self._hours.callback_windows(now)
+                ]
                 out.append(fx.Send(p.conn_id, CallbackOffered(eta, windows)))
         return out
 
@@ -1184,7 +1195,7 @@ class Switchboard:
 
     def snapshot(self, now: float) -> SupervisorSnapshot:
         """Queues, tellers, sessions and service figures right now."""
-        queues: dict[tuple[str, str], dict[str, Any]] = {}
+        queues: dict[tuple[str, str], QueueSnapshot] = {}
         for task in self.router.queue(now):
             lane = "elderly" if task.elderly else "standard"
             entry = queues.setdefault(
@@ -1199,7 +1210,7 @@ class Switchboard:
             )
             entry["callbacks" if task.kind == "callback" else "waiting"] += 1
             entry["longest_wait_seconds"] = max(entry["longest_wait_seconds"], int(now - task.created_at))
-        tellers = []
+        tellers: list[TellerSnapshot] = []
         for teller in self.router.tellers:
             p = self._teller_conn(teller.profile.id)
             tellers.append(
@@ -1212,7 +1223,7 @@ class Switchboard:
                     "elder_care": teller.profile.elder_care,
                 }
             )
-        sessions = [
+        sessions: list[SessionSnapshot] = [
             {
                 "session_id": s.id,
                 "business": s.business,

@@ -8,7 +8,35 @@ Every server message carries the attempt's single-use id (``attempt``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
+
+from signaling.wire_fields import AttemptId, In, Items, Length, Matches, Range, SessionId
+
+AcceptReason = Literal["matches_reference", "matches_id_document"]
+"""Why staff accept a ``review`` decision (``verification.review.ReviewReason``)."""
+RejectReason = Literal["different_person", "reference_unusable", "suspected_attack"]
+"""Why staff reject one."""
+ReviewReason = Literal[AcceptReason, RejectReason]
+"""A reason code of a resolved review."""
+RefusalReason = Literal[
+    "locked_out",
+    "no_reference",
+    "already_running",
+    "customer_absent",
+    "unavailable",
+    "busy",
+    "no_review",
+    "second_staff_required",
+    "second_staff_invalid",
+    "second_staff_throttled",
+]
+"""Why no verification attempt can start now, or a review cannot be resolved."""
+TellerVerdict = Literal["pass", "review", "fail", "busy", "interrupted"]
+"""An attempt's outcome as the teller is told it."""
+CustomerVerdict = Literal["passed", "failed", "teller_check", "busy", "interrupted"]
+"""An attempt's outcome as the customer is told it."""
+JpegDataUrl = Annotated[str | None, Matches("data:image/jpeg;base64,[A-Za-z0-9+/=]+"), Length(max=2_000_000)]
+"""A JPEG as a data URL (biometric: shown, never logged); ``null`` when there is none."""
 
 # --- client to server -------------------------------------------------------------------------
 
@@ -18,8 +46,9 @@ class VerificationStart:
     """Teller: verify the customer of this call against a reference photo."""
 
     TYPE: ClassVar[str] = "verification_start"
-    session_id: str
-    customer_id: str | None = None
+    session_id: SessionId
+    """The call."""
+    customer_id: Annotated[str | None, Matches("[A-Za-z0-9_-]{1,64}")] = None
     """Customer whose reference to match; may be omitted once a business flow identified them."""
 
 
@@ -29,15 +58,21 @@ class VerificationResolve:
     four eyes, a second staff member's credentials, checked by the server)."""
 
     TYPE: ClassVar[str] = "verification_resolve"
-    session_id: str
-    attempt: str
+    session_id: SessionId
+    """The call."""
+    attempt: AttemptId
+    """The attempt whose ``review`` is resolved."""
     accept: bool
-    reason: str
+    """Accept or reject."""
+    reason: ReviewReason
     """``matches_reference`` or ``matches_id_document`` to accept; ``different_person``,
     ``reference_unusable`` or ``suspected_attack`` to reject."""
-    comment: str | None = None
-    second_username: str | None = None
-    second_password: str | None = field(default=None, repr=False)
+    comment: Annotated[str | None, Length(max=200)] = None
+    """The teller's words."""
+    second_username: Annotated[str | None, Length(1, 64)] = None
+    """Four eyes: the second staff member's account."""
+    second_password: Annotated[str | None, Length(1, 256)] = field(default=None, repr=False)
+    """Four eyes: their password; never logged or echoed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +80,8 @@ class VerificationStop:
     """Teller: abandon the running attempt (it ends as a failure)."""
 
     TYPE: ClassVar[str] = "verification_stop"
-    session_id: str
+    session_id: SessionId
+    """The call."""
 
 
 # --- server to client -------------------------------------------------------------------------
@@ -56,9 +92,11 @@ class VerificationStarted:
     """To both parties: an attempt began."""
 
     TYPE: ClassVar[str] = "verification_started"
-    session_id: str
-    attempt: str
-    challenges: int
+    session_id: SessionId
+    """The call."""
+    attempt: AttemptId
+    """The attempt's single-use id."""
+    challenges: Annotated[int, Range(1, 10)]
     """How many actions will be asked."""
 
 
@@ -67,9 +105,11 @@ class VerificationPhase:
     """To the teller: the attempt moved on."""
 
     TYPE: ClassVar[str] = "verification_phase"
-    session_id: str
-    attempt: str
-    phase: str
+    session_id: SessionId
+    """The call."""
+    attempt: AttemptId
+    """The attempt."""
+    phase: Literal["quality", "baseline", "challenge", "deciding", "done", "paused"]
     """``quality``, ``baseline``, ``challenge``, ``deciding``, ``done``, or ``paused`` (the server analyses
     too few frames to judge: the attempt waits, the customer is asked to hold still)."""
 
@@ -79,10 +119,14 @@ class VerificationGuidance:
     """To the customer: what to change so the camera sees them well."""
 
     TYPE: ClassVar[str] = "verification_guidance"
-    session_id: str
-    attempt: str
-    issue: str
-    message: str
+    session_id: SessionId
+    """The call."""
+    attempt: AttemptId
+    """The attempt."""
+    issue: Annotated[str, Length(max=64)]
+    """What is wrong (a code)."""
+    message: Annotated[str, Length(max=300)]
+    """Plain-language advice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +134,19 @@ class VerificationPrompt:
     """To both parties: the action to perform now."""
 
     TYPE: ClassVar[str] = "verification_prompt"
-    session_id: str
-    attempt: str
-    index: int
-    action: str
-    """``blink``, ``open_mouth``, ``turn_left``, ``turn_right`` or ``nod``."""
-    attempt_try: int
-    text: str
-    deadline_seconds: float
+    session_id: SessionId
+    """The call."""
+    attempt: AttemptId
+    """The attempt."""
+    index: Annotated[int, Range(min=0)]
+    """Which action of the sequence, from 0."""
+    action: Literal["blink", "open_mouth", "turn_left", "turn_right", "nod"]
+    """What to do."""
+    attempt_try: Annotated[int, Range(min=1)]
+    """Which try of this action, from 1."""
+    text: Annotated[str, Length(max=200)]
+    """The prompt in English."""
+    deadline_seconds: Annotated[float, Range(min=0)]
     """Time allowed from now (relative: the client's clock is neither trusted nor needed)."""
 
 
@@ -106,12 +155,18 @@ class VerificationProgress:
     """To the teller: one action was judged."""
 
     TYPE: ClassVar[str] = "verification_progress"
-    session_id: str
-    attempt: str
-    index: int
-    action: str
+    session_id: SessionId
+    """The call."""
+    attempt: AttemptId
+    """The attempt."""
+    index: Annotated[int, Range(min=0)]
+    """Which action of the sequence."""
+    action: Annotated[str, Length(max=32)]
+    """The action judged."""
     status: Literal["passed", "retry", "failed"]
-    result: str
+    """The judgement."""
+    result: Annotated[str, Length(max=64)]
+    """Why (a code)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,14 +174,19 @@ class VerificationResult:
     """The verdict: the teller gets ``outcome`` and ``detail``; the customer ``status`` and ``message``."""
 
     TYPE: ClassVar[str] = "verification_result"
-    session_id: str
-    attempt: str
-    outcome: str | None = None
-    """Teller: ``pass``, ``review``, ``fail`` or ``busy`` (no verdict: the server was too slow)."""
+    session_id: SessionId
+    """The call."""
+    attempt: AttemptId
+    """The attempt."""
+    outcome: Annotated[str | None, In(TellerVerdict)] = None
+    """Teller: ``pass``, ``review``, ``fail``; no verdict: ``busy`` (the server was too slow) or
+    ``interrupted`` (a connection dropped)."""
     detail: dict[str, Any] | None = None
-    status: str | None = None
-    """Customer: ``passed``, ``failed``, ``teller_check`` or ``busy``."""
-    message: str | None = None
+    """Teller: scores, reasons and challenges."""
+    status: Annotated[str | None, In(CustomerVerdict)] = None
+    """Customer: ``passed``, ``failed``, ``teller_check``, ``busy`` or ``interrupted``."""
+    message: Annotated[str | None, Length(max=300)] = None
+    """Customer: what to do next, in plain words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,15 +194,17 @@ class VerificationRefused:
     """To the teller: no attempt can start now."""
 
     TYPE: ClassVar[str] = "verification_refused"
-    session_id: str
-    reason: str
+    session_id: SessionId
+    """The call."""
+    reason: Annotated[str, In(RefusalReason)]
     """``locked_out``, ``no_reference``, ``already_running``, ``customer_absent``, ``unavailable``,
     ``busy`` (the server cannot analyse another check fast enough now); for ``verification_resolve``:
     ``no_review``, ``second_staff_required``, ``second_staff_invalid``, ``second_staff_throttled``."""
-    message: str
+    message: Annotated[str, Length(max=300)]
+    """Plain English for the teller."""
     until: float | None = None
     """Locked out: when new attempts are accepted again (server time, seconds since the epoch)."""
-    retry_after: float | None = None
+    retry_after: Annotated[float | None, Range(min=0)] = None
     """Busy: seconds after which a new start is judged afresh (the server's measurement of its
     analysis speed lapses then); the console keeps its start button off until then."""
 
@@ -153,17 +215,28 @@ class VerificationReview:
     keyframe (JPEG data URLs — biometric data: shown, never logged) and the match distance."""
 
     TYPE: ClassVar[str] = "verification_review"
-    session_id: str
-    attempt: str
+    session_id: SessionId
+    """The call."""
+    attempt: AttemptId
+    """The attempt to resolve."""
     distance: float | None
+    """The face match's median distance (``null``: no match was measured)."""
     accept_threshold: float
+    """Distances up to this pass."""
     review_threshold: float
-    reference_image: str | None
-    keyframe_image: str | None
-    reasons: list[str]
-    accept_reasons: list[str]
-    reject_reasons: list[str]
+    """Distances up to this are reviewed; above, they fail."""
+    reference_image: JpegDataUrl
+    """The enrolled reference photo."""
+    keyframe_image: JpegDataUrl
+    """The best live keyframe."""
+    reasons: Annotated[list[Annotated[str, Length(max=64)]], Items(max=20)]
+    """Why the decision is ``review`` (codes)."""
+    accept_reasons: list[Annotated[str, In(AcceptReason)]]
+    """The reason codes that accept."""
+    reject_reasons: list[Annotated[str, In(RejectReason)]]
+    """The reason codes that reject."""
     four_eyes: bool
+    """A second staff member must confirm."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,13 +244,20 @@ class VerificationResolved:
     """To the teller: the review was resolved — by whom, when, why."""
 
     TYPE: ClassVar[str] = "verification_resolved"
-    session_id: str
-    attempt: str
+    session_id: SessionId
+    """The call."""
+    attempt: AttemptId
+    """The attempt resolved."""
     accept: bool
-    reason: str
-    by: str
+    """Accepted or rejected."""
+    reason: ReviewReason
+    """The reason code."""
+    by: Annotated[str, Length(max=64)]
+    """The teller's account."""
     at: float
-    second: str | None = None
+    """Server time (epoch seconds)."""
+    second: Annotated[str | None, Length(max=64)] = None
+    """Four eyes: the second staff member's account."""
 
 
 VERIFICATION_CLIENT = (VerificationStart, VerificationStop, VerificationResolve)

@@ -1,11 +1,17 @@
-"""Wire forms: client payloads parsed into typed inputs (secrets wrapped at once), reports into dicts."""
+"""Wire forms: client payloads parsed into typed inputs (secrets wrapped at once), reports into the
+protocol's flow_state and flow_message."""
 
 from __future__ import annotations
 
 import json
+from typing import get_args
 
 import pytest
 
+from signaling.flow_messages import FlowStatus as WireFlowStatus
+from signaling.flow_messages import StepState as WireStepState
+from signaling.messages import encode
+from signaling.schemas import validate
 from tests.unit.test_flow_common import PENSIONER_ID, Driver
 from video_bank.core_banking import demo
 from video_bank.core_banking.models import CardReviewReason, Secret
@@ -20,10 +26,11 @@ from video_bank.flows.inputs import (
     WrapUpChosen,
 )
 from video_bank.flows.outputs import Audience, Message
-from video_bank.flows.steps import Actor, Disposition
-from video_bank.flows.wire import CLIENT_INPUTS, message_payload, parse_input, state_payload
+from video_bank.flows.steps import Actor, Disposition, FlowStatus, StepState
+from video_bank.flows.wire import CLIENT_INPUTS, flow_message, flow_state, parse_input
 
 AT = 1_795_000_000.0
+SESSION = "sess_wire_0001"
 
 
 def test_a_pin_pad_payload_becomes_secrets_at_once() -> None:
@@ -92,16 +99,27 @@ def test_the_server_never_takes_a_client_input_as_its_own() -> None:
     assert not {"verification_decided", "customer_looked_up", "command_failed"} & set(CLIENT_INPUTS)
 
 
-def test_reports_and_messages_are_json_safe() -> None:
+def test_reports_and_messages_become_the_protocol_messages_each_party_is_sent() -> None:
     driver = Driver("activation")
     driver.verified()
     message = Message(Audience.TELLER, "confirm_card", "Confirm.", {"cards": [demo.PENSIONER_CARD.masked()]})
-    payload = message_payload(message)
-    assert payload["to"] == "teller" and payload["data"]["cards"][0]["number"] == "****1016"
+    leg, sent = flow_message(SESSION, message)
+    payload = json.loads(encode(sent))
+    validate("flow_message", payload)
+    assert leg == "teller" and payload["data"]["cards"][0]["number"] == "****1016"
     flow = driver.flow
     report = FlowReport(flow.status, flow.step, flow.outcome, (), None, (), flow.checklist(), flow.expected())
-    state = state_payload(report)
-    json.dumps(state)
+    teller = flow_state(SESSION, flow.business, report, Actor.TELLER)
+    customer = flow_state(SESSION, flow.business, report, flow.customer_side)
+    state = json.loads(encode(teller))
+    validate("flow_state", state)
     assert state["step"] == "confirm_card"
     assert {"step": "verification", "state": "done"} in state["steps"]
-    assert {"role": "teller", "input": "card_confirmed"} in state["expected"]
+    assert "card_confirmed" in teller.expected and "card_confirmed" not in customer.expected
+
+
+def test_the_wire_vocabularies_are_the_flows_own() -> None:
+    sent = {s.value for s in FlowStatus} - {FlowStatus.NOT_STARTED.value}  # the desk starts flows at once
+    assert sent == set(get_args(WireFlowStatus))
+    assert {s.value for s in StepState} == set(get_args(WireStepState))
+    assert all(cls.kind == kind for kind, cls in CLIENT_INPUTS.items())

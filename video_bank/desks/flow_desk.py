@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 from signaling.desks import Sender, SessionInfo, SessionLink
 from signaling.errors import InvalidMessage, NotAllowed, PeerError
-from signaling.flow_messages import AFTER_CALL_KINDS, FlowInputMessage, FlowMessage, FlowState
+from signaling.flow_messages import AFTER_CALL_KINDS, FlowInputMessage, FlowMessage
 from signaling.messages import ClientMessage, ErrorMessage
 from signaling.service_hours import DEFAULT_ZONE
 from signaling.session import Leg
@@ -58,12 +58,11 @@ from video_bank.flows.inputs import (
     VerificationDecided,
     WrapUpChosen,
 )
-from video_bank.flows.outputs import Audience
 from video_bank.flows.registry import create_flow
 from video_bank.flows.report import FlowReport
 from video_bank.flows.script import DEFAULT_SCRIPT, WillingnessScript
 from video_bank.flows.steps import Actor, Step
-from video_bank.flows.wire import parse_input, state_payload
+from video_bank.flows.wire import flow_message, flow_state, parse_input
 
 logger = logging.getLogger(__name__)
 
@@ -339,24 +338,10 @@ class FlowDesk:
 
     def _send_state(self, session: _Session, report: FlowReport, legs: tuple[Leg, ...]) -> None:
         """The flow's state after ``report`` to the parties on ``legs``, each with the inputs it may send."""
-        state = state_payload(report)
-        flow = session.executor.flow
+        flow, session_id = session.executor.flow, session.info.session_id
         sides: dict[Leg, Actor] = {"customer": flow.customer_side, "teller": Actor.TELLER}
         for leg in legs:
-            expected = sorted({e["input"] for e in state["expected"] if e["role"] == sides[leg].value})
-            self.link.send(
-                session.info.session_id,
-                leg,
-                FlowState(
-                    session.info.session_id,
-                    flow.business,
-                    state["status"],
-                    state["steps"],
-                    expected,
-                    step=state["step"],
-                    outcome=state["outcome"],
-                ),
-            )
+            self.link.send(session_id, leg, flow_state(session_id, flow.business, report, sides[leg]))
 
     async def _submit(self, session: _Session, event: FlowInput, leg: Leg) -> FlowReport | None:
         """Hand ``event`` to the flow and send what it produced; ``None`` after a storage failure
@@ -382,8 +367,7 @@ class FlowDesk:
         link, session_id = self.link, session.info.session_id
         sent: dict[Leg, list[FlowMessage]] = {}
         for message in report.messages:
-            leg: Leg = "customer" if message.to is Audience.CUSTOMER else "teller"
-            wire = FlowMessage(session_id, message.code, message.text, dict(message.data))
+            leg, wire = flow_message(session_id, message)
             sent.setdefault(leg, []).append(wire)
             if not link.send(session_id, leg, wire):
                 session.missed.setdefault(leg, deque(maxlen=MISSED_LIMIT)).append(wire)

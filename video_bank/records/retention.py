@@ -24,14 +24,15 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
+from signaling.businesses import BUSINESSES
 from video_bank.records.encoding import canonical_json, parse_json_object
 from video_bank.records.errors import RecordInputError, RecordIntegrityError
 
 CLASS_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 DEFAULT_CLASS = "standard"
 DEFAULT_YEARS = 5
-BUSINESS_TYPES = ("activation", "password_reset", "info_update", "corporate_willingness", "card_review")
-"""The business types of the glossary; all of them keep the default 5 years unless configured."""
+BUSINESS_TYPES: tuple[str, ...] = BUSINESSES
+"""The business types (signaling/businesses.py); all of them keep the default 5 years unless configured."""
 
 
 @dataclass(frozen=True, slots=True)

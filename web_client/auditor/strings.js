@@ -8,6 +8,7 @@
  */
 
 import {sentence} from '/shared/dom.js';
+import {businessStrings} from '/shared/businesses.js';
 import {Strings, chooseLanguage} from '/shared/i18n.js';
 
 /** @type {Record<string, import('/shared/i18n.js').StringTable>} */
@@ -41,11 +42,7 @@ export const TABLES = {
     'verification.review': '需复核',
     'verification.fail': '未通过',
     'verification.none': '未核验',
-    'business.activation': '社保卡激活',
-    'business.password_reset': '密码重置',
-    'business.info_update': '信息补录',
-    'business.corporate_willingness': '法人意愿核实',
-    'business.card_review': '远程视频审核',
+    ...businessStrings('staff', 'zh-CN'),
     'outcome.customer_hangup': '客户挂断',
     'outcome.teller_hangup': '柜员挂断',
     'outcome.customer_lost': '客户断线',
@@ -231,11 +228,7 @@ export const TABLES = {
     'verification.review': 'Needs review',
     'verification.fail': 'Failed',
     'verification.none': 'Not run',
-    'business.activation': 'Social security card activation',
-    'business.password_reset': 'Password reset',
-    'business.info_update': 'Customer information update',
-    'business.corporate_willingness': 'Legal representative’s willingness check',
-    'business.card_review': 'Remote review of a field-issued card',
+    ...businessStrings('staff', 'en'),
     'outcome.customer_hangup': 'Customer hung up',
     'outcome.teller_hangup': 'Teller hung up',
     'outcome.customer_lost': 'Customer’s connection lost',
@@ -435,5 +428,5 @@ export function businessName(business) {
   return tOr(`business.${business}`, business);
 }
 
-/** Business codes in the order the search lists them. */
-export const BUSINESSES = ['activation', 'password_reset', 'info_update', 'corporate_willingness', 'card_review'];
+/** Business codes in the order the search lists them (every business type of the protocol). */
+export {BUSINESSES} from '/shared/protocol.js';

@@ -34,6 +34,7 @@ import {strings} from '/customer/strings.js';
 import {LocalCamera, holdResolutionDuringChecks, startCall} from '/shared/call.js';
 import {byId, byTestId, setNotice} from '/shared/dom.js';
 import {closeReasonText, errorText} from '/shared/error-texts.js';
+import {CUSTOMER_BUSINESSES} from '/shared/protocol.js';
 import {Reconnector, ResumeTokens, sendResume} from '/shared/resume.js';
 import {CloseCode, SignalingClient, SignalingError} from '/shared/signaling.js';
 import {countFrames, offerSoundButton} from '/shared/video.js';
@@ -775,9 +776,6 @@ function restoreBooking() {
     setState('idle', t('status.callback_booked'), t('status.callback_cancel_below'));
   }
 }
-
-/** What a customer can do from the phone (a card review's customer side is the field officer's tablet). */
-const CUSTOMER_BUSINESSES = ['activation', 'password_reset', 'info_update', 'corporate_willingness'];
 
 function fillBusinessSelect() {
   const prompt = new Option(t('form.choose_one'), '');

@@ -5,6 +5,7 @@
  * @module customer/strings
  */
 
+import {businessStrings} from '/shared/businesses.js';
 import {Strings, chooseLanguage} from '/shared/i18n.js';
 
 /** @type {Record<string, import('/shared/i18n.js').StringTable>} */
@@ -154,11 +155,7 @@ export const TABLES = {
     'page.title': '视频柜台 · video_bank',
     'wait.under_minute': '不到1分钟',
     'wait.minutes': '约 {minutes} 分钟',
-    'business.activation': '激活社保卡金融功能',
-    'business.password_reset': '重置密码',
-    'business.info_update': '更新个人信息',
-    'business.corporate_willingness': '企业开户法人意愿核实',
-    'business.card_review': '上门发卡视频审核',
+    ...businessStrings('customer', 'zh-CN'),
     'wait.hour': '约 1 小时',
     'wait.hours': '约 {hours} 小时',
     'wait.minute': '约 1 分钟',
@@ -376,11 +373,7 @@ export const TABLES = {
     'page.title': 'Video counter · video_bank',
     'wait.under_minute': 'less than a minute',
     'wait.minutes': 'about {minutes} minutes',
-    'business.activation': 'Activate the financial functions of my social security card',
-    'business.password_reset': 'Reset my password',
-    'business.info_update': 'Update my personal information',
-    'business.corporate_willingness': 'Confirm a company account opening (legal representative)',
-    'business.card_review': 'Video review of a card issued in the field',
+    ...businessStrings('customer', 'en'),
     'wait.hour': 'about 1 hour',
     'wait.hours': 'about {hours} hours',
     'wait.minute': 'about 1 minute',

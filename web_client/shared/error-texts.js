@@ -1,7 +1,8 @@
 /**
  * What the server's codes mean, in each page language: every `error.code` the server can send
  * (signaling, business-flow refusals, core-banking rules, verification refusals, the auditor API),
- * every `flow_message` code for the customer and the teller, and the WebSocket close codes.
+ * every `flow_message` code for the customer and the teller, and the WebSocket close codes. What is
+ * said per business type (`wait_for_teller`, `branch_instructions`) is in shared/businesses.js.
  *
  * The server sends codes and parameters (`error.params`, `flow_message.data`); a page shows the
  * sentence of its language from here, never the server's English `message`. A test collects every
@@ -19,6 +20,8 @@
  *
  * @module shared/error-texts
  */
+
+import {businessSentence} from '/shared/businesses.js';
 
 /** @typedef {'zh-CN'|'en'} Lang */
 /** @typedef {Record<string, string|number|boolean|null|undefined>} Params */
@@ -155,24 +158,6 @@ export const STAFF_CODES = Object.freeze(Object.keys(STAFF_ERRORS));
 
 /** @type {Pair} a code this module does not know yet (a newer server), on a staff page without the server's text */
 const STAFF_UNKNOWN = {'zh-CN': '操作未成功（{code}）。', en: 'This did not go through ({code}).'};
-
-/** @type {Record<string, Pair>} `wait_for_teller` per business */
-const WAITING = {
-  activation: {'zh-CN': '柜员正在核对您的卡片和资料。', en: 'The teller is checking your card and your details.'},
-  password_reset: {'zh-CN': '柜员正在核对您的账户。', en: 'The teller is checking your account.'},
-  info_update: {'zh-CN': '柜员正在与您核对新的资料。', en: 'The teller is checking your new details with you.'},
-  corporate_willingness: {'zh-CN': '柜员正在打开企业的开户申请。', en: 'The teller is opening the company’s application.'},
-  card_review: {'zh-CN': '柜员正在与您一起审核卡片。', en: 'The teller is reviewing the card with you.'},
-};
-
-/** @type {Record<string, Pair>} `branch_instructions` per business */
-const AT_A_BRANCH = {
-  activation: {'zh-CN': '您可以到我行任一网点激活社保卡：请带上社保卡和身份证，在柜台的密码键盘上设置密码。', en: 'You can activate your social-security card at any of our branches: bring the card and your resident ID card, and set the PIN on the counter’s PIN pad.'},
-  password_reset: {'zh-CN': '您可以到我行任一网点重置密码：请带上身份证和银行卡。', en: 'You can reset your password at any of our branches: bring your resident ID card and your bank card.'},
-  info_update: {'zh-CN': '您可以带上身份证，到我行任一网点更新手机号码和地址。', en: 'You can update your phone number and address at any of our branches with your resident ID card.'},
-  corporate_willingness: {'zh-CN': '法定代表人可以带上身份证，到受理开户申请的网点当面确认。', en: 'The legal representative can confirm the account opening in person at the branch handling the application, with their resident ID card.'},
-  card_review: {'zh-CN': '持卡人可以带上卡片和身份证，到我行任一网点审核卡片。', en: 'The card can be reviewed at any of our branches: the holder brings the card and their resident ID card.'},
-};
 
 /** @type {Record<string, Pair>} `flow_finished` per status */
 const FINISHED = {
@@ -366,9 +351,9 @@ export function flowMessageText(audience, code, lang, data = {}) {
   }
   switch (code) {
     case 'wait_for_teller':
-      return (WAITING[data.business] ?? entry)[language];
+      return businessSentence(data.business, 'waiting', language) ?? entry[language];
     case 'branch_instructions':
-      return (AT_A_BRANCH[data.business] ?? entry)[language];
+      return businessSentence(data.business, 'branch', language) ?? entry[language];
     case 'flow_finished':
       if (audience === 'customer') {
         return (FINISHED[data.status] ?? entry)[language];

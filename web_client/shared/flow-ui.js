@@ -6,26 +6,8 @@
  * @module shared/flow-ui
  */
 
-/**
- * @typedef {object} FlowStateMessage
- * @property {'flow_state'} type
- * @property {string} session_id
- * @property {string} business
- * @property {string} status
- * @property {string} [step]
- * @property {string} [outcome]
- * @property {{step: string, state: string}[]} steps
- * @property {string[]} expected input kinds this party may send now
- */
-
-/**
- * @typedef {object} FlowMessage
- * @property {'flow_message'} type
- * @property {string} session_id
- * @property {string} code
- * @property {string} text
- * @property {Record<string, any>} data
- */
+/** @typedef {import('/shared/protocol.js').FlowStateMessage} FlowStateMessage */
+/** @typedef {import('/shared/protocol.js').FlowMessage} FlowMessage */
 
 /**
  * A new element.

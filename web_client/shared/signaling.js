@@ -9,266 +9,58 @@
  * @module signaling
  */
 
-export const PROTOCOL_VERSION = 1;
+import {CloseCode, PROTOCOL_VERSION} from '/shared/protocol.js';
 
-/** @typedef {'customer'|'teller'|'supervisor'|'auditor'} Role */
-/** @typedef {'activation'|'password_reset'|'info_update'|'corporate_willingness'|'card_review'} Business */
-/** @typedef {'offline'|'available'|'reserved'|'away'|'in-call'|'wrap-up'} TellerState */
-/** @typedef {'standard'|'elderly'} Lane */
-/** @typedef {'call'|'callback'} TaskKind */
-/**
- * @typedef {'customer_hangup'|'teller_hangup'|'customer_lost'|'teller_lost'|'media_failed'|
- *   'server_shutdown'|'callback_missed'|'not_recorded'} EndReason
- */
+export {CloseCode, PROTOCOL_VERSION};
 
-/**
- * @typedef {object} WelcomeMessage
- * @property {'welcome'} type
- * @property {number} protocol
- * @property {Role} role
- * @property {string} connection_id
- * @property {string} [display_name]
- * @property {RTCIceServer[]} ice_servers
- * @property {Business[]} businesses
- * @property {string} [resume_token] to a customer: keeps the place in line if the socket drops (secret)
- */
-/**
- * @typedef {object} QueueUpdateMessage
- * @property {'queue_update'} type
- * @property {number} position 1 = next in line
- * @property {number} estimated_wait_seconds
- * @property {Business} business
- * @property {Lane} lane
- */
-/** @typedef {{type: 'queue_left', reason: string}} QueueLeftMessage */
-/**
- * @typedef {object} CallbackWindow a call-back time offered, inside the service hours
- * @property {'soon'|'later_today'|'next_morning'|'next_afternoon'} kind
- * @property {number} start epoch seconds
- * @property {number} end epoch seconds
- */
-/**
- * @typedef {object} CallbackOfferMessage
- * @property {'callback_offer'} type
- * @property {number} estimated_wait_seconds
- * @property {CallbackWindow[]} [windows] the times the customer may choose
- */
-/**
- * @typedef {object} CallbackBookedMessage
- * @property {'callback_booked'} type
- * @property {string} reservation_id
- * @property {string} cancel_token secret: only for `callback_cancel`
- * @property {number} window_start epoch seconds
- * @property {number} window_end epoch seconds
- */
-/**
- * @typedef {object} CallbackCancelledMessage
- * @property {'callback_cancelled'} type
- * @property {string} reservation_id
- * @property {'cancelled'|'expired'|'missed'} reason
- */
-/**
- * @typedef {object} TellerStateMessage
- * @property {'teller_state'} type
- * @property {TellerState} state
- * @property {string|null} [reason] why the teller is away (`login`, `no_answer`, `rejected`, …)
- * @property {boolean} [auto_accept] offers are accepted at once
- * @property {number} [wrap_up_seconds_left] in `wrap-up`
- */
-/**
- * @typedef {object} TaskOfferMessage
- * @property {'task_offer'} type
- * @property {string} task_id
- * @property {TaskKind} kind
- * @property {Business} business
- * @property {{display_name: string, elderly: boolean}} customer
- * @property {number} waited_seconds
- * @property {number} expires_in_seconds
- */
-/**
- * @typedef {object} TaskOfferWithdrawnMessage
- * @property {'task_offer_withdrawn'} type
- * @property {string} task_id
- * @property {'customer_left'|'timeout'|'rejected'} reason
- */
-/**
- * @typedef {object} SessionStartedMessage
- * @property {'session_started'} type
- * @property {string} session_id
- * @property {Business} business
- * @property {{role: 'customer'|'teller', display_name: string, elderly?: boolean}} peer
- * @property {TaskKind} [kind] `callback` when a teller calls a booked customer back
- * @property {RTCIceServer[]} ice_servers this party's ICE servers (TURN with a short-lived credential)
- * @property {RTCIceTransportPolicy} ice_transport_policy `relay`: TURN relays only
- * @property {boolean} [elderly] to the customer: served as aged 60 or over
- * @property {string} [feedback_token] to the customer: rates this session once it has ended (secret)
- * @property {string} [resume_token] takes this party's leg back after a lost connection (secret)
- */
-/**
- * @typedef {object} SessionResumedMessage back in the same call on a new socket: make a new peer connection
- * @property {'session_resumed'} type
- * @property {string} session_id
- * @property {Business} business
- * @property {{role: 'customer'|'teller', display_name: string, elderly?: boolean}} peer
- * @property {number} away_seconds
- * @property {TaskKind} [kind]
- * @property {boolean} [elderly]
- * @property {boolean} [peer_present] whether the other party is connected now
- * @property {RTCIceServer[]} ice_servers
- * @property {RTCIceTransportPolicy} ice_transport_policy
- * @property {string} resume_token the next token (secret)
- */
-/**
- * @typedef {object} QueueResumedMessage back in line at the same place (a `queue_update` follows)
- * @property {'queue_resumed'} type
- * @property {Business} business
- * @property {number} away_seconds
- * @property {string} resume_token the next token (secret)
- */
-/**
- * @typedef {object} LegStateMessage the other party's connection was lost (kept for `grace_seconds`) or is back
- * @property {'leg_state'} type
- * @property {string} session_id
- * @property {'customer'|'teller'} leg
- * @property {'lost'|'resumed'} state
- * @property {number} [grace_seconds]
- */
-/**
- * @typedef {object} MediaRestartMessage this page's peer connection with the hub failed: make a new one
- * @property {'media_restart'} type
- * @property {string} session_id
- * @property {'failed'} reason
- * @property {number} [grace_seconds]
- */
-/** @typedef {{type: 'feedback_recorded', session_id: string}} FeedbackRecordedMessage */
-/** @typedef {{type: 'callback_answered', session_id: string}} CallbackAnsweredMessage */
-/** @typedef {{type: 'answer', session_id: string, sdp: string}} AnswerMessage */
-/** @typedef {{type: 'media_state', session_id: string, state: 'connecting'|'connected'}} MediaStateMessage */
-/**
- * @typedef {object} SessionEndedMessage
- * @property {'session_ended'} type
- * @property {string} session_id
- * @property {EndReason} reason
- * @property {boolean} [requeued] to the customer after `teller_lost`: back at the head of the line
- * @property {string} [resume_token] with `requeued`: keeps that place (secret)
- */
-/**
- * @typedef {object} ErrorMessage
- * @property {'error'} type
- * @property {string} code the refusal; pages word it in their language (shared/error-texts.js)
- * @property {string} message the server's plain English
- * @property {string|null} [ref_type]
- * @property {Record<string, string|number|boolean>} [params] values for the page's wording
- */
-/**
- * @typedef {object} MonitorStartedMessage
- * @property {'monitor_started'} type
- * @property {string} session_id
- * @property {Business} business
- * @property {string} teller username
- * @property {string} customer display name
- * @property {RTCIceServer[]} ice_servers the monitor's ICE servers (TURN with its own credential)
- * @property {RTCIceTransportPolicy} ice_transport_policy
- */
-/** @typedef {'stopped'|'session_ended'|'media_failed'} MonitorStopReason */
-/** @typedef {{type: 'monitor_stopped', session_id: string, reason: MonitorStopReason}} MonitorStoppedMessage */
+// The protocol's types come from shared/protocol.js (generated from the server's message classes);
+// these names are the ones pages import from here.
+/** @typedef {import('/shared/protocol.js').Role} Role */
+/** @typedef {import('/shared/protocol.js').Business} Business */
+/** @typedef {import('/shared/protocol.js').TellerState} TellerState */
+/** @typedef {import('/shared/protocol.js').Lane} Lane */
+/** @typedef {import('/shared/protocol.js').TaskKind} TaskKind */
+/** @typedef {import('/shared/protocol.js').EndReason} EndReason */
+/** @typedef {import('/shared/protocol.js').MonitorStopReason} MonitorStopReason */
+/** @typedef {import('/shared/protocol.js').CallbackWindow} CallbackWindow */
+/** @typedef {import('/shared/protocol.js').QueueSnapshot} QueueSnapshot */
+/** @typedef {import('/shared/protocol.js').TellerSnapshot} TellerSnapshot */
+/** @typedef {import('/shared/protocol.js').SessionSnapshot} SessionSnapshot */
+/** @typedef {import('/shared/protocol.js').ServicePeriod} ServicePeriod */
+/** @typedef {import('/shared/protocol.js').ServiceSnapshot} ServiceSnapshot */
+/** @typedef {import('/shared/protocol.js').WelcomeMessage} WelcomeMessage */
+/** @typedef {import('/shared/protocol.js').QueueUpdateMessage} QueueUpdateMessage */
+/** @typedef {import('/shared/protocol.js').QueueLeftMessage} QueueLeftMessage */
+/** @typedef {import('/shared/protocol.js').CallbackOfferMessage} CallbackOfferMessage */
+/** @typedef {import('/shared/protocol.js').CallbackBookedMessage} CallbackBookedMessage */
+/** @typedef {import('/shared/protocol.js').CallbackCancelledMessage} CallbackCancelledMessage */
+/** @typedef {import('/shared/protocol.js').TellerStateMessage} TellerStateMessage */
+/** @typedef {import('/shared/protocol.js').TaskOfferMessage} TaskOfferMessage */
+/** @typedef {import('/shared/protocol.js').TaskOfferWithdrawnMessage} TaskOfferWithdrawnMessage */
+/** @typedef {import('/shared/protocol.js').SessionStartedMessage} SessionStartedMessage */
+/** @typedef {import('/shared/protocol.js').SessionResumedMessage} SessionResumedMessage */
+/** @typedef {import('/shared/protocol.js').QueueResumedMessage} QueueResumedMessage */
+/** @typedef {import('/shared/protocol.js').LegStateMessage} LegStateMessage */
+/** @typedef {import('/shared/protocol.js').MediaRestartMessage} MediaRestartMessage */
+/** @typedef {import('/shared/protocol.js').FeedbackRecordedMessage} FeedbackRecordedMessage */
+/** @typedef {import('/shared/protocol.js').CallbackAnsweredMessage} CallbackAnsweredMessage */
+/** @typedef {import('/shared/protocol.js').AnswerMessage} AnswerMessage */
+/** @typedef {import('/shared/protocol.js').MediaStateMessage} MediaStateMessage */
+/** @typedef {import('/shared/protocol.js').SessionEndedMessage} SessionEndedMessage */
+/** @typedef {import('/shared/protocol.js').ErrorMessage} ErrorMessage */
+/** @typedef {import('/shared/protocol.js').MonitorStartedMessage} MonitorStartedMessage */
+/** @typedef {import('/shared/protocol.js').MonitorStoppedMessage} MonitorStoppedMessage */
+/** @typedef {import('/shared/protocol.js').SupervisorSnapshotMessage} SupervisorSnapshotMessage */
+/** @typedef {import('/shared/protocol.js').ServerMessageMap} ServerMessageMap */
 
 /**
- * @typedef {object} QueueSnapshot one business and lane
- * @property {Business} business
- * @property {Lane} lane
- * @property {number} waiting live callers in line
- * @property {number} callbacks booked call-backs in line
- * @property {number} longest_wait_seconds
- */
-/**
- * @typedef {object} TellerSnapshot
- * @property {string} username
- * @property {string} display_name
- * @property {TellerState} state
- * @property {string|null} reason
- * @property {number} seconds_in_state
- * @property {boolean} elder_care
- */
-/**
- * @typedef {object} SessionSnapshot
- * @property {string} session_id
- * @property {Business} business
- * @property {string} teller username
- * @property {string} customer display name
- * @property {TaskKind} kind
- * @property {'negotiating'|'active'|'ended'} state
- * @property {number} seconds
- */
-/**
- * @typedef {object} ServicePeriod figures over one period (`null` while there is nothing to count)
- * @property {number} answered
- * @property {number} abandoned
- * @property {number|null} service_level 0–1
- * @property {number|null} abandon_rate 0–1
- * @property {number|null} average_wait_seconds
- * @property {number|null} average_wait_elderly_seconds
- * @property {number|null} average_handle_seconds
- */
-/**
- * @typedef {object} ServiceSnapshot
- * @property {number} threshold_seconds answered within this counts for the service level
- * @property {ServicePeriod} last_15_minutes
- * @property {ServicePeriod} today
- */
-/**
- * @typedef {object} SupervisorSnapshotMessage
- * @property {'supervisor_snapshot'} type
- * @property {number} at server time, epoch seconds
- * @property {QueueSnapshot[]} queues
- * @property {TellerSnapshot[]} tellers
- * @property {SessionSnapshot[]} sessions
- * @property {ServiceSnapshot} service
- */
-
-/**
- * @typedef {object} ServerMessageMap
- * @property {WelcomeMessage} welcome
- * @property {QueueUpdateMessage} queue_update
- * @property {QueueLeftMessage} queue_left
- * @property {CallbackOfferMessage} callback_offer
- * @property {CallbackBookedMessage} callback_booked
- * @property {CallbackCancelledMessage} callback_cancelled
- * @property {TellerStateMessage} teller_state
- * @property {TaskOfferMessage} task_offer
- * @property {TaskOfferWithdrawnMessage} task_offer_withdrawn
- * @property {SessionStartedMessage} session_started
- * @property {SessionResumedMessage} session_resumed
- * @property {QueueResumedMessage} queue_resumed
- * @property {LegStateMessage} leg_state
- * @property {MediaRestartMessage} media_restart
- * @property {CallbackAnsweredMessage} callback_answered
- * @property {AnswerMessage} answer
- * @property {MediaStateMessage} media_state
- * @property {SessionEndedMessage} session_ended
- * @property {FeedbackRecordedMessage} feedback_recorded
- * @property {SupervisorSnapshotMessage} supervisor_snapshot
- * @property {MonitorStartedMessage} monitor_started
- * @property {MonitorStoppedMessage} monitor_stopped
- * @property {ErrorMessage} error
- */
-
-/**
+ * What `connect()` sends in `hello` besides `type` and `protocol`.
  * @typedef {object} Hello
  * @property {Role} role
  * @property {string} [username] staff only
  * @property {string} [password] staff only
  * @property {string} [callback_token] customers following a call-back link
  */
-
-/** Close codes with a meaning for the pages (docs/protocol.md, "Close codes"). */
-export const CloseCode = Object.freeze({
-  NORMAL: 1000,
-  GOING_AWAY: 1001,
-  ABUSE: 4008,
-  REPLACED: 4010,
-  RESUMED: 4011,
-});
 
 /** The server refused `hello`, or the socket closed before `welcome`. */
 export class SignalingError extends Error {

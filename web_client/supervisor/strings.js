@@ -6,6 +6,7 @@
  */
 
 import {sentence} from '/shared/dom.js';
+import {businessStrings} from '/shared/businesses.js';
 import {Strings, chooseLanguage} from '/shared/i18n.js';
 
 /** @type {Record<string, import('/shared/i18n.js').StringTable>} */
@@ -118,11 +119,7 @@ export const TABLES = {
     'session_state.negotiating': '连接中',
     'session_state.active': '已连接',
     'session_state.ended': '已结束',
-    'business.activation': '社保卡金融功能激活',
-    'business.password_reset': '密码重置',
-    'business.info_update': '信息补录',
-    'business.corporate_willingness': '法人意愿核实',
-    'business.card_review': '现场发卡远程审核',
+    ...businessStrings('staff', 'zh-CN'),
     'error.generic': '服务器拒绝了此操作。',
     'error.not_allowed': '当前状态下不能这样操作。',
     'error.unknown_session': '该通话已不存在。',
@@ -236,11 +233,7 @@ export const TABLES = {
     'session_state.negotiating': 'Connecting',
     'session_state.active': 'Connected',
     'session_state.ended': 'Ended',
-    'business.activation': 'Social security card activation',
-    'business.password_reset': 'Password reset',
-    'business.info_update': 'Information update',
-    'business.corporate_willingness': 'Legal representative’s willingness check',
-    'business.card_review': 'Review of a card issued in the field',
+    ...businessStrings('staff', 'en'),
     'error.generic': 'The server refused this.',
     'error.not_allowed': 'That is not possible right now.',
     'error.unknown_session': 'That call does not exist any more.',

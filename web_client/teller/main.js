@@ -21,7 +21,6 @@
  * `sessionStorage`). Either way a new peer connection is made with the hub.
  */
 
-import {businessLabel} from '/shared/businesses.js';
 import {byId, byTestId, sentence, setNotice} from '/shared/dom.js';
 import {startCall} from '/shared/call.js';
 import {applyPageLanguage} from '/shared/page-language.js';

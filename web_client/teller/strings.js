@@ -8,6 +8,7 @@
  * @module teller/strings
  */
 
+import {businessStrings} from '/shared/businesses.js';
 import {staffErrorText} from '/shared/error-texts.js';
 import {Strings, chooseLanguage} from '/shared/i18n.js';
 import {VERIFICATION_TABLES} from '/teller/verification-strings.js';
@@ -64,11 +65,7 @@ export const TABLES = {
     'end.callback_missed': '客户未在规定时间内点击回呼链接。',
     'end.not_recorded': '本次通话无法录像，已按规定结束。请报告录像故障。',
     'end.other': '通话已结束。',
-    'business.activation': '社保卡激活',
-    'business.password_reset': '密码重置',
-    'business.info_update': '信息补录',
-    'business.corporate_willingness': '法人意愿核实',
-    'business.card_review': '远程视频审核',
+    ...businessStrings('staff', 'zh-CN'),
     'offer.heading_call': '有客户等待接入',
     'offer.heading_callback': '待回呼客户',
     'offer.elderly': '60岁以上优先',
@@ -299,11 +296,7 @@ export const TABLES = {
     'end.callback_missed': 'The customer did not follow the call-back link in time.',
     'end.not_recorded': 'The call could not be recorded, so it was ended. Please report the recording fault.',
     'end.other': 'The call ended.',
-    'business.activation': 'Social security card activation',
-    'business.password_reset': 'Password reset',
-    'business.info_update': 'Customer information update',
-    'business.corporate_willingness': 'Legal representative’s willingness check',
-    'business.card_review': 'Remote review of a field-issued card',
+    ...businessStrings('staff', 'en'),
     'offer.heading_call': 'Customer waiting for you',
     'offer.heading_callback': 'Call-back to make',
     'offer.elderly': '60+ priority',
