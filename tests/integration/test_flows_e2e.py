@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import PartyFactory
 from tests.integration.test_flows_ws import CUSTOMER_FOR, consent_and_identify, open_flow
-from tests.integration.test_verification_desk import TELLER_SENDER, VERDICT_TIMEOUT, Face, enroll, first_of
+from tests.integration.test_verification_desk import TELLER_SENDER, Face, enroll, run_check
 from tests.support.faces import face_path
 from tests.support.flows import changes, core_banking_rows, drain, flow_input, flow_until, refused, state_at
 from tests.support.media_party import Party, wait_until
@@ -91,23 +91,9 @@ async def attempt(customer: Party, teller: Party, face: Face, tries: int = 3) ->
     await customer.connect_media(0, 440.0, camera=face.track)
     await teller.connect_media(TELLER_SENDER, 880.0)
     await wait_until(lambda: len(teller.received.video) >= 15, timeout=60, what="the customer's video")
-    for _ in range(tries):
-        await teller.send(type="verification_start", session_id=teller.session_id)
-        done = asyncio.Event()
-        follower = asyncio.create_task(face.follow(customer, done))
-        started = await first_of(teller, ("verification_started", "verification_refused"), 60)
-        if started["type"] == "verification_refused":
-            assert started["reason"] == "busy", started
-            done.set()
-            await follower
-            await asyncio.sleep(started.get("retry_after", 0))  # the protocol's Retry-After, not a guess
-            continue
-        result = await teller.until("verification_result", timeout=VERDICT_TIMEOUT)
-        await asyncio.wait_for(follower, 30)
-        assert result["attempt"] == started["attempt"]
-        if result["outcome"] != "busy":
-            return result
-    raise AssertionError(f"the server was too busy for {tries} tries")
+    result, _ = await run_check(customer, teller, face, tries=tries)
+    assert result["outcome"] != "busy", f"the server was too busy for {tries} tries"
+    return result
 
 
 async def verified_flow(
